@@ -1,0 +1,123 @@
+"""The ledger: public costs per payer and category, programme cost, discounting.
+
+The kernels return, per draw and arm, how many enrolled participants are in each state and
+months-in-state bucket in each month. Costs follow from those counts by a small matrix
+product with the per-draw cost rates, so that ``cost == occupancy x amounts`` holds exactly
+as the model states it (see ``docs/methodology.rst``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ARMS = ("treatment", "counterfactual")
+
+
+@dataclass
+class ComparisonGroup:
+    """An independently simulated group under counterfactual rules.
+
+    Attributes
+    ----------
+    size : int
+        Number of participants in the group.
+    enrolled : ndarray, shape (months,), int64
+        Participants of the group enrolled by each month.
+    occupancy : ndarray, shape (draws, months, states), float64
+        Count of enrolled group participants in each state.
+    cost : ndarray, shape (draws, months, payers, categories), float64
+        Undiscounted public cost of the whole group (not rescaled).
+    """
+
+    size: int
+    enrolled: np.ndarray
+    occupancy: np.ndarray
+    cost: np.ndarray
+
+
+@dataclass
+class HistoricalBaseline:
+    """The expected counterfactual at central values, fixed before the run.
+
+    Attributes
+    ----------
+    occupancy : ndarray, shape (months, states)
+        Expected number of enrolled treated-cohort participants in each state.
+    cost : ndarray, shape (months, payers, categories)
+        Expected undiscounted public cost of the treated cohort's enrolled participants.
+    """
+
+    occupancy: np.ndarray
+    cost: np.ndarray
+
+
+@dataclass
+class Ledger:
+    """Everything the contracts need, for all draws at once.
+
+    Arm index 0 is the treatment arm, 1 the paired counterfactual.
+
+    Attributes
+    ----------
+    months : int
+    states, payers, categories : list of str
+    discount : ndarray, shape (draws, months)
+        Discount factor of month t: (1 + r) ** (-t / 12), r per draw.
+    enrolled : ndarray, shape (months,), int64
+        Treated-cohort participants enrolled by each month.
+    occupancy : ndarray, shape (draws, 2, months, states), float64
+        Count of enrolled participants in each state.
+    cost : ndarray, shape (draws, 2, months, payers, categories), float64
+        Undiscounted public cost.
+    programme_cost : ndarray, shape (draws, months), float64
+        Undiscounted cost of the programme (fixed and per participant), treatment arm.
+    comparison : dict of int to ComparisonGroup
+        Comparison groups by size (only those some contract measures against).
+    historical : HistoricalBaseline or None
+        Present when some contract uses ``baseline = "historical"``.
+    rate_card_due : dict of int to ndarray, shape (draws, months)
+        For each rate-card contract (by its index in ``scenario.data["contracts"]``), the
+        payments reached in each month after the window and the per-participant cap, before
+        the payment lag and ``cap_total``.
+    """
+
+    months: int
+    states: list[str]
+    payers: list[str]
+    categories: list[str]
+    discount: np.ndarray
+    enrolled: np.ndarray
+    occupancy: np.ndarray
+    cost: np.ndarray
+    programme_cost: np.ndarray
+    comparison: dict[int, ComparisonGroup] = field(default_factory=dict)
+    historical: HistoricalBaseline | None = None
+    rate_card_due: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def draws(self) -> int:
+        return self.discount.shape[0]
+
+    def savings(self) -> np.ndarray:
+        """Undiscounted savings per month: counterfactual minus treatment cost.
+
+        Returns
+        -------
+        ndarray, shape (draws, months, payers, categories)
+        """
+        return self.cost[:, 1] - self.cost[:, 0]
+
+    def savings_npv(self) -> np.ndarray:
+        """Discounted savings per payer and category.
+
+        Returns
+        -------
+        ndarray, shape (draws, payers, categories)
+        """
+        return np.einsum("dt,dtpc->dpc", self.discount, self.savings())
+
+    def programme_cost_npv(self) -> np.ndarray:
+        """Discounted programme cost per draw, shape (draws,)."""
+        return np.einsum("dt,dt->d", self.discount, self.programme_cost)
