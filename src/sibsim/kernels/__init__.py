@@ -1,0 +1,1 @@
+"""numba kernels: plain arrays in, arrays out, no global state, no ``np.random``."""

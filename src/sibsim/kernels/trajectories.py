@@ -1,0 +1,366 @@
+"""The trajectory kernel: participants' monthly states, counted per draw.
+
+How a spell is drawn (see ``docs/methodology.rst`` for the equations): when a participant
+starts a spell in month t0, an exit threshold E = -ln(U) ~ Exp(1) is drawn from the
+generator at (participant, t0, STREAM_SPELL). The participant leaves at the end of the
+first month t >= t0 in which the cumulative hazard H(t0) + ... + H(t) of the spell reaches E.
+This is the same law as drawing each month's exit with probability 1 - exp(-H(t)), since
+P(no exit in t0..t) = P(E > H(t0) + ... + H(t)) = exp(-(H(t0) + ... + H(t))). The destination
+is drawn from (participant, exit month, STREAM_DESTINATION), with P(to k) = h_k / H.
+
+Why this form: one random number per spell instead of one per month, and the monthly work
+is one addition and one comparison. Both arms of a participant use the same numbers for a
+spell that starts in the same month (common random numbers), so a higher hazard in the
+treatment arm can only bring an exit forward.
+
+Nothing of size participants x months is stored: each participant's spells are turned at
+once into +1/-1 entries of a per-draw difference array of counts over
+(arm, month, state, months-in-state bucket).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sibsim._numba import jit, jit_parallel, prange
+from sibsim.kernels.sampling import GAMMA, sample
+from sibsim.rng import (
+    STREAM_DESTINATION,
+    STREAM_FRAILTY,
+    STREAM_PRIOR,
+    STREAM_SPELL,
+    participant_key,
+    uniform_at,
+)
+
+TREATMENT = 0
+COUNTERFACTUAL = 1
+NO_LIMIT = np.iinfo(np.int64).max // 4
+
+
+@jit
+def transition_hazard(
+    k, d, bucket, treated, months_since_entry, month, mult_frailty,
+    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy, economy,
+):
+    """Hazard h_k of transition k for the transition drawn at the end of ``month``.
+
+    h_k = -ln(1 - p_k) x frailty x site (frailty transitions) x effect ratio (treated, in
+    the window) x economy multiplier (listed transitions). A multiplier of 0 switches the
+    transition off, also when p_k = 1 (whose hazard is infinite).
+    """
+    h = base_hazard[d, k, bucket]
+    if h == 0.0:
+        return 0.0
+    m = 1.0
+    if trans_frailty[k]:
+        m *= mult_frailty
+    if treated and effect_from[k] <= months_since_entry < effect_to[k]:
+        m *= effect_ratio[d, k]
+    if trans_economy[k]:
+        m *= economy[d, month]
+    if m == 0.0:
+        return 0.0
+    return h * m
+
+
+@jit
+def choose_destination(
+    u, state, d, bucket, treated, months_since_entry, month, mult_frailty,
+    out_start, out_trans, base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
+    trans_economy, economy,
+):
+    """Index of the transition taken on exit: P(k) = h_k / H; certain exits share equally."""
+    first, last = out_start[state], out_start[state + 1]
+    total = 0.0
+    n_certain = 0
+    for i in range(first, last):
+        h = transition_hazard(
+            out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
+            base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
+            economy,
+        )
+        if h == math.inf:
+            n_certain += 1
+        total += h
+    if n_certain > 0:
+        pick = min(int(u * n_certain), n_certain - 1)
+        for i in range(first, last):
+            h = transition_hazard(
+                out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
+                base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
+                trans_economy, economy,
+            )
+            if h == math.inf:
+                if pick == 0:
+                    return out_trans[i]
+                pick -= 1
+    target = u * total
+    running = 0.0
+    chosen = -1
+    for i in range(first, last):
+        h = transition_hazard(
+            out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
+            base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
+            economy,
+        )
+        if h > 0.0:
+            chosen = out_trans[i]
+            running += h
+            if target < running:
+                return chosen
+    return chosen  # rounding: the last transition with a positive hazard
+
+
+@jit
+def walk_arm(
+    arm, treated, d, key, spell_stream, dest_stream, entry, prior, mult_frailty, initial_state,
+    months, out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio,
+    effect_from, effect_to, trans_economy, economy, state_economy, state_effect,
+    bucket_of, next_key, max_key, counts_diff, spell_state, spell_start, spell_end,
+):
+    """Simulate one participant in one arm from entry to the horizon.
+
+    Writes +1/-1 into ``counts_diff[arm, month, state, bucket]`` for every stretch of
+    constant (state, bucket), and the spells into ``spell_*``. Returns the number of spells.
+    """
+    state = initial_state
+    t = entry
+    mis = prior
+    n_spells = 0
+    while t < months:
+        spell_first = t
+        threshold = -math.log(uniform_at(key, t, spell_stream))
+        cumulative = 0.0
+        exited = False
+        seg_start = t
+        seg_bucket = bucket_of[min(mis, max_key)]
+        first, last = out_start[state], out_start[state + 1]
+        while t < months:
+            capped = min(mis, max_key)
+            bucket = bucket_of[capped]
+            if bucket != seg_bucket:
+                counts_diff[arm, seg_start, state, seg_bucket] += 1
+                counts_diff[arm, t, state, seg_bucket] -= 1
+                seg_start = t
+                seg_bucket = bucket
+            mse = t - entry
+            # The total hazard H is constant until the next change point: a bucket
+            # boundary, an effect window boundary (treated arm) or any month (economy).
+            hazard = 0.0
+            for i in range(first, last):
+                hazard += transition_hazard(
+                    out_trans[i], d, bucket, treated, mse, t, mult_frailty, base_hazard,
+                    trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
+                    economy,
+                )
+            change = months
+            if state_economy[state]:
+                change = t + 1
+            else:
+                if capped < max_key:
+                    change = min(change, t + next_key[capped] - mis)
+                if treated and state_effect[state]:
+                    for i in range(first, last):
+                        k = out_trans[i]
+                        if entry + effect_from[k] > t:
+                            change = min(change, entry + effect_from[k])
+                        if entry + effect_to[k] > t:
+                            change = min(change, entry + effect_to[k])
+            if hazard == 0.0:
+                mis += change - t
+                t = change
+                continue
+            while t < change:
+                cumulative += hazard
+                if cumulative >= threshold:
+                    exited = True
+                    break
+                t += 1
+                mis += 1
+            if exited:
+                break
+        end = min(t + 1, months)
+        counts_diff[arm, seg_start, state, seg_bucket] += 1
+        counts_diff[arm, end, state, seg_bucket] -= 1
+        spell_state[n_spells] = state
+        spell_start[n_spells] = spell_first
+        spell_end[n_spells] = end
+        n_spells += 1
+        if not exited:
+            break
+        u = uniform_at(key, t, dest_stream)
+        k = choose_destination(
+            u, state, d, bucket_of[min(mis, max_key)], treated, t - entry, t, mult_frailty,
+            out_start, out_trans, base_hazard, trans_frailty, effect_ratio, effect_from,
+            effect_to, trans_economy, economy,
+        )
+        state = trans_to[k]
+        t += 1
+        mis = 0
+    return n_spells
+
+
+@jit
+def rate_card_outcomes(
+    d, entry, n_spells, spell_state, spell_start, spell_end, rc_outcome_start, oc_state,
+    oc_cumulative, oc_months, oc_price, rc_window, rc_cap, reached, due,
+):
+    """Outcome payments of one treated participant under every rate-card contract.
+
+    An outcome ``sustained N`` is reached in the N-th consecutive month in its state since
+    entry; ``cumulative N`` in the month the count of months in the state reaches N. It is
+    paid (once) if months since entry at that month is at most the window. Payments are
+    capped per participant in time order (ties in listing order), and added to
+    ``due[d, contract, month]`` (the lag and ``cap_total`` are applied later).
+    """
+    for c in range(rc_window.shape[0]):
+        o_first, o_last = rc_outcome_start[c], rc_outcome_start[c + 1]
+        for o in range(o_first, o_last):
+            reached[o] = -1
+            count = 0
+            for s in range(n_spells):
+                if spell_state[s] != oc_state[o]:
+                    continue
+                length = spell_end[s] - spell_start[s]
+                if oc_cumulative[o]:
+                    if count + length >= oc_months[o]:
+                        reached[o] = spell_start[s] + oc_months[o] - count - 1
+                        break
+                    count += length
+                elif length >= oc_months[o]:
+                    reached[o] = spell_start[s] + oc_months[o] - 1
+                    break
+            if reached[o] >= 0 and rc_window[c] >= 0 and reached[o] - entry > rc_window[c]:
+                reached[o] = -1
+        remaining = rc_cap[d, c]
+        # Pay in time order: repeatedly take the earliest unpaid outcome.
+        while True:
+            best = -1
+            for o in range(o_first, o_last):
+                if reached[o] >= 0 and (best < 0 or reached[o] < reached[best]):
+                    best = o
+            if best < 0:
+                break
+            amount = min(oc_price[d, best], remaining)
+            if amount > 0.0:
+                due[d, c, reached[best]] += amount
+                remaining -= amount
+            reached[best] = -1
+
+
+@jit
+def participant_attributes(key, stream_offset, frailty_par, prior_code, prior_par):
+    """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
+
+    ``frailty_par`` holds the gamma's natural parameters (shape 1/v, scale v); a scale of 0
+    means no frailty (v = 0, every participant has frailty 1).
+    """
+    frailty = 1.0
+    if frailty_par[1] > 0.0:
+        frailty = sample(GAMMA, frailty_par, key, STREAM_FRAILTY + stream_offset)
+    prior = sample(prior_code, prior_par, key, STREAM_PRIOR + stream_offset)
+    prior_months = int(np.rint(prior)) if prior > 0.0 else 0
+    return frailty, prior_months
+
+
+@jit_parallel
+def simulate_group(
+    seed, draw_offset, stream_offset, both_arms, months,
+    site, entry, site_multiplier, frailty_variance, prior_code, prior_par, initial_state,
+    out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio, effect_from,
+    effect_to, trans_economy, economy, state_economy, state_effect,
+    bucket_of, next_key, max_key, cost_rate,
+    rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price, rc_window, rc_cap,
+    occupancy, cost, due,
+):
+    """Simulate a group of participants for a chunk of draws, in parallel over draws.
+
+    Parameters (shapes; D draws in the chunk, N participants, K transitions, S states,
+    B months-in-state buckets, T months, Q payer-category pairs, O rate-card outcomes,
+    R rate-card contracts)
+    ----------
+    seed, draw_offset : int
+        Draw d of the chunk is draw ``draw_offset + d`` of the run (its random numbers).
+    stream_offset : int
+        0 for the treated cohort, ``GROUP_STREAM_STRIDE * size`` for a comparison group.
+    both_arms : bool
+        True: treatment and counterfactual arms (the cohort); False: counterfactual only.
+    site, entry : int64 (N,)
+    site_multiplier : float64 (D, n_sites); frailty_variance : float64 (D,)
+    prior_code : int; prior_par : float64 (4,)
+    out_start : int64 (S + 1,); out_trans : int64 (K,) transitions grouped by origin state
+    trans_to, trans_frailty, effect_from, effect_to, trans_economy : int64 (K,)
+    base_hazard : float64 (D, K, B) -ln(1 - p), inf where p = 1
+    effect_ratio : float64 (D, K); economy : float64 (D, T) monthly multipliers
+    state_economy, state_effect : int64 (S,) whether a state has such outgoing transitions
+    bucket_of : int64 (max_key + 1,); next_key : int64 (max_key + 1,)
+    cost_rate : float64 (D, S, B, Q) public cost of one participant-month
+    rate-card arrays : see :func:`rate_card_outcomes` (empty when R = 0)
+    occupancy : float64 (D, A, T, S) out; cost : float64 (D, A, T, Q) out;
+    due : float64 (D, R, T) out (accumulated)
+    """
+    n_draws = occupancy.shape[0]
+    n_arms = occupancy.shape[1]
+    n_states = occupancy.shape[3]
+    n_buckets = base_hazard.shape[2]
+    n_participants = site.shape[0]
+    spell_stream = STREAM_SPELL + stream_offset
+    dest_stream = STREAM_DESTINATION + stream_offset
+    for d in prange(n_draws):
+        counts_diff = np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64)
+        spell_state = np.empty(months + 1, dtype=np.int64)
+        spell_start = np.empty(months + 1, dtype=np.int64)
+        spell_end = np.empty(months + 1, dtype=np.int64)
+        reached = np.empty(oc_state.shape[0], dtype=np.int64)
+        frailty_par = np.zeros(4)
+        if frailty_variance[d] > 0.0:
+            frailty_par[0] = 1.0 / frailty_variance[d]
+            frailty_par[1] = frailty_variance[d]
+        for j in range(n_participants):
+            key = participant_key(seed, draw_offset + d, j)
+            frailty, prior = participant_attributes(
+                key, stream_offset, frailty_par, prior_code, prior_par
+            )
+            mult_frailty = frailty * site_multiplier[d, site[j]]
+            for arm in range(n_arms):
+                treated = both_arms and arm == TREATMENT
+                n_spells = walk_arm(
+                    arm, treated, d, key, spell_stream, dest_stream, entry[j], prior,
+                    mult_frailty, initial_state, months, out_start, out_trans, trans_to,
+                    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
+                    trans_economy, economy, state_economy, state_effect, bucket_of,
+                    next_key, max_key, counts_diff, spell_state, spell_start, spell_end,
+                )
+                if treated and rc_window.shape[0] > 0:
+                    rate_card_outcomes(
+                        d, entry[j], n_spells, spell_state, spell_start, spell_end,
+                        rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price,
+                        rc_window, rc_cap, reached, due,
+                    )
+        counts_to_ledger(d, counts_diff, cost_rate, occupancy, cost)
+
+
+@jit
+def counts_to_ledger(d, counts_diff, cost_rate, occupancy, cost):
+    """Cumulate the difference array; occupancy and cost of draw d (fixed summation order)."""
+    n_arms, n_rows, n_states, n_buckets = counts_diff.shape
+    n_pairs = cost_rate.shape[3]
+    for a in range(n_arms):
+        running = np.zeros((n_states, n_buckets), dtype=np.int64)
+        for t in range(n_rows - 1):
+            for s in range(n_states):
+                total = 0
+                for b in range(n_buckets):
+                    running[s, b] += counts_diff[a, t, s, b]
+                    total += running[s, b]
+                occupancy[d, a, t, s] = total
+            for q in range(n_pairs):
+                acc = 0.0
+                for s in range(n_states):
+                    for b in range(n_buckets):
+                        if running[s, b] != 0:
+                            acc += running[s, b] * cost_rate[d, s, b, q]
+                cost[d, a, t, q] = acc

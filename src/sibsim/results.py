@@ -1,0 +1,184 @@
+"""The result Dataset: every variable declared once (dims, units, meaning) and assembled.
+
+Dimensions come sample-first (``draw``), every dimension has coordinates, no variable is
+named like a dimension, and the Dataset carries the scenario (as TOML), the seed, the number
+of draws, the sibsim version and its creation time as text attributes (netCDF accepts no
+dicts or None).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+import sibsim
+
+
+@dataclass(frozen=True)
+class Variable:
+    dims: tuple
+    units: str
+    long_name: str
+
+
+#: The result variables (SPEC section 7 and a few additions), declared once.
+VARIABLES: dict[str, Variable] = {
+    "occupancy": Variable(("draw", "arm", "month", "state"), "1",
+                          "share of enrolled participants in each state"),
+    "cost": Variable(("draw", "arm", "month", "payer", "category"), "DKK",
+                     "public cost in the month, undiscounted (comparison arm per treated-cohort size)"),
+    "savings_npv": Variable(("draw", "payer", "category"), "DKK",
+                            "discounted counterfactual cost minus treatment cost"),
+    "programme_cost": Variable(("draw", "month"), "DKK",
+                               "cost of the programme in the month, undiscounted"),
+    "payment": Variable(("draw", "contract", "month"), "DKK",
+                        "outcome payments made in the month, undiscounted"),
+    "npv": Variable(("draw", "contract", "party"), "DKK",
+                    "discounted net position of each party under each contract"),
+    "investor_irr": Variable(("draw", "contract"), "1/year",
+                             "annualised IRR of all tranches together; NaN where none"),
+    "investor_multiple": Variable(("draw", "contract"), "1",
+                                  "money returned to tranches / money drawn from them"),
+    "params": Variable(("draw", "param"), "1", "sampled value of each uncertain parameter"),
+    "enrolled": Variable(("month",), "participants", "treated-cohort participants enrolled"),
+    "tranche_party": Variable(("contract", "party"), "1",
+                              "whether the party funds a tranche of the contract"),
+}
+
+
+def _attrs(name: str) -> dict:
+    var = VARIABLES[name]
+    return {"units": var.units, "long_name": var.long_name}
+
+
+def _data_array(name: str, values: np.ndarray) -> tuple:
+    return (VARIABLES[name].dims, np.asarray(values), _attrs(name))
+
+
+def tranche_parties(contracts: list, parties: list) -> np.ndarray:
+    """(contract, party) bool: whether the party funds a tranche of the contract."""
+    out = np.zeros((len(contracts), len(parties)), dtype=bool)
+    index = {p: i for i, p in enumerate(parties)}
+    for c, contract in enumerate(contracts):
+        financing = contract.get("financing") or {}
+        for tranche in financing.get("tranches", []):
+            out[c, index[tranche["party"]]] = True
+    return out
+
+
+def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
+             resolution: str = "month") -> xr.Dataset:
+    """Build the result Dataset from the engine's ledger and the contract settlement."""
+    months = ledger.months
+    arms = ["treatment", "counterfactual"]
+    enrolled = ledger.enrolled.astype(np.float64)
+    occupancy = ledger.occupancy / enrolled[None, None, :, None]
+    cost = ledger.cost
+    if ledger.comparison:
+        size = max(ledger.comparison)
+        group = ledger.comparison[size]
+        scale = enrolled / group.enrolled.astype(np.float64)
+        occupancy = np.concatenate(
+            [occupancy, (group.occupancy / group.enrolled[None, :, None])[:, None]], axis=1
+        )
+        cost = np.concatenate(
+            [cost, (group.cost * scale[None, :, None, None])[:, None]], axis=1
+        )
+        arms.append("comparison")
+    contracts = scenario.data["contracts"]
+    data_vars = {
+        "occupancy": _data_array("occupancy", occupancy),
+        "cost": _data_array("cost", cost),
+        "savings_npv": _data_array("savings_npv", ledger.savings_npv()),
+        "programme_cost": _data_array("programme_cost", ledger.programme_cost),
+        "payment": _data_array("payment", settlement.payment),
+        "npv": _data_array("npv", settlement.npv),
+        "investor_irr": _data_array("investor_irr", settlement.investor_irr),
+        "investor_multiple": _data_array("investor_multiple", settlement.investor_multiple),
+        "params": _data_array("params", values.matrix()),
+        "enrolled": _data_array("enrolled", ledger.enrolled),
+        "tranche_party": _data_array("tranche_party", tranche_parties(contracts, parties)),
+    }
+    coords = {
+        "draw": np.arange(ledger.draws),
+        "month": np.arange(months),
+        "arm": arms,
+        "state": list(st.states),
+        "payer": list(st.payers),
+        "category": list(st.categories),
+        "contract": [c["name"] for c in contracts],
+        "party": list(parties),
+        "param": list(values.uncertain),
+    }
+    ds = xr.Dataset(data_vars, coords=coords)
+    ds.attrs = {
+        "title": f"sibsim results: {scenario.data['name']}",
+        "scenario": scenario.to_toml(),
+        "seed": int(seed),
+        "draws": int(ledger.draws),
+        "sibsim_version": sibsim.__version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "resolution": resolution,
+    }
+    if resolution == "year":
+        ds = to_years(ds)
+    return ds
+
+
+def to_years(ds: xr.Dataset) -> xr.Dataset:
+    """Aggregate monthly variables to years (a partial last year is kept).
+
+    occupancy: mean over the year's months; cost, payment, programme_cost: sums;
+    enrolled: the count at the year's last month.
+    """
+    year = xr.DataArray(
+        ds["month"].values // 12, dims="month", coords={"month": ds["month"]}, name="year"
+    )
+    out = ds.drop_dims("month")
+    grouped = {
+        "occupancy": ds["occupancy"].groupby(year).mean("month"),
+        "cost": ds["cost"].groupby(year).sum("month"),
+        "payment": ds["payment"].groupby(year).sum("month"),
+        "programme_cost": ds["programme_cost"].groupby(year).sum("month"),
+        "enrolled": ds["enrolled"].groupby(year).last("month"),
+    }
+    for name, arr in grouped.items():
+        dims = tuple("year" if d == "month" else d for d in VARIABLES[name].dims)
+        out[name] = arr.transpose(*dims)
+        out[name].attrs = _attrs(name)
+    out = out.assign_coords(year=np.arange(out.sizes["year"]))
+    out.attrs = dict(ds.attrs, resolution="year")
+    return out
+
+
+def write_netcdf(result: xr.Dataset, path) -> None:
+    """Write ``result`` to a netCDF file atomically.
+
+    The data go to a temporary file in the same folder, which replaces ``path`` only once
+    it is complete: a failed write never leaves a half-written file.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+    path : str or Path
+    """
+    import os
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--out: got {str(path)!r}, expected a file in an existing folder")
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    os.close(handle)
+    try:
+        result.to_netcdf(tmp, engine="h5netcdf")
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

@@ -1,0 +1,229 @@
+"""A slow, plain-Python reference implementation of the trajectory model.
+
+It walks every participant month by month, reads probabilities and payer shares straight
+from the scenario's tables (not from the compiled arrays), and uses the same random numbers
+as the kernel, so the two must agree draw for draw: occupancy counts and rate-card outcome
+months exactly, costs up to summation order.
+
+The model, month by month (SPEC sections 2-3): in month t a participant in state s with
+months_in_state m has, for each transition k out of s, h_k = -ln(1 - p_k(m)) x multipliers;
+the spell's cumulative hazard grows by H = sum_k h_k, and the participant leaves at the end
+of the first month in which it reaches the spell's threshold E = -ln(U).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sibsim import compile as comp
+from sibsim.kernels import sampling
+from sibsim.params import sample_parameters
+from sibsim.rng import (
+    STREAM_DESTINATION,
+    STREAM_FRAILTY,
+    STREAM_PRIOR,
+    STREAM_SPELL,
+    participant_key,
+    uniform_np,
+)
+
+TABLE = "by_months_in_state"
+
+
+def table_value(value, path, values, d, months_in_state):
+    """Per-draw value of a number or step table at ``months_in_state``."""
+    if isinstance(value, dict) and TABLE in value:
+        row = max(i for i, r in enumerate(value[TABLE]) if r[0] <= months_in_state)
+        return values.get(f"{path}.{TABLE}[{row}][1]")[d]
+    return values.get(path)[d]
+
+
+def uniform(seed, draw, participant, month, stream):
+    return float(uniform_np(seed, draw, participant, month, stream))
+
+
+def hazards(data, values, d, state, mis, treated, mse, month, fm, economy):
+    """List of (transition index, hazard) out of ``state`` in listing order."""
+    out = []
+    for k, tr in enumerate(data["transitions"]):
+        if tr["from"] != state:
+            continue
+        p = table_value(tr["probability"], f"transitions[{k}].probability", values, d, mis)
+        h = math.inf if p == 1.0 else -math.log1p(-p)
+        if h == 0.0:
+            out.append((k, 0.0))
+            continue
+        m = 1.0
+        if tr["frailty"]:
+            m *= fm
+        effect = tr.get("effect")
+        if treated and effect and effect["from_month"] <= mse < effect["to_month"]:
+            m *= values.get(f"transitions[{k}].effect.ratio")[d]
+        if economy is not None and [tr["from"], tr["to"]] in [list(p) for p in data["economy"]["transitions"]]:
+            m *= economy[d, month]
+        out.append((k, 0.0 if m == 0.0 else h * m))
+    return out
+
+
+def flow_costs(data, values, d, state, mis, payers, categories):
+    """Public cost of one participant-month, shape (payers, categories)."""
+    out = np.zeros((len(payers), len(categories)))
+    for f, flow in enumerate(data["flows"]):
+        if flow["state"] != state:
+            continue
+        amount = values.get(f"flows[{f}].monthly")[d]
+        c = categories.index(flow["category"])
+        assigned = 0.0
+        rest = None
+        for payer, share in flow["split"].items():
+            if share == "rest":
+                rest = payer
+                continue
+            portion = table_value(share, f"flows[{f}].split.{payer}", values, d, mis)
+            assigned += portion
+            out[payers.index(payer), c] += amount * portion
+        if rest is not None:
+            out[payers.index(rest), c] += amount * (1.0 - assigned)
+    return out
+
+
+def economy_multipliers(scenario, values, seed):
+    """Same AR(1) as the engine (its arithmetic is not what this reference checks)."""
+    if not scenario.data.get("economy"):
+        return None
+    st = comp.structure(scenario)
+    return comp.draw_arrays(scenario, st, values, seed).economy
+
+
+def simulate_reference(scenario, draws, seed, *, group="cohort"):
+    """Reference occupancy counts, costs and rate-card payments due.
+
+    Parameters
+    ----------
+    group : "cohort" or int
+        The treated cohort (both arms) or the comparison group of that size.
+
+    Returns
+    -------
+    dict with ``occupancy`` (D, arms, T, S) counts, ``cost`` (D, arms, T, P, C) and
+    ``due`` (D, R, T) for the cohort.
+    """
+    data = scenario.data
+    st = comp.structure(scenario)
+    values = sample_parameters(scenario, np.arange(draws), seed)
+    economy = economy_multipliers(scenario, values, seed)
+    T = data["months"]
+    states, payers, categories = st.states, st.payers, st.categories
+    grp = st.cohort if group == "cohort" else st.comparison[group]
+    n_arms = 2 if grp.both_arms else 1
+    occupancy = np.zeros((draws, n_arms, T, len(states)))
+    cost = np.zeros((draws, n_arms, T, len(payers), len(categories)))
+    rate_cards = [c for c in data["contracts"] if c["type"] == "rate_card"]
+    due = np.zeros((draws, len(rate_cards), T))
+    prior = data["cohort"]["prior_months"]
+    prior_code, prior_par = st.prior_code, st.prior_par
+    for d in range(draws):
+        fv = values.get("cohort.frailty_variance")[d]
+        for j in range(grp.size):
+            key = participant_key(np.uint64(seed), d, j)
+            frailty = 1.0
+            if fv > 0:
+                par = np.array([1.0 / fv, fv, 0.0, 0.0])
+                frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + grp.stream_offset)
+            x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + grp.stream_offset)
+            prior_months = int(np.rint(x)) if x > 0 else 0
+            site = st.sites[grp.site[j]]
+            fm = frailty * values.get(f"cohort.sites.{site}.multiplier")[d]
+            entry = int(grp.entry[j])
+            for arm in range(n_arms):
+                treated = grp.both_arms and arm == 0
+                path = walk(data, values, d, seed, j, grp.stream_offset, entry, prior_months,
+                            fm, treated, economy, T)
+                for t, (state, mis) in path.items():
+                    occupancy[d, arm, t, states.index(state)] += 1
+                    cost[d, arm, t] += flow_costs(data, values, d, state, mis, payers, categories)
+                if treated:
+                    for r, contract in enumerate(rate_cards):
+                        index = data["contracts"].index(contract)
+                        pay_outcomes(contract, index, values, d, entry, path, due[d, r])
+    return {"occupancy": occupancy, "cost": cost, "due": due}
+
+
+def walk(data, values, d, seed, j, offset, entry, prior_months, fm, treated, economy, T):
+    """The participant's {month: (state, months_in_state)} from entry to the horizon."""
+    state = data["cohort"]["initial_state"]
+    mis = prior_months
+    path = {}
+    threshold = -math.log(uniform(seed, d, j, entry, STREAM_SPELL + offset))
+    cumulative = 0.0
+    for t in range(entry, T):
+        path[t] = (state, mis)
+        hs = hazards(data, values, d, state, mis, treated, t - entry, t, fm, economy)
+        total = sum_in_order(h for _, h in hs)
+        if total > 0.0:
+            cumulative += total
+        if total > 0.0 and cumulative >= threshold:
+            u = uniform(seed, d, j, t, STREAM_DESTINATION + offset)
+            k = destination(hs, u)
+            state = data["transitions"][k]["to"]
+            mis = 0
+            if t + 1 < T:
+                threshold = -math.log(uniform(seed, d, j, t + 1, STREAM_SPELL + offset))
+            cumulative = 0.0
+        else:
+            mis += 1
+    return path
+
+
+def sum_in_order(hs):
+    total = 0.0
+    for h in hs:
+        total += h
+    return total
+
+
+def destination(hs, u):
+    certain = [k for k, h in hs if h == math.inf]
+    if certain:
+        return certain[min(int(u * len(certain)), len(certain) - 1)]
+    total = sum_in_order(h for _, h in hs)
+    running = 0.0
+    chosen = None
+    for k, h in hs:
+        if h > 0.0:
+            chosen = k
+            running += h
+            if u * total < running:
+                return k
+    return chosen
+
+
+def pay_outcomes(contract, index, values, d, entry, path, due_row):
+    """Rate-card payments due for one participant, straight from the monthly states."""
+    reached = []
+    for o, outcome in enumerate(contract["outcomes"]):
+        run = 0
+        count = 0
+        month = None
+        for t in sorted(path):
+            in_state = path[t][0] == outcome["state"]
+            run = run + 1 if in_state else 0
+            count += in_state
+            if outcome.get("sustained_months") is not None and run == outcome["sustained_months"]:
+                month = t
+                break
+            if outcome.get("cumulative_months") is not None and count == outcome["cumulative_months"]:
+                month = t
+                break
+        window = contract.get("window_months")
+        if month is not None and (window is None or month - entry <= window):
+            reached.append((month, o))
+    cap = contract.get("cap_per_participant")
+    remaining = math.inf if cap is None else values.get(f"contracts[{index}].cap_per_participant")[d]
+    for month, o in sorted(reached):
+        amount = min(values.get(f"contracts[{index}].outcomes[{o}].price")[d], remaining)
+        if amount > 0:
+            due_row[month] += amount
+            remaining -= amount
