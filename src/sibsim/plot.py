@@ -1,0 +1,493 @@
+"""Plots of a finished result: one function per plot, results in, figure out.
+
+Every function takes the Dataset returned by :func:`sibsim.simulate` (SPEC section 7) and an
+optional matplotlib ``ax``; it draws on that axes (or on a new figure when none is given) and
+returns the :class:`matplotlib.figure.Figure`. No function re-runs a simulation, and none
+touches pyplot's global state: new figures are plain :class:`~matplotlib.figure.Figure`
+objects, so the module works with the Agg backend, in scripts, tests and notebooks alike
+(in a notebook, display the returned figure).
+
+Amounts are in DKK; axes are labelled in DKK, thousand DKK or million DKK, whichever suits
+the largest value shown.
+
+Example
+-------
+>>> import sibsim, sibsim.plot
+>>> result = sibsim.simulate(sibsim.load_scenario("danish-pilot"), draws=500, seed=1)
+>>> fig = sibsim.plot.net_position(result, party="municipality")
+>>> fig.savefig("net_position.png")
+>>> paths = sibsim.plot.save_all(result, "plots")      # all five demo plots as PNG
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+__all__ = [
+    "employment",
+    "net_position",
+    "investor_irr",
+    "risk_return",
+    "savings_by_payer",
+    "save_all",
+]
+
+#: File names written by :func:`save_all`, in order.
+PLOT_FILES = (
+    "employment.png",
+    "net_position.png",
+    "investor_irr.png",
+    "risk_return.png",
+    "savings.png",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The figure to return and the axes to draw on (a new pyplot-free figure if ``ax`` is None)."""
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    fig = ax.figure
+    # An axes inside a SubFigure: return the top-level Figure, which is what can be saved.
+    while not isinstance(fig, Figure) and getattr(fig, "figure", None) is not None:
+        if fig.figure is fig:
+            break
+        fig = fig.figure
+    return fig, ax
+
+
+def _require(result: xr.Dataset, name: str) -> xr.DataArray:
+    if not isinstance(result, xr.Dataset):
+        raise TypeError(
+            f"result: expected the xarray.Dataset returned by sibsim.simulate, "
+            f"got {type(result).__name__}"
+        )
+    if name not in result:
+        raise ValueError(
+            f"result: has no variable {name!r} (variables: {sorted(result.data_vars)}); "
+            f"plots take the Dataset returned by sibsim.simulate"
+        )
+    return result[name]
+
+
+def _check_coord(result: xr.Dataset, dim: str, value: str, option: str) -> None:
+    known = [str(v) for v in result[dim].values]
+    if value not in known:
+        raise ValueError(f"{option}: got {value!r}, expected one of {known}")
+
+
+def _money_scale(values: np.ndarray) -> tuple[float, str]:
+    """Divisor and unit label for amounts in DKK, from the largest absolute finite value."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if top >= 1e6:
+        return 1e6, "million DKK"
+    if top >= 1e3:
+        return 1e3, "thousand DKK"
+    return 1.0, "DKK"
+
+
+def _time_dim(da: xr.DataArray) -> str:
+    for dim in ("month", "year"):
+        if dim in da.dims:
+            return dim
+    raise ValueError(f"result: occupancy has neither a 'month' nor a 'year' dimension: {da.dims}")
+
+
+def _quantiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
+    """Quantiles over the first axis of a 2-d array, skipping NaN.
+
+    Returns shape (len(qs), values.shape[1]); NaN (without a warning) for an all-NaN column.
+    """
+    values = np.asarray(values, dtype=float)
+    out = np.full((len(qs), values.shape[1]), np.nan)
+    ok = np.any(np.isfinite(values), axis=0)
+    if np.any(ok):
+        out[:, ok] = np.nanquantile(values[:, ok], qs, axis=0)
+    return out
+
+
+def _finite_mean(values: np.ndarray) -> np.ndarray:
+    """Mean over the first axis of the finite entries; 0 where there are none."""
+    values = np.asarray(values, dtype=float)
+    ok = np.isfinite(values)
+    count = ok.sum(axis=0)
+    total = np.where(ok, values, 0.0).sum(axis=0)
+    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# plots
+# ---------------------------------------------------------------------------------------------
+
+
+def employment(
+    result: xr.Dataset,
+    *,
+    state: str = "employed",
+    arms: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Share of enrolled participants in one state over time, per arm.
+
+    Draws, for each arm, the median over draws as a line and the 5-95% range over draws as a
+    shaded band. Works for monthly results and for ``resolution="year"`` (then the x axis is
+    in years and each point is the year's mean share).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``occupancy`` (draw, arm, month|year, state).
+    state : str, default "employed"
+        The state whose share is shown.
+    arms : sequence of str, optional
+        Arms to show, in this order; default every arm in the result (treatment,
+        counterfactual and, where present, comparison).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one line and one band per arm.
+
+    Raises
+    ------
+    ValueError
+        If ``state`` or an entry of ``arms`` is not in the result.
+
+    Examples
+    --------
+    >>> fig = employment(result, state="employed", arms=["treatment", "counterfactual"])
+    >>> fig.savefig("employment.png")
+    """
+    occupancy = _require(result, "occupancy")
+    _check_coord(result, "state", state, "state")
+    arm_list = [str(a) for a in result["arm"].values] if arms is None else [str(a) for a in arms]
+    for arm in arm_list:
+        _check_coord(result, "arm", arm, "arms")
+    time = _time_dim(occupancy)
+    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    x = np.asarray(result[time].values)
+    share = occupancy.sel(state=state)
+    for arm in arm_list:
+        values = share.sel(arm=arm).transpose("draw", time).values
+        low, median, high = _quantiles(values, (0.05, 0.5, 0.95))
+        (line,) = ax.plot(x, median, label=f"{arm} (median)")
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0,
+                        label=f"{arm} (5-95%)")
+    ax.set_xlabel("Month from programme start" if time == "month" else "Year from programme start")
+    ax.set_ylabel(f"Share of enrolled participants in '{state}'")
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_ylim(bottom=0.0)
+    if x.size > 1:
+        ax.set_xlim(x[0], x[-1])
+    ax.set_title(f"Participants in '{state}' by arm: median and 5-95% over draws")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def net_position(
+    result: xr.Dataset,
+    *,
+    party: str = "municipality",
+    ax: Axes | None = None,
+) -> Figure:
+    """Distribution over draws of one party's net present value under each contract.
+
+    One box per contract: the box spans the 25-75% range, the whiskers the 5-95% range, the
+    line is the median and the marker the mean. The tick label gives the probability of loss
+    (share of draws with npv < 0). A dashed line marks zero.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
+    party : str, default "municipality"
+        The party whose position is shown (a payer, a contract party or ``provider``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one box per contract.
+
+    Raises
+    ------
+    ValueError
+        If ``party`` is not in the result.
+
+    Examples
+    --------
+    >>> fig = net_position(result, party="municipality")
+    >>> fig.axes[0].get_xticklabels()[0].get_text()   # e.g. 'donation\\nP(loss) 12%'
+    """
+    npv = _require(result, "npv")
+    _check_coord(result, "party", party, "party")
+    contracts = [str(c) for c in result["contract"].values]
+    fig, ax = _figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
+    values = npv.sel(party=party).transpose("draw", "contract").values
+    scale, unit = _money_scale(values)
+    data, labels = [], []
+    for c, name in enumerate(contracts):
+        column = values[:, c]
+        column = column[np.isfinite(column)]
+        data.append(column / scale)
+        loss = f"{np.mean(column < 0):.0%}" if column.size else "n/a"
+        labels.append(f"{name}\nP(loss) {loss}")
+    positions = np.arange(1, len(contracts) + 1)
+    ax.boxplot(
+        data,
+        positions=positions,
+        whis=(5, 95),
+        showfliers=False,
+        showmeans=True,
+        widths=0.6,
+        meanprops={"marker": "D", "markersize": 5},
+    )
+    ax.set_xticks(positions, labels)
+    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_ylabel(f"Net present value ({unit})")
+    ax.set_xlabel("Contract")
+    ax.set_title(f"Net position of the {party}: box 25-75%, whiskers 5-95%, diamond = mean")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Distribution over draws of the investors' annualised IRR, per financed contract.
+
+    Only contracts with investor tranches are shown (those whose ``investor_irr`` is not NaN
+    in every draw). NaN draws (nothing drawn from the tranches) are skipped and counted in the
+    legend; an IRR of -100% means nothing was returned. When no contract has tranches, the
+    axes are left empty and the title says so.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``investor_irr`` (draw, contract) and,
+        when present, ``investor_multiple`` for the legend.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one histogram per financed contract.
+
+    Examples
+    --------
+    >>> fig = investor_irr(result)
+    >>> fig.axes[0].get_title()
+    'Investor IRR per financed contract (annualised)'
+    """
+    irr = _require(result, "investor_irr")
+    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    contracts = [str(c) for c in result["contract"].values]
+    values = irr.transpose("draw", "contract").values.astype(float)
+    multiple = (
+        result["investor_multiple"].transpose("draw", "contract").values.astype(float)
+        if "investor_multiple" in result
+        else None
+    )
+    shown = [c for c in range(len(contracts)) if np.any(np.isfinite(values[:, c]))]
+    ax.set_xlabel("Annualised investor IRR")
+    ax.set_ylabel("Share of draws")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    if not shown:
+        ax.set_title("Investor IRR: no contract has investor tranches (IRR is NaN in every draw)")
+        ax.text(0.5, 0.5, "no investor tranches", transform=ax.transAxes,
+                ha="center", va="center", color="gray")
+        return fig
+    finite = values[:, shown][np.isfinite(values[:, shown])]
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < 1e-9:
+        low, high = low - 0.01, high + 0.01
+    bins = np.linspace(low, high, 31)
+    for c in shown:
+        column = values[:, c]
+        ok = np.isfinite(column)
+        label = f"{contracts[c]}: median {np.median(column[ok]):.1%}"
+        if multiple is not None and np.any(np.isfinite(multiple[:, c])):
+            label += f", multiple {np.nanmedian(multiple[:, c]):.2f}"
+        if not ok.all():
+            label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
+        weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
+        ax.hist(column[ok], bins=bins, weights=weights, histtype="step", linewidth=1.5,
+                label=label)
+    ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_title("Investor IRR per financed contract (annualised)")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Expected net present value against probability of loss, per party and contract.
+
+    One point per (party, contract), coloured by party and labelled with the contract's name.
+    Parties with a net position of exactly 0 in every draw of a contract (not involved in it)
+    are left out.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one scatter series per party, one text label per point.
+
+    Examples
+    --------
+    >>> fig = risk_return(result)
+    >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
+    """
+    npv = _require(result, "npv")
+    fig, ax = _figure_and_axes(ax, (7.5, 5.0))
+    contracts = [str(c) for c in result["contract"].values]
+    parties = [str(p) for p in result["party"].values]
+    values = npv.transpose("draw", "contract", "party").values.astype(float)
+    points: dict[str, list[tuple[float, float, str]]] = {}
+    for p, party in enumerate(parties):
+        for c, contract in enumerate(contracts):
+            column = values[:, c, p]
+            column = column[np.isfinite(column)]
+            if column.size == 0 or np.all(column == 0.0):
+                continue
+            points.setdefault(party, []).append(
+                (float(np.mean(column < 0)), float(np.mean(column)), contract)
+            )
+    scale, unit = _money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
+    for party, pts in points.items():
+        xs = [x for x, _, _ in pts]
+        ys = [y / scale for _, y, _ in pts]
+        ax.scatter(xs, ys, label=party, s=40, zorder=3)
+        for x, y, (_, _, name) in zip(xs, ys, pts):
+            ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize="small")
+    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_xlim(-0.05, 1.05)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel("Probability of loss (share of draws with npv < 0)")
+    ax.set_ylabel(f"Expected net present value ({unit})")
+    ax.set_title("Risk and return of each party under each contract")
+    if ax.collections:
+        ax.legend(title="party", loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Mean discounted savings of the whole cohort by payer, stacked by category.
+
+    Positive savings (the payer spends less with the programme) stack upwards from zero and
+    negative ones downwards; a black marker shows each payer's net total. Taxes are negative
+    costs, so more tax collected shows as a positive saving. The programme's own cost is not
+    included (it is in ``npv``).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``savings_npv`` (draw, payer, category).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one bar series per category, one bar per payer.
+
+    Examples
+    --------
+    >>> fig = savings_by_payer(result)
+    >>> fig.axes[0].get_legend().get_title().get_text()
+    'category'
+    """
+    savings = _require(result, "savings_npv")
+    fig, ax = _figure_and_axes(ax, (7.0, 4.5))
+    payers = [str(p) for p in result["payer"].values]
+    categories = [str(c) for c in result["category"].values]
+    mean = _finite_mean(savings.transpose("draw", "payer", "category").values)
+    total = mean.sum(axis=1)
+    scale, unit = _money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
+                                               np.clip(mean, None, 0).sum(1)]))
+    x = np.arange(len(payers))
+    up = np.zeros(len(payers))
+    down = np.zeros(len(payers))
+    for k, category in enumerate(categories):
+        column = mean[:, k] / scale
+        bottom = np.where(column >= 0, up, down)
+        ax.bar(x, column, bottom=bottom, width=0.6, label=category)
+        up += np.clip(column, 0, None)
+        down += np.clip(column, None, 0)
+    ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label="net total")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(x, payers)
+    ax.set_xlabel("Payer")
+    ax.set_ylabel(f"Mean discounted savings ({unit})")
+    ax.set_title("Who saves what: mean discounted savings of the cohort by payer")
+    ax.legend(title="category", loc="best", fontsize="small")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
+    """Write the five demo plots of a result as PNG files.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`.
+    out_dir : str or pathlib.Path
+        Folder to write into; created (with its parents) if missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in this order: employment.png, net_position.png (the
+        municipality's position, or the first party's when there is no municipality),
+        investor_irr.png, risk_return.png, savings.png.
+
+    Examples
+    --------
+    >>> paths = save_all(result, "plots")
+    >>> [p.name for p in paths]
+    ['employment.png', 'net_position.png', 'investor_irr.png', 'risk_return.png', 'savings.png']
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    parties = [str(p) for p in result["party"].values] if "party" in result.coords else []
+    party = "municipality" if "municipality" in parties or not parties else parties[0]
+    makers = (
+        employment,
+        lambda r: net_position(r, party=party),
+        investor_irr,
+        risk_return,
+        savings_by_payer,
+    )
+    paths = []
+    for maker, filename in zip(makers, PLOT_FILES):
+        fig = maker(result)
+        path = out / filename
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    return paths
