@@ -325,7 +325,7 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
         ok = np.isfinite(column)
         label = f"{contracts[c]}: median {np.median(column[ok]):.1%}"
         if multiple is not None and np.any(np.isfinite(multiple[:, c])):
-            label += f", multiple {np.nanmedian(multiple[:, c]):.2f}"
+            label += f", median multiple {np.nanmedian(multiple[:, c]):.2f}"
         if not ok.all():
             label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
         weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
@@ -445,7 +445,7 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     ax.set_xlabel("Payer")
     ax.set_ylabel(f"Mean discounted savings ({unit})")
     ax.set_title("Who saves what: mean discounted savings of the cohort by payer")
-    ax.legend(title="category", loc="best", fontsize="small")
+    ax.legend(title="category", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(True, axis="y", alpha=0.3)
     return fig
 
