@@ -259,6 +259,20 @@ def test_risk_return_points_and_labels(result):
     assert "million DKK" in ax.get_ylabel()
 
 
+def test_risk_return_merges_identical_positions(result):
+    same = result.copy()
+    npv = same["npv"].values.copy()
+    region = PARTIES.index("region")
+    npv[:, :, region] = npv[:, :1, region]  # the region's position is the same everywhere
+    same["npv"] = (("draw", "contract", "party"), npv)
+    fig = plot.risk_return(same)
+    (ax,) = fig.axes
+    texts = [t.get_text() for t in ax.texts]
+    assert "all contracts" in texts
+    assert len(ax.collections[region].get_offsets()) == 1
+    assert len(texts) == (len(PARTIES) - 1) * len(CONTRACTS) - 1 + 1
+
+
 def test_risk_return_on_given_ax(result):
     fig, ax = new_ax()
     assert plot.risk_return(result, ax=ax) is fig

@@ -343,7 +343,9 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     One point per (party, contract), coloured by party and labelled with the contract's name.
     Parties with a net position of exactly 0 in every draw of a contract (not involved in it)
-    are left out.
+    are left out; where a party's position is the same under several contracts (a payer that
+    takes no part in them and only saves), one point carries all their names, or
+    "all contracts".
 
     Parameters
     ----------
@@ -379,11 +381,23 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             )
     scale, unit = _money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
     for party, pts in points.items():
-        xs = [x for x, _, _ in pts]
-        ys = [y / scale for _, y, _ in pts]
+        # A party outside every contract (a payer that only saves) has the same position under
+        # each: one point, labelled with every contract's name (or "all contracts").
+        merged: list[tuple[float, float, list[str]]] = []
+        for x, y, name in pts:
+            for mx, my, names in merged:
+                if x == mx and np.isclose(y, my, rtol=1e-9, atol=1e-6):
+                    names.append(name)
+                    break
+            else:
+                merged.append((x, y, [name]))
+        xs = [x for x, _, _ in merged]
+        ys = [y / scale for _, y, _ in merged]
         ax.scatter(xs, ys, label=party, s=40, zorder=3)
-        for x, y, (_, _, name) in zip(xs, ys, pts):
-            ax.annotate(name, (x, y), textcoords="offset points", xytext=(5, 4), fontsize="small")
+        for x, y, (_, _, names) in zip(xs, ys, merged):
+            text = "all contracts" if len(names) == len(contracts) > 1 else ", ".join(names)
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 4),
+                        fontsize="small")
     ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_xlim(-0.05, 1.05)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
