@@ -575,7 +575,9 @@ def test_tranches_draw_pro_rata_up_to_their_total_and_the_provider_pays_the_rest
     np.testing.assert_allclose(npv[col("investor")], -600.0)
     np.testing.assert_allclose(npv[col("bank")], -300.0)
     np.testing.assert_allclose(npv[col("provider")], -300.0)
-    np.testing.assert_array_equal(result.tranche_party[0], [c in ("investor", "bank") for c in PARTIES])
+    np.testing.assert_array_equal(
+        result.tranche_party[0], [p in ("investor", "bank") for p in PARTIES]
+    )
     np.testing.assert_array_equal(result.investor_irr[0], [-1.0])
     np.testing.assert_array_equal(result.investor_multiple[0], [0.0])
 

@@ -610,8 +610,11 @@ def finance_programme(
     # cap, so every tranche after it has an infinite offset and receives nothing.
     principal = drawn.sum(axis=2)  # (tranches, draws)
     uncapped = np.isinf(return_cap_multiple)
-    return_cap = np.where(uncapped, np.inf, principal * np.where(uncapped, 0.0, return_cap_multiple))
-    offset = np.concatenate([np.zeros((1, drawn.shape[1])), np.cumsum(return_cap, axis=0)[:-1]])
+    finite_multiple = np.where(uncapped, 0.0, return_cap_multiple)
+    return_cap = np.where(uncapped, np.inf, principal * finite_multiple)
+    offset = np.concatenate(
+        [np.zeros((1, drawn.shape[1])), np.cumsum(return_cap, axis=0)[:-1]]
+    )
     arrived = np.cumsum(due, axis=1)  # (draws, months)
     held = np.clip(arrived[None] - offset[:, :, None], 0.0, return_cap[:, :, None])
     received = np.diff(held, axis=2, prepend=0.0)
