@@ -146,7 +146,7 @@ def _check_params(family: str, params: Any, path: str) -> tuple[dict[str, float]
 
     def require(ok: bool, name: str, expected: str) -> None:
         if not ok:
-            problems.append(problem(join(where, name), values[name], expected))
+            problems.append(problem(join(where, name), params[name], expected))
 
     if family in ("normal", "gamma", "beta"):
         require(values["sd"] > 0, "sd", "a number > 0")
@@ -197,9 +197,9 @@ class Distribution:
 
     Examples
     --------
-    >>> d = Distribution("pert", {"low": 0.0, "mode": 1.0, "high": 4.0})
+    >>> d = Distribution("pert", {"low": 0.0, "mode": 1.0, "high": 5.0})
     >>> d.support(), d.mean()
-    ((0.0, 4.0), 1.5)
+    ((0.0, 5.0), 1.5)
     >>> Distribution.from_spec({"lognormal": {"median": 1.8, "sigma": 0.3}}).median()
     1.8
     """

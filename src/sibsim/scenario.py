@@ -314,7 +314,9 @@ class _Context:
 
     def states(self) -> list[str] | None:
         states = self.doc.get("states")
-        return [s for s in states if isinstance(s, str)] if isinstance(states, list) else None
+        if not isinstance(states, list):
+            return None
+        return list(dict.fromkeys(s for s in states if isinstance(s, str)))
 
     def _flow_names(self, key: str) -> list[str] | None:
         flows = self.doc.get("flows")
@@ -861,9 +863,10 @@ def _last_entry(size: int, intake_months: int) -> int:
     return entry_month(size - 1, size, intake_months)
 
 
-def _timing(ctx: _Context) -> tuple[dict[str, int], int, int, int] | None:
+def _timing(ctx: _Context, programme: Any = None) -> tuple[dict[str, int], int, int, int] | None:
     """Site sizes, intake months, programme months and horizon, when all are valid."""
-    cohort, programme, months = ctx.doc.get("cohort"), ctx.doc.get("programme"), ctx.months()
+    cohort, months = ctx.doc.get("cohort"), ctx.months()
+    programme = ctx.doc.get("programme") if programme is None else programme
     if not isinstance(cohort, dict) or not isinstance(programme, dict) or months is None:
         return None
     sites, intake = cohort.get("sites"), cohort.get("intake_months")
@@ -887,18 +890,21 @@ def _check_horizon(sizes: dict[str, int], intake: int, programme_months: int,
     return (site, last[site]) if last[site] + programme_months > months else None
 
 
-def _post_scenario(doc: dict, path: Path, ctx: _Context) -> None:
+def _post_programme(programme: dict, path: Path, ctx: _Context) -> None:
     # The programme must end within the horizon for every treated participant.
-    timing = _timing(ctx)
+    timing = _timing(ctx, programme)
     if timing is not None:
         sizes, intake, programme_months, months = timing
         late = _check_horizon(sizes, intake, programme_months, months)
         if late is not None:
             site, last = late
-            ctx.report(("programme", "months"), programme_months,
+            ctx.report((*path, "months"), programme_months,
                        f"a whole number <= {months - last} so that the programme ends within "
                        f"the horizon: the last participant of site {site!r} enters in month "
                        f"{last} (intake_months = {intake}, months = {months})")
+
+
+def _post_scenario(doc: dict, path: Path, ctx: _Context) -> None:
     # The economy shock names existing transitions.
     economy, transitions = doc.get("economy"), doc.get("transitions")
     if isinstance(economy, dict) and isinstance(economy.get("transitions"), list) \
@@ -947,6 +953,8 @@ def _post_baseline(contract: dict, path: Path, ctx: _Context) -> None:
         if timing is None:
             return
         sites, intake, programme_months, months = timing
+        if _check_horizon(sites, intake, programme_months, months) is not None:
+            return  # reported at programme.months
         group = dict(zip(sites, apportion(size, list(sites.values())), strict=True))
         late = _check_horizon(group, intake, programme_months, months)
         if late is not None:
@@ -1032,7 +1040,7 @@ _PROGRAMME = _Table([
     _Field("months", _MONTHS, required=True),
     _Field("cost_per_participant", _NONNEG, default=0.0),
     _Field("fixed_cost", _NONNEG, default=0.0),
-], what="the programme")
+], what="the programme", post=_post_programme)
 
 _STATE_PAIR = _Row(_StateName(), _StateName(), "from, to")
 
@@ -1523,7 +1531,10 @@ def _parse_toml(text: str, origin: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
-        line = f" at line {found.group(1)}" if found else ""
+        if found:
+            line = f" at line {found.group(1)}"
+        else:  # "(at end of document)"
+            line = f" at line {max(1, len(text.splitlines()))} (the end)"
         raise ScenarioError(f"{origin}: invalid TOML{line}: {error}") from None
 
 
