@@ -152,11 +152,13 @@ def summarize(result: xr.Dataset) -> pd.DataFrame:
 
 
 def _amount(x: float, scale: float) -> str:
-    return "-" if not np.isfinite(x) else f"{x / scale:,.0f}"
+    # int(round(...)) so that a small negative amount shows as 0, never as -0.
+    return "-" if not np.isfinite(x) else f"{int(round(x / scale)):,d}"
 
 
 def _percent(x: float) -> str:
-    return "-" if not np.isfinite(x) else f"{100 * x:.1f}%"
+    # Adding 0.0 turns a rounded -0.0 into 0.0.
+    return "-" if not np.isfinite(x) else f"{round(100 * x, 1) + 0.0:.1f}%"
 
 
 def format_summary(
