@@ -153,3 +153,20 @@ def test_format_summary_scales_amounts_with_thousands_separators():
     table = summarize(make_result(npv, np.full((20, 2), np.nan), None))
     assert "12,346" in format_summary(table)
     assert "12,345,678" in format_summary(table, scale=1.0, unit="DKK")
+
+
+def test_share_of_draws_without_an_irr_root_is_reported():
+    draws = 10
+    npv = np.zeros((draws, 2, 3))
+    irr = np.full((draws, 2), np.nan)
+    irr[:8, 1] = 0.05  # draws 8 and 9: money drawn, no root
+    multiple = np.full((draws, 2), np.nan)
+    multiple[:, 1] = 1.0
+    result = make_result(npv, irr, np.array([[False] * 3, [False, True, False]]))
+    result["investor_multiple"] = (("draw", "contract"), multiple)
+    table = summarize(result)
+    assert table.attrs["irr_no_root_share"] == {"broad": pytest.approx(0.2)}
+    assert "broad: the investor IRR has no root in 20.0% of the draws" in format_summary(table)
+    result["investor_irr"][:, 1] = 0.05
+    table = summarize(result)
+    assert "no root" not in format_summary(table)

@@ -797,12 +797,11 @@ def _outcome_due(
         )
     # effect_tiers
     n_tiers = len(contract["tiers"])
-    minimum = np.column_stack(
-        [_per_draw(value, f"{path}.tiers[{i}][0]", draws) for i in range(n_tiers)]
-    ).reshape(draws, n_tiers)
-    tier_payment = np.column_stack(
-        [_per_draw(value, f"{path}.tiers[{i}][1]", draws) for i in range(n_tiers)]
-    ).reshape(draws, n_tiers)
+    minimum = np.zeros((draws, n_tiers))
+    tier_payment = np.zeros((draws, n_tiers))
+    for i in range(n_tiers):
+        minimum[:, i] = _per_draw(value, f"{path}.tiers[{i}][0]", draws)
+        tier_payment[:, i] = _per_draw(value, f"{path}.tiers[{i}][1]", draws)
     return effect_tiers_due(
         relative_reduction(contract, ledger, path=path),
         minimum,

@@ -94,6 +94,10 @@ def summarize(result: xr.Dataset) -> pd.DataFrame:
           which nothing was drawn, are left out; -1 for nothing returned counts), on the
           rows of tranche parties; NaN on other rows and where no draw has a finite IRR.
 
+        ``table.attrs["irr_no_root_share"]`` maps each contract in which money was drawn
+        from tranches to the share of those draws whose IRR has no root (left out of the
+        IRR quantiles); it is empty when the result has no ``investor_multiple``.
+
     Examples
     --------
     >>> table = summarize(sibsim.simulate(scenario, draws=1000, seed=1))   # doctest: +SKIP
@@ -148,7 +152,26 @@ def summarize(result: xr.Dataset) -> pd.DataFrame:
                     *map(float, irr_row),
                 )
             )
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    table = pd.DataFrame(rows, columns=list(COLUMNS))
+    table.attrs["irr_no_root_share"] = _irr_no_root_share(result, contracts)
+    return table
+
+
+def _irr_no_root_share(result: xr.Dataset, contracts: list[str]) -> dict[str, float]:
+    """Per contract with tranches, the share of draws with money drawn and no IRR root.
+
+    A draw had money drawn where ``investor_multiple`` is finite; its IRR has no root where
+    ``investor_irr`` is then NaN. Empty without those two variables.
+    """
+    if "investor_irr" not in result or "investor_multiple" not in result:
+        return {}
+    irr = result["investor_irr"].transpose("draw", "contract").values
+    drawn = np.isfinite(result["investor_multiple"].transpose("draw", "contract").values)
+    return {
+        contract: float(np.isnan(irr[drawn[:, c], c]).mean())
+        for c, contract in enumerate(contracts)
+        if drawn[:, c].any()
+    }
 
 
 def _amount(x: float, scale: float) -> str:
@@ -238,4 +261,12 @@ def format_summary(
             lines.append("")
         previous = line[0]
         lines.append(render(line))
+    no_root = {c: share for c, share in table.attrs.get("irr_no_root_share", {}).items() if share}
+    if no_root:
+        lines.append("")
+        lines.extend(
+            f"{contract}: the investor IRR has no root in {_percent(share)} of the draws with "
+            "money drawn (left out of the IRR quantiles)."
+            for contract, share in no_root.items()
+        )
     return "\n".join(lines) + "\n"
