@@ -22,6 +22,7 @@ from sibsim.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
 from sibsim.rng import GROUP_STREAM_STRIDE, STREAM_ECONOMY, uniform_np
 
 TABLE = "by_months_in_state"
+NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
 
 
 def is_table(value) -> bool:
@@ -93,6 +94,8 @@ class Structure:
     bucket_of: np.ndarray
     next_key: np.ndarray
     max_key: int
+    cell_start: np.ndarray  # int64 (S * B + 1,) sparse rows of reachable payer-category pairs
+    cell_pair: np.ndarray  # int64 (nnz,)
     cohort: Group
     comparison: dict  # size -> Group
     rate_cards: list  # indices of rate_card contracts
@@ -151,9 +154,16 @@ def structure(scenario) -> Structure:
     max_key = int(bucket_keys[-1])
     mis = np.arange(max_key + 1)
     bucket_of = (np.searchsorted(bucket_keys, mis, side="right") - 1).astype(np.int64)
-    next_key = np.array(
-        [bucket_keys[min(b + 1, len(bucket_keys) - 1)] for b in bucket_of], dtype=np.int64
-    )
+    # Per state: the next months_in_state at which one of its hazards changes. Keys of
+    # other states' tables (or of payer shares) need no new hazard sum.
+    next_key = np.full((len(states), max_key + 1), NO_CHANGE, dtype=np.int64)
+    for t in transitions:
+        s = state_index[t["from"]]
+        for key in _table_keys(t["probability"]):
+            below = mis < key
+            next_key[s, below] = np.minimum(next_key[s, below], key)
+
+    cell_start, cell_pair = _reachable_pairs(scenario, states, len(bucket_keys))
 
     cohort_data = data["cohort"]
     sites = list(cohort_data["sites"])
@@ -206,7 +216,8 @@ def structure(scenario) -> Structure:
         trans_economy=trans_economy, effect_from=effect_from, effect_to=effect_to,
         out_start=out_start, out_trans=out_trans, state_economy=state_economy,
         state_effect=state_effect, bucket_keys=bucket_keys, bucket_of=bucket_of,
-        next_key=next_key, max_key=max_key, cohort=cohort, comparison=comparison,
+        next_key=next_key, max_key=max_key, cell_start=cell_start, cell_pair=cell_pair,
+        cohort=cohort, comparison=comparison,
         rate_cards=rate_cards,
         rc_outcome_start=np.array(starts, dtype=np.int64),
         oc_state=np.array(oc_state, dtype=np.int64),
@@ -215,6 +226,24 @@ def structure(scenario) -> Structure:
         rc_window=np.array(windows, dtype=np.int64),
         programme_enrolled=in_programme.sum(axis=1).astype(np.int64),
     )
+
+
+def _reachable_pairs(scenario, states: list, n_buckets: int):
+    """Sparse rows: for each (state, bucket) cell, the payer-category pairs a flow reaches."""
+    payers = list(scenario.payers())
+    categories = list(scenario.categories())
+    cells = [set() for _ in range(len(states) * n_buckets)]
+    for flow in scenario.data["flows"]:
+        s = states.index(flow["state"])
+        c = categories.index(flow["category"])
+        for payer in flow["split"]:
+            q = payers.index(payer) * len(categories) + c
+            for b in range(n_buckets):
+                cells[s * n_buckets + b].add(q)
+    cell_start = np.zeros(len(cells) + 1, dtype=np.int64)
+    cell_start[1:] = np.cumsum([len(c) for c in cells])
+    cell_pair = np.array([q for c in cells for q in sorted(c)], dtype=np.int64)
+    return cell_start, cell_pair
 
 
 def _group(sizes: list[int], intake: int, *, stream_offset: int, both_arms: bool) -> Group:

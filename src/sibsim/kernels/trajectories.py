@@ -4,18 +4,21 @@ How a spell is drawn (see ``docs/methodology.rst`` for the equations): when a pa
 starts a spell in month t0, an exit threshold E = -ln(U) ~ Exp(1) is drawn from the
 generator at (participant, t0, STREAM_SPELL). The participant leaves at the end of the
 first month t >= t0 in which the cumulative hazard H(t0) + ... + H(t) of the spell reaches E.
+The total hazard only changes at a few known months (a months-in-state key, an effect
+window boundary, every month under an economy shock), so the exit month within a stretch
+of constant hazard is found in closed form rather than month by month.
 This is the same law as drawing each month's exit with probability 1 - exp(-H(t)), since
 P(no exit in t0..t) = P(E > H(t0) + ... + H(t)) = exp(-(H(t0) + ... + H(t))). The destination
 is drawn from (participant, exit month, STREAM_DESTINATION), with P(to k) = h_k / H.
 
-Why this form: one random number per spell instead of one per month, and the monthly work
-is one addition and one comparison. Both arms of a participant use the same numbers for a
+Why this form: one random number per spell instead of one per month, and no work at all
+for the months between change points. Both arms of a participant use the same numbers for a
 spell that starts in the same month (common random numbers), so a higher hazard in the
 treatment arm can only bring an exit forward.
 
 Nothing of size participants x months is stored: each participant's spells are turned at
-once into +1/-1 entries of a per-draw difference array of counts over
-(arm, month, state, months-in-state bucket).
+once into +1/-1 entries of per-draw difference arrays over (arm, month, state) for counts
+and (arm, month, payer-category) for costs, which are cumulated at the end of the draw.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ COUNTERFACTUAL = 1
 NO_LIMIT = np.iinfo(np.int64).max // 4
 
 
-@jit
+@jit(inline="always")
 def transition_hazard(
     k, d, bucket, treated, months_since_entry, month, mult_frailty,
     base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy, economy,
@@ -66,34 +69,24 @@ def transition_hazard(
     return h * m
 
 
-@jit
-def choose_destination(
-    u, state, d, bucket, treated, months_since_entry, month, mult_frailty,
-    out_start, out_trans, base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-    trans_economy, economy,
-):
-    """Index of the transition taken on exit: P(k) = h_k / H; certain exits share equally."""
-    first, last = out_start[state], out_start[state + 1]
+@jit(inline="always")
+def choose_destination(u, first, last, out_trans, hazard_of):
+    """Transition taken on exit: P(k) = h_k / H; certain exits (h = inf) share equally.
+
+    ``hazard_of[i - first]`` holds h_k of the i-th transition out of the state, as summed
+    for the stretch in which the exit fell.
+    """
     total = 0.0
     n_certain = 0
     for i in range(first, last):
-        h = transition_hazard(
-            out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
-            base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
-            economy,
-        )
+        h = hazard_of[i - first]
         if h == math.inf:
             n_certain += 1
         total += h
     if n_certain > 0:
         pick = min(int(u * n_certain), n_certain - 1)
         for i in range(first, last):
-            h = transition_hazard(
-                out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
-                base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-                trans_economy, economy,
-            )
-            if h == math.inf:
+            if hazard_of[i - first] == math.inf:
                 if pick == 0:
                     return out_trans[i]
                 pick -= 1
@@ -101,11 +94,7 @@ def choose_destination(
     running = 0.0
     chosen = -1
     for i in range(first, last):
-        h = transition_hazard(
-            out_trans[i], d, bucket, treated, months_since_entry, month, mult_frailty,
-            base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
-            economy,
-        )
+        h = hazard_of[i - first]
         if h > 0.0:
             chosen = out_trans[i]
             running += h
@@ -114,54 +103,51 @@ def choose_destination(
     return chosen  # rounding: the last transition with a positive hazard
 
 
-@jit
+@jit(inline="always")
 def walk_arm(
-    arm, treated, d, key, spell_stream, dest_stream, entry, prior, mult_frailty, initial_state,
+    treated, d, key, spell_stream, dest_stream, entry, prior, mult_frailty, initial_state,
     months, out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio,
     effect_from, effect_to, trans_economy, economy, state_economy, state_effect,
-    bucket_of, next_key, max_key, counts_diff, spell_state, spell_start, spell_end,
+    bucket_of, next_key, max_key, spell_state, spell_start, spell_end, spell_mis, hazard_of,
 ):
     """Simulate one participant in one arm from entry to the horizon.
 
-    Writes +1/-1 into ``counts_diff[arm, month, state, bucket]`` for every stretch of
-    constant (state, bucket), and the spells into ``spell_*``. Returns the number of spells.
+    Writes the spells (state, first month, end month exclusive, months_in_state in the
+    first month) into ``spell_*`` and returns their number.
     """
     state = initial_state
     t = entry
     mis = prior
     n_spells = 0
     while t < months:
-        spell_first = t
+        spell_state[n_spells] = state
+        spell_start[n_spells] = t
+        spell_mis[n_spells] = mis
         threshold = -math.log(uniform_at(key, t, spell_stream))
         cumulative = 0.0
         exited = False
-        seg_start = t
-        seg_bucket = bucket_of[min(mis, max_key)]
         first, last = out_start[state], out_start[state + 1]
         while t < months:
             capped = min(mis, max_key)
             bucket = bucket_of[capped]
-            if bucket != seg_bucket:
-                counts_diff[arm, seg_start, state, seg_bucket] += 1
-                counts_diff[arm, t, state, seg_bucket] -= 1
-                seg_start = t
-                seg_bucket = bucket
             mse = t - entry
             # The total hazard H is constant until the next change point: a bucket
             # boundary, an effect window boundary (treated arm) or any month (economy).
             hazard = 0.0
             for i in range(first, last):
-                hazard += transition_hazard(
+                h = transition_hazard(
                     out_trans[i], d, bucket, treated, mse, t, mult_frailty, base_hazard,
                     trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
                     economy,
                 )
+                hazard_of[i - first] = h
+                hazard += h
             change = months
             if state_economy[state]:
                 change = t + 1
             else:
                 if capped < max_key:
-                    change = min(change, t + next_key[capped] - mis)
+                    change = min(change, t + next_key[state, capped] - mis)
                 if treated and state_effect[state]:
                     for i in range(first, last):
                         k = out_trans[i]
@@ -169,41 +155,72 @@ def walk_arm(
                             change = min(change, entry + effect_from[k])
                         if entry + effect_to[k] > t:
                             change = min(change, entry + effect_to[k])
-            if hazard == 0.0:
-                mis += change - t
+            # Months t .. change-1 all add `hazard`: the exit, if it falls in this stretch,
+            # is in the n-th month, the smallest n with cumulative + n * hazard >= threshold.
+            span = change - t
+            remaining = threshold - cumulative
+            if hazard == 0.0 or remaining > span * hazard:
+                cumulative += span * hazard
+                mis += span
                 t = change
                 continue
-            while t < change:
-                cumulative += hazard
-                if cumulative >= threshold:
-                    exited = True
-                    break
-                t += 1
-                mis += 1
-            if exited:
-                break
-        end = min(t + 1, months)
-        counts_diff[arm, seg_start, state, seg_bucket] += 1
-        counts_diff[arm, end, state, seg_bucket] -= 1
-        spell_state[n_spells] = state
-        spell_start[n_spells] = spell_first
-        spell_end[n_spells] = end
+            n = min(max(math.ceil(remaining / hazard), 1), span)
+            t += n - 1
+            mis += n - 1
+            exited = True
+            break
+        spell_end[n_spells] = min(t + 1, months)
         n_spells += 1
         if not exited:
             break
         u = uniform_at(key, t, dest_stream)
-        k = choose_destination(
-            u, state, d, bucket_of[min(mis, max_key)], treated, t - entry, t, mult_frailty,
-            out_start, out_trans, base_hazard, trans_frailty, effect_ratio, effect_from,
-            effect_to, trans_economy, economy,
-        )
+        k = choose_destination(u, first, last, out_trans, hazard_of)
         state = trans_to[k]
         t += 1
         mis = 0
     return n_spells
 
 
-@jit
+@jit(inline="always")
+def spells_to_ledger(
+    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_keys,
+    cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
+):
+    """Add a participant's spells to the per-draw difference arrays.
+
+    A spell adds +1 to ``occupancy_diff[arm, first, state]`` and -1 at its end. Its cost
+    changes only where months_in_state crosses a bucket key, so each stretch of constant
+    bucket adds +rate at its first month and -rate at its end, for the payer-category pairs
+    a flow in that state can reach (``cell_start``/``cell_pair``, a sparse layout).
+    """
+    n_buckets = bucket_keys.shape[0]
+    for s in range(n_spells):
+        state = spell_state[s]
+        first = spell_start[s]
+        end = spell_end[s]
+        occupancy_diff[arm, first, state] += 1
+        occupancy_diff[arm, end, state] -= 1
+        # Buckets the spell passes through: from the one holding its first months_in_state.
+        mis0 = spell_mis[s]
+        b = n_buckets - 1
+        while bucket_keys[b] > mis0:
+            b -= 1
+        piece_start = first
+        while piece_start < end:
+            piece_end = end
+            if b + 1 < n_buckets:
+                piece_end = min(end, first + bucket_keys[b + 1] - mis0)
+            cell = state * n_buckets + b
+            for i in range(cell_start[cell], cell_start[cell + 1]):
+                q = cell_pair[i]
+                rate = cost_rate[d, state, b, q]
+                cost_diff[arm, piece_start, q] += rate
+                cost_diff[arm, piece_end, q] -= rate
+            piece_start = piece_end
+            b += 1
+
+
+@jit(inline="always")
 def rate_card_outcomes(
     d, entry, n_spells, spell_state, spell_start, spell_end, rc_outcome_start, oc_state,
     oc_cumulative, oc_months, oc_price, rc_window, rc_cap, reached, due,
@@ -251,7 +268,7 @@ def rate_card_outcomes(
             reached[best] = -1
 
 
-@jit
+@jit(inline="always")
 def participant_attributes(key, stream_offset, frailty_par, prior_code, prior_par):
     """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
 
@@ -272,7 +289,7 @@ def simulate_group(
     site, entry, site_multiplier, frailty_variance, prior_code, prior_par, initial_state,
     out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio, effect_from,
     effect_to, trans_economy, economy, state_economy, state_effect,
-    bucket_of, next_key, max_key, cost_rate,
+    bucket_of, next_key, max_key, bucket_keys, cell_start, cell_pair, cost_rate,
     rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price, rc_window, rc_cap,
     occupancy, cost, due,
 ):
@@ -296,7 +313,12 @@ def simulate_group(
     base_hazard : float64 (D, K, B) -ln(1 - p), inf where p = 1
     effect_ratio : float64 (D, K); economy : float64 (D, T) monthly multipliers
     state_economy, state_effect : int64 (S,) whether a state has such outgoing transitions
-    bucket_of : int64 (max_key + 1,); next_key : int64 (max_key + 1,)
+    bucket_of : int64 (max_key + 1,) bucket of each capped months_in_state
+    next_key : int64 (S, max_key + 1) next months_in_state at which a hazard out of the
+        state changes (a large number when none does)
+    bucket_keys : int64 (B,) first months_in_state of each bucket
+    cell_start : int64 (S * B + 1,); cell_pair : int64 (nnz,) the payer-category pairs a
+        flow can reach from each (state, bucket) cell (sparse rows)
     cost_rate : float64 (D, S, B, Q) public cost of one participant-month
     rate-card arrays : see :func:`rate_card_outcomes` (empty when R = 0)
     occupancy : float64 (D, A, T, S) out; cost : float64 (D, A, T, Q) out;
@@ -305,16 +327,19 @@ def simulate_group(
     n_draws = occupancy.shape[0]
     n_arms = occupancy.shape[1]
     n_states = occupancy.shape[3]
-    n_buckets = base_hazard.shape[2]
+    n_pairs = cost.shape[3]
     n_participants = site.shape[0]
     spell_stream = STREAM_SPELL + stream_offset
     dest_stream = STREAM_DESTINATION + stream_offset
     for d in prange(n_draws):
-        counts_diff = np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64)
+        occupancy_diff = np.zeros((n_arms, months + 1, n_states), dtype=np.int64)
+        cost_diff = np.zeros((n_arms, months + 1, n_pairs))
         spell_state = np.empty(months + 1, dtype=np.int64)
         spell_start = np.empty(months + 1, dtype=np.int64)
         spell_end = np.empty(months + 1, dtype=np.int64)
+        spell_mis = np.empty(months + 1, dtype=np.int64)
         reached = np.empty(oc_state.shape[0], dtype=np.int64)
+        hazard_of = np.empty(out_trans.shape[0])
         frailty_par = np.zeros(4)
         if frailty_variance[d] > 0.0:
             frailty_par[0] = 1.0 / frailty_variance[d]
@@ -328,11 +353,16 @@ def simulate_group(
             for arm in range(n_arms):
                 treated = both_arms and arm == TREATMENT
                 n_spells = walk_arm(
-                    arm, treated, d, key, spell_stream, dest_stream, entry[j], prior,
+                    treated, d, key, spell_stream, dest_stream, entry[j], prior,
                     mult_frailty, initial_state, months, out_start, out_trans, trans_to,
                     base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
                     trans_economy, economy, state_economy, state_effect, bucket_of,
-                    next_key, max_key, counts_diff, spell_state, spell_start, spell_end,
+                    next_key, max_key, spell_state, spell_start, spell_end, spell_mis,
+                    hazard_of,
+                )
+                spells_to_ledger(
+                    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis,
+                    bucket_keys, cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
                 )
                 if treated and rc_window.shape[0] > 0:
                     rate_card_outcomes(
@@ -340,27 +370,22 @@ def simulate_group(
                         rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price,
                         rc_window, rc_cap, reached, due,
                     )
-        counts_to_ledger(d, counts_diff, cost_rate, occupancy, cost)
+        cumulate(d, occupancy_diff, cost_diff, occupancy, cost)
 
 
-@jit
-def counts_to_ledger(d, counts_diff, cost_rate, occupancy, cost):
-    """Cumulate the difference array; occupancy and cost of draw d (fixed summation order)."""
-    n_arms, n_rows, n_states, n_buckets = counts_diff.shape
-    n_pairs = cost_rate.shape[3]
+@jit(inline="always")
+def cumulate(d, occupancy_diff, cost_diff, occupancy, cost):
+    """Running sums over months of draw d's difference arrays (fixed order)."""
+    n_arms, n_rows, n_states = occupancy_diff.shape
+    n_pairs = cost_diff.shape[2]
     for a in range(n_arms):
-        running = np.zeros((n_states, n_buckets), dtype=np.int64)
-        for t in range(n_rows - 1):
-            for s in range(n_states):
-                total = 0
-                for b in range(n_buckets):
-                    running[s, b] += counts_diff[a, t, s, b]
-                    total += running[s, b]
-                occupancy[d, a, t, s] = total
-            for q in range(n_pairs):
-                acc = 0.0
-                for s in range(n_states):
-                    for b in range(n_buckets):
-                        if running[s, b] != 0:
-                            acc += running[s, b] * cost_rate[d, s, b, q]
-                cost[d, a, t, q] = acc
+        for s in range(n_states):
+            running = 0
+            for t in range(n_rows - 1):
+                running += occupancy_diff[a, t, s]
+                occupancy[d, a, t, s] = running
+        for q in range(n_pairs):
+            total = 0.0
+            for t in range(n_rows - 1):
+                total += cost_diff[a, t, q]
+                cost[d, a, t, q] = total
