@@ -1,9 +1,28 @@
-"""sibsim: Monte Carlo risk simulation for social investment deals."""
+"""sibsim: Monte Carlo risk simulation for social investment deals.
+
+The public API (SPEC sections 1 and 8)::
+
+    scenario = sibsim.load_scenario("danish-pilot")
+    result = sibsim.simulate(scenario, draws=2000, seed=1)
+    table = sibsim.summarize(result)
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from sibsim.distributions import Distribution
+from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
+from sibsim.report import summarize
+from sibsim.scenario import Scenario, load_scenario
 
-__all__ = ["ScenarioError", "__version__"]
+__all__ = [
+    "Distribution",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "load_scenario",
+    "simulate",
+    "summarize",
+]
