@@ -46,6 +46,8 @@ VARIABLES: dict[str, Variable] = {
     "enrolled": Variable(("month",), "participants", "treated-cohort participants enrolled"),
     "tranche_party": Variable(("contract", "party"), "1",
                               "whether the party funds a tranche of the contract"),
+    "investor_irr_no_root": Variable(("contract",), "1",
+                                     "share of draws with money drawn whose IRR has no root"),
 }
 
 
@@ -56,17 +58,6 @@ def _attrs(name: str) -> dict:
 
 def _data_array(name: str, values: np.ndarray) -> tuple:
     return (VARIABLES[name].dims, np.asarray(values), _attrs(name))
-
-
-def tranche_parties(contracts: list, parties: list) -> np.ndarray:
-    """(contract, party) bool: whether the party funds a tranche of the contract."""
-    out = np.zeros((len(contracts), len(parties)), dtype=bool)
-    index = {p: i for i, p in enumerate(parties)}
-    for c, contract in enumerate(contracts):
-        financing = contract.get("financing") or {}
-        for tranche in financing.get("tranches", []):
-            out[c, index[tranche["party"]]] = True
-    return out
 
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
@@ -100,7 +91,8 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         "investor_multiple": _data_array("investor_multiple", settlement.investor_multiple),
         "params": _data_array("params", values.matrix()),
         "enrolled": _data_array("enrolled", ledger.enrolled),
-        "tranche_party": _data_array("tranche_party", tranche_parties(contracts, parties)),
+        "tranche_party": _data_array("tranche_party", settlement.tranche_party),
+        "investor_irr_no_root": _data_array("investor_irr_no_root", settlement.irr_no_root_share),
     }
     coords = {
         "draw": np.arange(ledger.draws),
