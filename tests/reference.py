@@ -127,7 +127,7 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     for d in range(draws):
         fv = values.get("cohort.frailty_variance")[d]
         for j in range(grp.size):
-            key = participant_key(np.uint64(seed), d, j)
+            key = np.uint64(participant_key(np.uint64(seed), d, j))
             frailty = 1.0
             if fv > 0:
                 par = np.array([1.0 / fv, fv, 0.0, 0.0])
