@@ -198,7 +198,7 @@ def test_two_state_constant_probability_closed_form(p, months, prior, intake):
         [transition("benefits", "employed", p, frailty=True)],
         months=months,
         prior_months=prior,
-        intake_months=intake,
+        intake_months=min(intake, months),  # the programme must end within the horizon
         frailty_variance=0.0,
     )
     share = share_by_months_since_entry(scenario).sel(site="A", state="employed").values
@@ -628,12 +628,13 @@ def random_scenario(draw):
             st.builds(lambda lo, w: {"uniform": {"low": lo, "high": lo + w}}, st.floats(0, 10), st.floats(0.5, 20)),
         )
     )
+    months = draw(st.integers(1, 30))
     return make_scenario(
         states,
         transitions,
-        months=draw(st.integers(1, 30)),
+        months=months,
         prior_months=prior,
-        intake_months=draw(st.integers(0, 12)),
+        intake_months=draw(st.integers(0, min(months, 12))),
         frailty_variance=draw(st.sampled_from([0.0, 0.1, 0.7, 2.0])),
         sites={"A": {"size": draw(st.integers(1, 20)), "multiplier": draw(st.floats(0.0, 2.0))}},
     )
@@ -743,7 +744,7 @@ def test_expected_share_pools_sites_within_the_horizon(months_since_entry):
 
 
 def test_expected_share_rejects_bad_input():
-    scenario = realistic_scenario(months=24, intake_months=30)
+    scenario = realistic_scenario(months=24, intake_months=24)
     with pytest.raises(ValueError, match="state"):
         expected_share(scenario, state="retired", arm="treatment", months_since_entry=3)
     with pytest.raises(ValueError, match="arm"):
@@ -751,7 +752,7 @@ def test_expected_share_rejects_bad_input():
     with pytest.raises(ValueError, match="months_since_entry"):
         expected_share(scenario, state="employed", arm="treatment", months_since_entry=24)
     # participant 0 of each site enters at month 0, so every months_since_entry in the
-    # horizon has participants, even with entries beyond the horizon
+    # horizon has participants
     assert 0 <= expected_share(
         scenario, state="employed", arm="treatment", months_since_entry=23
     ) <= 1
@@ -846,3 +847,44 @@ def test_public_functions_accept_a_scenario_object():
     assert list(share.site.values) == ["Herning", "Viborg"]
     assert share.attrs["units"] == "1"
     assert exact.max_months_in_state(data_of(scenario)) == 36
+
+
+def test_matches_a_plain_monte_carlo_of_participants():
+    """End to end: sample frailty, prior months and every monthly transition for many
+    participants, with the scenario's numbers (no distributions apart from prior months)."""
+    scenario = realistic_scenario(
+        months=30, sites={"A": {"size": 10, "multiplier": 0.8}}, frailty_variance=0.6
+    )
+    data = data_of(scenario)
+    states = data["states"]
+    rng = np.random.default_rng(2024)
+    n, months, variance = 100_000, 30, 0.6
+    frailty = rng.gamma(1 / variance, variance, size=n)
+    months_in_state = np.rint(rng.uniform(12.0, 60.0, size=n))
+    state = np.zeros(n, dtype=int)  # benefits
+    counts = np.zeros((months, len(states)))
+    for m in range(months):
+        counts[m] = np.bincount(state, minlength=len(states))
+        hazards = np.zeros((n, len(data["transitions"])))
+        for k, t in enumerate(data["transitions"]):
+            p = np.array([naive_value(t["probability"], c) for c in range(61)])[
+                np.minimum(months_in_state, 60).astype(int)
+            ]
+            multiplier = 0.8 * frailty if t["frailty"] else np.ones(n)
+            effect = t["effect"]
+            if effect and effect["from_month"] <= m < effect["to_month"]:
+                multiplier = multiplier * effect["ratio"]
+            hazards[:, k] = np.where(
+                state == states.index(t["from"]), -np.log1p(-p) * multiplier, 0.0
+            )
+        total = hazards.sum(axis=1)
+        leaves = rng.random(n) < -np.expm1(-total)
+        pick = (np.cumsum(hazards, axis=1) < (rng.random(n) * total)[:, None]).sum(axis=1)
+        destination = np.array([states.index(t["to"]) for t in data["transitions"]])
+        new_state = np.where(leaves, destination[np.minimum(pick, len(destination) - 1)], state)
+        months_in_state = np.where(leaves, 0, months_in_state + 1)
+        state = new_state
+    share = share_by_months_since_entry(scenario, arm="treatment").sel(site="A").values
+    frequency = counts / n
+    tolerance = 5 * np.sqrt(np.clip(share * (1 - share), 0, None) / n) + 1e-9
+    assert np.all(np.abs(frequency - share) <= tolerance)

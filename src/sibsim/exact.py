@@ -34,6 +34,7 @@ import xarray as xr
 from scipy import optimize, stats
 from scipy.special import gammaln
 
+from sibsim.distributions import Distribution, is_distribution
 from sibsim.ledger import HistoricalBaseline
 
 __all__ = [
@@ -63,37 +64,10 @@ _TAIL_MASS = 1e-17
 # ----------------------------------------------------------------------------------------
 
 
-def _scipy_distribution(spec: Mapping) -> Any:
-    """The frozen scipy distribution of a normalised ``{family: {param: value}}`` number."""
-    ((family, par),) = spec.items()
-    if family == "normal":
-        return stats.norm(loc=par["mean"], scale=par["sd"])
-    if family == "lognormal":
-        return stats.lognorm(s=par["sigma"], scale=par["median"])
-    if family == "gamma":
-        shape = (par["mean"] / par["sd"]) ** 2
-        return stats.gamma(shape, scale=par["mean"] / shape)
-    if family == "beta":
-        mean, var = par["mean"], par["sd"] ** 2
-        concentration = mean * (1.0 - mean) / var - 1.0
-        return stats.beta(mean * concentration, (1.0 - mean) * concentration)
-    if family == "uniform":
-        return stats.uniform(loc=par["low"], scale=par["high"] - par["low"])
-    if family == "triangular":
-        width = par["high"] - par["low"]
-        return stats.triang((par["mode"] - par["low"]) / width, loc=par["low"], scale=width)
-    if family == "pert":
-        width = par["high"] - par["low"]
-        a = 1.0 + 4.0 * (par["mode"] - par["low"]) / width
-        b = 1.0 + 4.0 * (par["high"] - par["mode"]) / width
-        return stats.beta(a, b, loc=par["low"], scale=width)
-    raise ValueError(f"unknown distribution family {family!r}")
-
-
 def _central(number: Any) -> float:
     """A normalised number at its central value: the number itself or the distribution's mean."""
-    if isinstance(number, Mapping):
-        return float(_scipy_distribution(number).mean())
+    if is_distribution(number):
+        return Distribution.from_spec(number).mean()
     return float(number)
 
 
@@ -216,7 +190,7 @@ def prior_months_weights(prior_months: Any, max_months_in_state: int) -> np.ndar
 
     Parameters
     ----------
-    prior_months : float or dict
+    prior_months : float, dict or Distribution
         A normalised number: a float or a ``{family: {param: value}}`` distribution.
     max_months_in_state : int
         K, the cap.
@@ -233,14 +207,14 @@ def prior_months_weights(prior_months: Any, max_months_in_state: int) -> np.ndar
     """
     cap = max_months_in_state
     weights = np.zeros(cap + 1)
-    if not isinstance(prior_months, Mapping):
+    if not is_distribution(prior_months):
         months = max(int(np.rint(float(prior_months))), 0)
         weights[min(months, cap)] = 1.0
         return weights
     if cap == 0:
         weights[0] = 1.0
         return weights
-    distribution = _scipy_distribution(prior_months)
+    distribution = Distribution.from_spec(prior_months).scipy()
     edges = np.arange(cap) + 0.5  # 0.5, 1.5, ..., K - 0.5
     cdf = distribution.cdf(edges)
     weights[0] = cdf[0]
