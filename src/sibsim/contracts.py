@@ -61,6 +61,11 @@ ValueFunction = Callable[[str], np.ndarray]
 #: reduction measured from whole counts, 1 - 54/60, is 0.09999999999999998 in floating point.
 BOUNDARY_TOLERANCE = 1e-12
 
+#: A programme cost that exceeds the tranches' total amount by no more than this share of
+#: the amount (rounding in the sum of the monthly costs) is funded by the tranches in full,
+#: so that a tranche sized to the programme's cost leaves the provider exactly 0 to pay.
+FUNDING_TOLERANCE = 1e-12
+
 
 @dataclass
 class Settlement:
@@ -121,6 +126,9 @@ class TrancheFlows:
         Index of the tranche each guarantee covers.
     made : ndarray, shape (draws, months)
         Outcome payments made: what the tranches received, summed.
+    unfunded : ndarray, shape (draws, months)
+        Programme cost the tranches do not fund, paid by the provider: exactly 0 in every
+        month when the tranches fund the whole programme.
     """
 
     drawn: np.ndarray
@@ -128,6 +136,7 @@ class TrancheFlows:
     guarantee_payout: np.ndarray
     covered: list[int]
     made: np.ndarray
+    unfunded: np.ndarray
 
 
 # --------------------------------------------------------------------------------------
@@ -177,6 +186,39 @@ def _index(names: Sequence[str], name: str, path: str, what: str) -> int:
         raise ValueError(
             f"{path}: got {name!r}, expected one of the {what} {list(names)}"
         ) from None
+
+
+def _cumulative_limit(flows: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pass a non-negative monthly stream in time order until its sum reaches ``limit``.
+
+    Month t passes its whole amount while the running sum up to and including t stays
+    within the limit, the rest of the room in the month that crosses it, and nothing after.
+    Written this way (rather than as the difference of a capped running sum) every month
+    that the limit does not touch passes its amount bit for bit, and a stream that never
+    reaches the limit comes out unchanged: no rounding noise is added.
+
+    Parameters
+    ----------
+    flows : ndarray, shape (..., months)
+        Non-negative amounts per month.
+    limit : ndarray, shape (...)
+        Limit on the cumulative amount (``np.inf`` for none).
+
+    Returns
+    -------
+    passed : ndarray, shape (..., months)
+        The amounts that pass in each month.
+    total : ndarray, shape (...)
+        ``min(sum of flows, limit)``: the total that passes, exact at the limit.
+    """
+    cumulative = np.cumsum(flows, axis=-1)
+    before = np.zeros_like(cumulative)
+    before[..., 1:] = cumulative[..., :-1]
+    limit = np.asarray(limit, dtype=np.float64)[..., None]
+    passed = np.where(
+        cumulative <= limit, flows, np.where(before < limit, limit - before, 0.0)
+    )
+    return passed, np.minimum(cumulative[..., -1], limit[..., 0])
 
 
 def _shift_to_payment_month(due: np.ndarray, lag: int) -> np.ndarray:
@@ -536,8 +578,9 @@ def apply_cap_total(due: np.ndarray, cap_total: np.ndarray | None) -> np.ndarray
     Returns
     -------
     ndarray, shape (draws, months)
-        ``min(cumsum(due), cap)`` differenced: each month pays what it is due as long as the
-        payments so far leave room under the cap, then the rest of the room, then nothing.
+        Each month pays what it is due as long as the payments up to and including it stay
+        within the cap (bit for bit), the month that crosses the cap pays the rest of the
+        room, and later months pay nothing.
 
     Examples
     --------
@@ -546,8 +589,7 @@ def apply_cap_total(due: np.ndarray, cap_total: np.ndarray | None) -> np.ndarray
     """
     if cap_total is None:
         return due.copy()
-    capped = np.minimum(np.cumsum(due, axis=1), np.asarray(cap_total)[:, None])
-    return np.diff(capped, axis=1, prepend=0.0)
+    return _cumulative_limit(due, cap_total)[0]
 
 
 # --------------------------------------------------------------------------------------
@@ -568,7 +610,9 @@ def finance_programme(
 
     - Funding: the tranches together fund the programme as it is spent, up to the sum of
       their amounts A: cumulative drawn = min(cumulative programme cost, A), each tranche
-      pro rata to its amount. The provider pays the rest.
+      pro rata to its amount. The provider pays the rest (``unfunded``), which is exactly
+      0 in every month when A covers the whole programme cost; a cost above A by no more
+      than :data:`FUNDING_TOLERANCE` of A (rounding) counts as covered.
     - Waterfall: each payment goes to the tranches in order of listing until tranche i has
       received ``D_i x return_cap_multiple_i`` in all (D_i its total drawn over the horizon;
       an infinite multiple means no cap). Payments beyond what the tranches can still
@@ -598,28 +642,35 @@ def finance_programme(
     """
     amount = np.maximum(np.asarray(amount, dtype=np.float64), 0.0)
     total_amount = amount.sum(axis=0)  # (draws,)
-    drawn_so_far = np.minimum(np.cumsum(programme_cost, axis=1), total_amount[:, None])
-    drawn_total = np.diff(drawn_so_far, axis=1, prepend=0.0)  # (draws, months)
+    programme_cost = np.asarray(programme_cost, dtype=np.float64)
+
+    # Drawing: the tranches fund each month's cost while their total lasts. Where it covers
+    # the whole programme (up to rounding, FUNDING_TOLERANCE) they fund every month's cost
+    # bit for bit, and the provider's part is exactly 0 in every month.
+    covers_all = programme_cost.sum(axis=1) <= total_amount * (1.0 + FUNDING_TOLERANCE)
+    capacity = np.where(covers_all, np.inf, total_amount)
+    drawn_total, _ = _cumulative_limit(programme_cost, capacity)  # (draws, months)
+    unfunded = programme_cost - drawn_total  # x - x == 0 exactly where fully funded
     pro_rata = np.divide(
         amount, total_amount, out=np.zeros_like(amount), where=total_amount > 0
     )
     drawn = pro_rata[:, :, None] * drawn_total[None, :, :]  # (tranches, draws, months)
 
-    # Waterfall, cumulatively: tranche i holds what has arrived beyond the caps of the
-    # tranches listed before it, up to its own cap. An uncapped tranche has an infinite
-    # cap, so every tranche after it has an infinite offset and receives nothing.
+    # Waterfall: tranche i takes what the tranches listed before it left over, in time
+    # order, up to its return cap (infinite without one: it takes everything left, and the
+    # tranches after it nothing).
     principal = drawn.sum(axis=2)  # (tranches, draws)
     uncapped = np.isinf(return_cap_multiple)
     finite_multiple = np.where(uncapped, 0.0, return_cap_multiple)
     return_cap = np.where(uncapped, np.inf, principal * finite_multiple)
-    offset = np.concatenate(
-        [np.zeros((1, drawn.shape[1])), np.cumsum(return_cap, axis=0)[:-1]]
-    )
-    arrived = np.cumsum(due, axis=1)  # (draws, months)
-    held = np.clip(arrived[None] - offset[:, :, None], 0.0, return_cap[:, :, None])
-    received = np.diff(held, axis=2, prepend=0.0)
+    received = np.zeros_like(drawn)
+    returned = np.zeros_like(principal)  # total received, exact at the return cap
+    left = np.asarray(due, dtype=np.float64)
+    for i in range(drawn.shape[0]):
+        received[i], returned[i] = _cumulative_limit(left, return_cap[i])
+        left = left - received[i]
 
-    returned = received.sum(axis=2).copy()
+    # Guarantees: the covered tranche's unrepaid principal, in listing order.
     payout = np.zeros((len(covered), programme_cost.shape[0]))
     for g, tranche in enumerate(covered):
         unrepaid = np.maximum(principal[tranche] - returned[tranche], 0.0)
@@ -630,7 +681,8 @@ def finance_programme(
         received=received,
         guarantee_payout=payout,
         covered=list(covered),
-        made=received.sum(axis=0),
+        made=received.sum(axis=0) if received.shape[0] > 1 else received[0].copy(),
+        unfunded=unfunded,
     )
 
 
@@ -751,7 +803,9 @@ def settle(
                 covered_party = tranches[flows.covered[g]]["party"]
                 position[:, party(covered_party, f"{where}.covers")] += payout_pv
                 position[:, party(guarantee["party"], f"{where}.party")] -= payout_pv
-            position[:, provider] -= programme_pv - drawn_pv.sum(axis=0)
+            # The provider pays only what the tranches do not fund (no subtract-then-add:
+            # a fully funded programme leaves the provider exactly 0).
+            position[:, provider] -= _present_value(discount, flows.unfunded)
             _investor_returns(c, flows, investor_irr, investor_multiple, irr_no_root_share)
 
         made_pv = _present_value(discount, made)
