@@ -94,6 +94,7 @@ class Structure:
     bucket_of: np.ndarray
     next_key: np.ndarray
     max_key: int
+    cost_next: np.ndarray  # int64 (S, B) next bucket where the state's cost rates change
     cell_start: np.ndarray  # int64 (S * B + 1,) sparse rows of reachable payer-category pairs
     cell_pair: np.ndarray  # int64 (nnz,)
     cohort: Group
@@ -164,6 +165,16 @@ def structure(scenario) -> Structure:
             next_key[s, below] = np.minimum(next_key[s, below], key)
 
     cell_start, cell_pair = _reachable_pairs(scenario, states, len(bucket_keys))
+    # Per state: the buckets where one of its payer-share tables changes value.
+    n_buckets = len(bucket_keys)
+    cost_next = np.full((len(states), n_buckets), n_buckets, dtype=np.int64)
+    for flow in data["flows"]:
+        s = state_index[flow["state"]]
+        for share in flow["split"].values():
+            for key in _table_keys(share):
+                b_key = int(np.searchsorted(bucket_keys, key))
+                for b in range(b_key):
+                    cost_next[s, b] = min(cost_next[s, b], b_key)
 
     cohort_data = data["cohort"]
     sites = list(cohort_data["sites"])
@@ -216,7 +227,7 @@ def structure(scenario) -> Structure:
         trans_economy=trans_economy, effect_from=effect_from, effect_to=effect_to,
         out_start=out_start, out_trans=out_trans, state_economy=state_economy,
         state_effect=state_effect, bucket_keys=bucket_keys, bucket_of=bucket_of,
-        next_key=next_key, max_key=max_key, cell_start=cell_start, cell_pair=cell_pair,
+        next_key=next_key, max_key=max_key, cost_next=cost_next, cell_start=cell_start, cell_pair=cell_pair,
         cohort=cohort, comparison=comparison,
         rate_cards=rate_cards,
         rc_outcome_start=np.array(starts, dtype=np.int64),

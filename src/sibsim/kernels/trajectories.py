@@ -183,15 +183,16 @@ def walk_arm(
 
 @jit(inline="always")
 def spells_to_ledger(
-    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_keys,
-    cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
+    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_of, max_key,
+    bucket_keys, cost_next, cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
 ):
     """Add a participant's spells to the per-draw difference arrays.
 
     A spell adds +1 to ``occupancy_diff[arm, first, state]`` and -1 at its end. Its cost
-    changes only where months_in_state crosses a bucket key, so each stretch of constant
-    bucket adds +rate at its first month and -rate at its end, for the payer-category pairs
-    a flow in that state can reach (``cell_start``/``cell_pair``, a sparse layout).
+    changes only where months_in_state crosses a key of a payer-share table of that state
+    (``cost_next``), so each stretch of constant cost adds +rate at its first month and
+    -rate at its end, for the payer-category pairs a flow in that state can reach
+    (``cell_start``/``cell_pair``, a sparse layout).
     """
     n_buckets = bucket_keys.shape[0]
     for s in range(n_spells):
@@ -200,16 +201,14 @@ def spells_to_ledger(
         end = spell_end[s]
         occupancy_diff[arm, first, state] += 1
         occupancy_diff[arm, end, state] -= 1
-        # Buckets the spell passes through: from the one holding its first months_in_state.
         mis0 = spell_mis[s]
-        b = n_buckets - 1
-        while bucket_keys[b] > mis0:
-            b -= 1
+        b = bucket_of[min(mis0, max_key)]
         piece_start = first
         while piece_start < end:
+            following = cost_next[state, b]
             piece_end = end
-            if b + 1 < n_buckets:
-                piece_end = min(end, first + bucket_keys[b + 1] - mis0)
+            if following < n_buckets:
+                piece_end = min(end, first + bucket_keys[following] - mis0)
             cell = state * n_buckets + b
             for i in range(cell_start[cell], cell_start[cell + 1]):
                 q = cell_pair[i]
@@ -217,7 +216,7 @@ def spells_to_ledger(
                 cost_diff[arm, piece_start, q] += rate
                 cost_diff[arm, piece_end, q] -= rate
             piece_start = piece_end
-            b += 1
+            b = following
 
 
 @jit(inline="always")
@@ -289,7 +288,7 @@ def simulate_group(
     site, entry, site_multiplier, frailty_variance, prior_code, prior_par, initial_state,
     out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio, effect_from,
     effect_to, trans_economy, economy, state_economy, state_effect,
-    bucket_of, next_key, max_key, bucket_keys, cell_start, cell_pair, cost_rate,
+    bucket_of, next_key, max_key, bucket_keys, cost_next, cell_start, cell_pair, cost_rate,
     rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price, rc_window, rc_cap,
     occupancy, cost, due,
 ):
@@ -317,6 +316,7 @@ def simulate_group(
     next_key : int64 (S, max_key + 1) next months_in_state at which a hazard out of the
         state changes (a large number when none does)
     bucket_keys : int64 (B,) first months_in_state of each bucket
+    cost_next : int64 (S, B) next bucket at which the state's cost rates change (B: never)
     cell_start : int64 (S * B + 1,); cell_pair : int64 (nnz,) the payer-category pairs a
         flow can reach from each (state, bucket) cell (sparse rows)
     cost_rate : float64 (D, S, B, Q) public cost of one participant-month
@@ -362,7 +362,8 @@ def simulate_group(
                 )
                 spells_to_ledger(
                     d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis,
-                    bucket_keys, cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
+                    bucket_of, max_key, bucket_keys, cost_next, cell_start, cell_pair,
+                    cost_rate, occupancy_diff, cost_diff,
                 )
                 if treated and rc_window.shape[0] > 0:
                     rate_card_outcomes(
