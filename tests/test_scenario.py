@@ -479,6 +479,8 @@ BAD = [
     ("months", "120", "months: got '120'"),
     ("months", UNIFORM, "months: got {'uniform'"),
     ("months", DELETE, "months: got nothing (the key is missing), expected a whole number"),
+    ("months", 2**31, "months: got 2147483648, expected a whole number in [1, 2147483647]"),
+    ("cohort.intake_months", 500, "cohort.intake_months: got 500, expected an intake that lets"),
     ("name", "", "name: got '', expected a non-empty string"),
     ("discount_rate", -1, "discount_rate: got -1, expected a number > -1"),
     ("discount_rate", {"normal": {"mean": 0.03, "sd": 0.01}}, "discount_rate: got {'normal'"),

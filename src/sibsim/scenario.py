@@ -50,6 +50,8 @@ CONTRACT_TYPES = ("grant", "fee_for_service", "rate_card", "gain_share", "effect
 BASELINES = ("counterfactual", "comparison_group", "historical")
 #: Tolerance of the checks that shares sum to 1.
 SHARE_TOLERANCE = 1e-9
+#: The largest whole number accepted (months, sizes, lags): products of two fit in int64.
+WHOLE_MAX = 2**31 - 1
 #: The party that runs the programme.
 PROVIDER = "provider"
 #: The split value that gives a payer whatever the other payers of a flow leave.
@@ -410,6 +412,8 @@ class _Whole(_Kind):
             return ctx.report(path, value, self._expected(high) + note)
         if number < self.low or (high is not None and number > high):
             return ctx.report(path, value, self._expected(high))
+        if number > WHOLE_MAX:
+            return ctx.report(path, value, f"a whole number in [{self.low}, {WHOLE_MAX}]")
         return number
 
     def _expected(self, high: int | None) -> str:
@@ -893,15 +897,21 @@ def _check_horizon(sizes: dict[str, int], intake: int, programme_months: int,
 def _post_programme(programme: dict, path: Path, ctx: _Context) -> None:
     # The programme must end within the horizon for every treated participant.
     timing = _timing(ctx, programme)
-    if timing is not None:
-        sizes, intake, programme_months, months = timing
-        late = _check_horizon(sizes, intake, programme_months, months)
-        if late is not None:
-            site, last = late
-            ctx.report((*path, "months"), programme_months,
-                       f"a whole number <= {months - last} so that the programme ends within "
-                       f"the horizon: the last participant of site {site!r} enters in month "
-                       f"{last} (intake_months = {intake}, months = {months})")
+    late = None if timing is None else _check_horizon(*timing)
+    if late is None:
+        return
+    sizes, intake, programme_months, months = timing
+    site, last = late
+    if last < months:
+        ctx.report((*path, "months"), programme_months,
+                   f"a whole number <= {months - last} so that the programme ends within "
+                   f"the horizon: the last participant of site {site!r} enters in month "
+                   f"{last} (intake_months = {intake}, months = {months})")
+    else:
+        ctx.report(("cohort", "intake_months"), intake,
+                   f"an intake that lets every participant finish the {programme_months}-"
+                   f"month programme within the horizon (months = {months}): the last "
+                   f"participant of site {site!r} would enter in month {last}")
 
 
 def _post_scenario(doc: dict, path: Path, ctx: _Context) -> None:

@@ -1,0 +1,206 @@
+"""Fuzzing: whatever is done to a valid scenario, loading it returns a Scenario or raises
+ScenarioError (with well-formed messages), never any other exception."""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sibsim.errors import ScenarioError
+from sibsim.scenario import Scenario, builtin_scenarios, load_scenario
+
+# The SPEC section 6 example, written as a dict (the TOML form is in test_scenario.py).
+SPEC_EXAMPLE = {
+    "name": "Example",
+    "months": 120,
+    "discount_rate": 0.035,
+    "states": ["benefits", "employed", "education", "exited"],
+    "cohort": {
+        "initial_state": "benefits",
+        "prior_months": {"uniform": {"low": 12, "high": 60}},
+        "intake_months": 12,
+        "frailty_variance": 0.3,
+        "sites": {"Herning": {"size": 60, "multiplier": 0.8}, "Viborg": {"size": 60}},
+    },
+    "programme": {"months": 12, "cost_per_participant": 45000, "fixed_cost": 500000},
+    "economy": {"shock_sd": 0.15, "shock_persistence": 0.9,
+                "transitions": [["benefits", "employed"]]},
+    "transitions": [{
+        "from": "benefits", "to": "employed",
+        "probability": {"by_months_in_state": [[0, 0.025], [12, 0.015], [36, 0.008]]},
+        "frailty": True,
+        "effect": {"ratio": {"lognormal": {"median": 1.8, "sigma": 0.3}}, "from_month": 0,
+                   "to_month": 24},
+    }],
+    "flows": [{
+        "name": "cash_benefit", "state": "benefits", "category": "benefits", "monthly": 12500,
+        "split": {"municipality": {"by_months_in_state": [[0, 0.2], [1, 0.6], [6, 0.7],
+                                                          [12, 0.8]]},
+                  "state": "rest"},
+    }],
+    "contracts": [
+        {"name": "donation", "type": "grant", "funder": "foundation"},
+        {"name": "narrow", "type": "rate_card", "payer": "municipality",
+         "outcomes": [{"name": "job_6m", "state": "employed", "sustained_months": 6,
+                       "price": 60000},
+                      {"name": "job_12m", "state": "employed", "cumulative_months": 12,
+                       "price": 40000}],
+         "window_months": 36, "cap_per_participant": 100000, "cap_total": 5000000,
+         "payment_lag_months": 0},
+        {"name": "broad", "type": "gain_share", "payer": "municipality", "share": 0.5,
+         "savings_of": ["municipality"], "categories": ["benefits"],
+         "baseline": "comparison_group", "comparison_size": 200, "settle_every_months": 12,
+         "threshold": 0.0, "cap_total": 6000000,
+         "financing": {"tranches": [{"party": "investor", "amount": 6000000,
+                                     "return_cap_multiple": 1.5}],
+                       "guarantees": [{"party": "foundation", "covers": "investor",
+                                       "amount": 2000000}]}},
+        {"name": "tiers", "type": "effect_tiers", "payer": "state", "state": "benefits",
+         "baseline": "comparison_group", "comparison_size": 300, "measure_at_month": 36,
+         "tiers": [[0.05, 0], [0.10, 2000000], [0.25, 5000000]]},
+    ],
+}
+
+BASES = [SPEC_EXAMPLE] + [load_scenario(name).raw for name in builtin_scenarios()]
+
+MESSAGE = re.compile(r"^\S.*: got .+, expected .+", re.S)
+
+# Values of every type, and some that look almost right.
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 400),
+    st.integers(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(-2, 2),
+    st.text(max_size=12),
+    st.sampled_from(["rest", "benefits", "employed", "municipality", "state", "investor",
+                     "comparison_group", "historical", "rate_card", "grant", "gain_share",
+                     "by_months_in_state", "normal"]),
+    st.builds(np.float64, st.floats(-1, 2)),
+    st.builds(np.int64, st.integers(-3, 200)),
+    st.builds(np.array, st.floats(0, 1)),
+)
+distribution_specs = st.builds(
+    lambda family, params: {family: params},
+    st.sampled_from(["normal", "lognormal", "gamma", "beta", "uniform", "triangular", "pert",
+                     "cauchy"]),
+    st.dictionaries(st.sampled_from(["mean", "sd", "median", "sigma", "low", "mode", "high"]),
+                    st.one_of(st.floats(-1, 2), scalars), max_size=4),
+)
+valid_distribution_specs = st.sampled_from([
+    {"uniform": {"low": 0.1, "high": 0.2}}, {"beta": {"mean": 0.3, "sd": 0.1}},
+    {"normal": {"mean": 1, "sd": 1}}, {"lognormal": {"median": 1, "sigma": 0.5}},
+    {"pert": {"low": 0, "mode": 1, "high": 3}}, {"gamma": {"mean": 2, "sd": 1}},
+])
+tables = st.lists(st.lists(st.one_of(st.integers(-1, 40), st.floats(-0.5, 1.5)), max_size=3),
+                  max_size=4).map(lambda rows: {"by_months_in_state": rows})
+values = st.recursive(
+    st.one_of(scalars, distribution_specs, valid_distribution_specs, tables),
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def containers(document, path=()):
+    """Every dict and list in the document, with its path."""
+    yield path, document
+    items = document.items() if isinstance(document, dict) else enumerate(document)
+    for key, value in items:
+        if isinstance(value, (dict, list)):
+            yield from containers(value, (*path, key))
+
+
+@st.composite
+def mutated(draw):
+    document = copy.deepcopy(draw(st.sampled_from(BASES)))
+    for _ in range(draw(st.integers(1, 4))):
+        places = list(containers(document))
+        _, container = draw(st.sampled_from(places))
+        action = draw(st.sampled_from(["delete", "set", "junk", "append", "empty"]))
+        if action == "junk" and isinstance(container, dict):
+            container[draw(st.text(min_size=1, max_size=10))] = copy.deepcopy(draw(values))
+        elif action == "append" and isinstance(container, list):
+            container.append(copy.deepcopy(draw(values)))
+        elif action == "empty":
+            container.clear()
+        elif container:
+            keys = list(container) if isinstance(container, dict) else list(range(len(container)))
+            key = draw(st.sampled_from(keys))
+            if action == "delete":
+                del container[key]
+            else:
+                container[key] = copy.deepcopy(draw(values))
+    return document
+
+
+def check_loaded(scenario: Scenario) -> None:
+    """A scenario that loads also serialises, round trips and lists its names."""
+    assert load_scenario(scenario.to_toml()) == scenario
+    for path, value in scenario.parameters().items():
+        assert isinstance(value, float) or value.family
+        scenario.get(path)
+    scenario.parties()
+    scenario.uncertain()
+
+
+@settings(deadline=None, max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_mutated_scenarios_load_or_raise_scenario_error(document):
+    try:
+        scenario = load_scenario(document)
+    except ScenarioError as error:
+        assert error.problems
+        for problem in error.problems:
+            assert MESSAGE.match(problem), problem
+        return
+    check_loaded(scenario)
+
+
+@settings(deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(BASES), st.data())
+def test_replace_never_raises_anything_else(base, data):
+    scenario = load_scenario(base)
+    paths = list(scenario.parameters()) + ["months", "cohort.sites", "contracts[0].name",
+                                           "transitions[0]", "flows[0].split", "nowhere"]
+    path = data.draw(st.sampled_from(paths))
+    try:
+        changed = scenario.replace(path, copy.deepcopy(data.draw(values)))
+    except ScenarioError as error:
+        assert all(MESSAGE.match(p) for p in error.problems), error.problems
+        return
+    check_loaded(changed)
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_toml_text_loads_or_raises_scenario_error(data):
+    text = load_scenario(SPEC_EXAMPLE).to_toml()
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(text)))
+        cut = data.draw(st.integers(0, 6))
+        insert = data.draw(st.sampled_from(["", "=", "[", "]", "\n", '"', "0", "-1", "{", "x",
+                                            "1.5", "nan", "inf", ",", "[[a]]\n", "true"]))
+        text = text[:at] + insert + text[at + cut:]
+    try:
+        scenario = load_scenario(text)
+    except ScenarioError as error:
+        if "invalid TOML" in str(error):
+            assert re.search(r"invalid TOML at line \d+", str(error))
+        else:
+            assert all(MESSAGE.match(p) for p in error.problems), error.problems
+        return
+    check_loaded(scenario)
+
+
+def test_the_bases_are_valid():
+    for base in BASES:
+        scenario = load_scenario(base)
+        assert not math.isnan(scenario.parameters()["discount_rate"] if isinstance(
+            scenario.parameters()["discount_rate"], float) else 0.0)
