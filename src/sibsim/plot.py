@@ -37,6 +37,8 @@ __all__ = [
     "risk_return",
     "savings_by_payer",
     "save_all",
+    "corridor",
+    "tornado",
 ]
 
 #: File names written by :func:`save_all`, in order.
@@ -505,3 +507,180 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
         fig.savefig(path, dpi=120)
         paths.append(path)
     return paths
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis plots (tables from sibsim.analysis in, figure out)
+# ---------------------------------------------------------------------------------------------
+
+
+def _require_columns(table, columns: Sequence[str], maker: str) -> None:
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table: expected the pandas.DataFrame returned by sibsim.{maker}, "
+                        f"got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ValueError(f"table: has no column(s) {missing} (columns: {list(table.columns)}); "
+                         f"pass the DataFrame returned by sibsim.{maker}")
+
+
+def corridor(table, *, ax: Axes | None = None) -> Figure:
+    """Both sides' probability of loss against the price, the acceptable band shaded.
+
+    One line per side (payer and counterparty) of the probability of loss at each value
+    tried; a dashed line at ``max_prob_loss``; the values where both sides are at or below it
+    (``acceptable``) are shaded, each run of acceptable values out to half-way to its
+    neighbours.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The result of :func:`sibsim.price_corridor` (columns value, payer_prob_loss,
+        counterparty_prob_loss, acceptable; the parties' names and ``max_prob_loss`` are
+        read from ``table.attrs`` when present). Values that are not numbers (distributions)
+        are placed evenly and labelled.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: two lines, one shaded span per run of acceptable values.
+
+    Examples
+    --------
+    >>> table = sibsim.price_corridor(scenario, param="contracts[1].outcomes[0].price",
+    ...                               values=np.linspace(2e4, 1e5, 9), contract="narrow")
+    >>> fig = corridor(table)
+    >>> fig.savefig("corridor.png")
+    """
+    _require_columns(table, ("value", "payer_prob_loss", "counterparty_prob_loss", "acceptable"),
+                     "price_corridor")
+    attrs = dict(getattr(table, "attrs", {}) or {})
+    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    raw = table["value"].to_numpy()
+    try:
+        x = np.asarray(raw, dtype=float)
+        numeric = True
+    except (TypeError, ValueError):
+        x = np.arange(len(raw), dtype=float)
+        numeric = False
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    payer = np.asarray(table["payer_prob_loss"], dtype=float)[order]
+    other = np.asarray(table["counterparty_prob_loss"], dtype=float)[order]
+    ok = np.asarray(table["acceptable"], dtype=bool)[order]
+    payer_name = attrs.get("payer", "payer")
+    other_name = attrs.get("counterparty", "counterparty")
+    ax.plot(x, payer, marker="o", label=f"{payer_name} (payer)")
+    ax.plot(x, other, marker="s", label=f"{other_name} (counterparty)")
+    if "max_prob_loss" in attrs:
+        ax.axhline(float(attrs["max_prob_loss"]), color="black", linestyle="--", linewidth=0.8,
+                   label=f"max P(loss) {float(attrs['max_prob_loss']):.0%}")
+    first = True
+    i = 0
+    while i < x.size:
+        if not ok[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < x.size and ok[j + 1]:
+            j += 1
+        left = x[i] if i == 0 else 0.5 * (x[i - 1] + x[i])
+        right = x[j] if j == x.size - 1 else 0.5 * (x[j] + x[j + 1])
+        if right == left:  # a single value at an end: a visible sliver
+            width = 0.01 * (np.ptp(x) or 1.0)
+            left, right = left - width, right + width
+        ax.axvspan(left, right, color="tab:green", alpha=0.15,
+                   label="acceptable to both" if first else None)
+        first = False
+        i = j + 1
+    if not numeric:
+        ax.set_xticks(x, [str(v) for v in raw[order]], rotation=20, ha="right",
+                      fontsize="small")
+    param = attrs.get("param", "value")
+    contract = attrs.get("contract")
+    ax.set_xlabel(str(param))
+    ax.set_ylabel("Probability of loss (share of draws with npv < 0)")
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_title("Price corridor" + (f" of contract '{contract}'" if contract else "")
+                 + ": both sides' probability of loss")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def tornado(table, *, ax: Axes | None = None) -> Figure:
+    """Swing of a party's mean npv over each uncertain parameter, largest on top.
+
+    One row per parameter: a bar from the mean npv with every parameter at its median
+    (``table.attrs["npv_base"]``, a vertical line) to the mean npv with the parameter at
+    its low quantile, and one to the mean npv at its high quantile, in two colours. The
+    tick label names the parameter and its low and high value. Without ``npv_base`` the
+    bars run from npv_low to npv_high.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The result of :func:`sibsim.tornado` (columns param, low_value, high_value, npv_low,
+        npv_high, swing).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: two bar series (low and high quantile), one row each.
+
+    Examples
+    --------
+    >>> fig = tornado(sibsim.tornado(scenario, contract="narrow", party="municipality"))
+    >>> fig.savefig("tornado.png")
+    """
+    _require_columns(table, ("param", "low_value", "high_value", "npv_low", "npv_high", "swing"),
+                     "tornado")
+    attrs = dict(getattr(table, "attrs", {}) or {})
+    rows = table.sort_values("swing", ascending=True, kind="stable")
+    fig, ax = _figure_and_axes(ax, (8.0, 1.0 + 0.45 * max(len(rows), 2)))
+    low = np.asarray(rows["npv_low"], dtype=float)
+    high = np.asarray(rows["npv_high"], dtype=float)
+    base = attrs.get("npv_base")
+    scale, unit = _money_scale(np.concatenate([low, high, [base] if base is not None else []]))
+    y = np.arange(len(rows))
+    q_low, q_high = attrs.get("quantiles", (None, None))
+    low_label = f"at the {q_low:.0%} quantile" if q_low is not None else "at the low quantile"
+    high_label = f"at the {q_high:.0%} quantile" if q_high is not None else "at the high quantile"
+    if base is not None:
+        b = float(base) / scale
+        ax.barh(y, low / scale - b, left=b, height=0.6, color="tab:blue",
+                label=f"parameter {low_label}")
+        ax.barh(y, high / scale - b, left=b, height=0.6, color="tab:orange", alpha=0.8,
+                label=f"parameter {high_label}")
+        ax.axvline(b, color="black", linewidth=0.8, label="every parameter at its median")
+    else:
+        ax.barh(y, (high - low) / scale, left=low / scale, height=0.6, color="tab:blue",
+                label="from the low to the high quantile")
+    labels = [f"{p}\n({_short(lo)} to {_short(hi)})" for p, lo, hi in
+              zip(rows["param"], rows["low_value"], rows["high_value"])]
+    ax.set_yticks(y, labels, fontsize="small")
+    party = attrs.get("party", "the party")
+    contract = attrs.get("contract")
+    ax.set_xlabel(f"Mean npv of {party} ({unit})")
+    ax.set_title("What drives the result: one parameter at a time"
+                 + (f" (contract '{contract}')" if contract else ""))
+    if len(rows):
+        ax.legend(loc="lower right", fontsize="small")
+    ax.grid(True, axis="x", alpha=0.3)
+    return fig
+
+
+def _short(value) -> str:
+    """A number in three significant digits, for labels."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
