@@ -1218,13 +1218,11 @@ class Scenario:
     ScenarioError
         Listing every problem found.
 
-    Attributes
-    ----------
-    data : dict
-        The normalised document (``docs/internals.rst``), every default filled. A fresh deep
-        copy on each access.
-    raw : dict
-        The document as given (after TOML parsing), as plain dicts and lists. A fresh copy.
+    Notes
+    -----
+    :attr:`data` is the normalised document (``docs/internals.rst``), every default filled,
+    and :attr:`raw` the document as given; both return fresh deep copies, so the scenario
+    cannot be changed through them. Equality and hashing follow :attr:`data`.
 
     Examples
     --------
