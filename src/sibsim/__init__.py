@@ -11,6 +11,17 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+from sibsim.analysis import (
+    break_even,
+    calibrate,
+    evpi,
+    evppi,
+    hazards_from_survival,
+    price_corridor,
+    sensitivity,
+    sweep,
+    tornado,
+)
 from sibsim.distributions import Distribution
 from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
@@ -22,7 +33,16 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "break_even",
+    "calibrate",
+    "evpi",
+    "evppi",
+    "hazards_from_survival",
     "load_scenario",
+    "price_corridor",
+    "sensitivity",
     "simulate",
     "summarize",
+    "sweep",
+    "tornado",
 ]

@@ -51,6 +51,8 @@ __all__ = [
     "calibrate",
     "evpi",
     "evppi",
+    "format_corridor",
+    "format_tornado",
     "hazards_from_survival",
     "price_corridor",
     "sensitivity",
@@ -1187,3 +1189,132 @@ def hazards_from_survival(months: Sequence[int], surviving: Sequence[float]) -> 
         probability = 1.0 - ratio ** (1.0 / (whole[i + 1] - whole[i]))
         table.append([whole[i], float(min(1.0, max(0.0, probability)))])
     return {TABLE: table}
+
+
+# ---------------------------------------------------------------------------------------------
+# text tables for the command line
+# ---------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> str:
+    number = as_real(value)
+    if number is None:
+        return str(value)
+    if not math.isfinite(number):
+        return "-"
+    if abs(number) >= 1000:
+        return f"{number:,.0f}"
+    return f"{number:.4g}"
+
+
+def _amount(value: float, scale: float) -> str:
+    return "-" if not math.isfinite(value) else f"{int(round(value / scale)):,d}"
+
+
+def _percent(value: float) -> str:
+    return "-" if not math.isfinite(value) else f"{round(100 * value, 1) + 0.0:.1f}%"
+
+
+def _render(headers: list[tuple[str, str]], cells: list[list[str]]) -> list[str]:
+    widths = [max([len(name)] + [len(row[i]) for row in cells])
+              for i, (name, _) in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(f"{v:{align}{w}}" for v, (_, align), w in
+                         zip(values, headers, widths)).rstrip()
+
+    head = line([name for name, _ in headers])
+    return [head, "-" * len(head), *(line(row) for row in cells)]
+
+
+def format_tornado(table: pd.DataFrame, *, scale: float = 1_000.0,
+                   unit: str = "DKK thousands") -> str:
+    """A fixed-width text table of :func:`tornado`'s output, for the command line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`tornado`.
+    scale : float, keyword-only, default 1000
+        Amounts are divided by it.
+    unit : str, keyword-only, default "DKK thousands"
+        Name of the unit after scaling.
+
+    Returns
+    -------
+    str
+        A few header lines, then one line per parameter.
+
+    Examples
+    --------
+    >>> print(format_tornado(tornado("danish-pilot", "narrow", "municipality", draws=200)))  # doctest: +SKIP
+    """
+    attrs = table.attrs
+    q_low, q_high = attrs.get("quantiles", (0.1, 0.9))
+    lines = [
+        f"Tornado: mean npv of {attrs.get('party', '?')} under {attrs.get('contract', '?')!r}, "
+        f"in {unit} ({attrs.get('draws', '?')} draws, seed {attrs.get('seed', '?')}).",
+        f"Each uncertain parameter at its {q_low:.0%} and {q_high:.0%} quantile, every other at "
+        "its median (participants stay random, common random numbers).",
+    ]
+    if "npv_base" in attrs:
+        lines.append(f"With every parameter at its median: {_amount(attrs['npv_base'], scale)}.")
+    lines.append("")
+    headers = [("param", "<"), ("low value", ">"), ("high value", ">"), ("npv low", ">"),
+               ("npv high", ">"), ("swing", ">")]
+    cells = [[str(r.param), _number(r.low_value), _number(r.high_value),
+              _amount(r.npv_low, scale), _amount(r.npv_high, scale), _amount(r.swing, scale)]
+             for r in table.itertuples(index=False)]
+    if not cells:
+        return "\n".join(lines + ["The scenario has no uncertain per-draw parameter."]) + "\n"
+    return "\n".join(lines + _render(headers, cells)) + "\n"
+
+
+def format_corridor(table: pd.DataFrame, *, scale: float = 1_000.0,
+                    unit: str = "DKK thousands") -> str:
+    """A fixed-width text table of :func:`price_corridor`'s output, for the command line.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`price_corridor`.
+    scale : float, keyword-only, default 1000
+        Mean npv amounts are divided by it.
+    unit : str, keyword-only, default "DKK thousands"
+        Name of the unit after scaling.
+
+    Returns
+    -------
+    str
+        A few header lines, one line per value, and the acceptable values.
+
+    Examples
+    --------
+    >>> print(format_corridor(price_corridor("danish-pilot", "contracts[1].outcomes[0].price",
+    ...                                      [4e4, 6e4], "narrow", draws=200)))  # doctest: +SKIP
+    """
+    attrs = table.attrs
+    payer = attrs.get("payer", "payer")
+    other = attrs.get("counterparty", "counterparty")
+    limit = attrs.get("max_prob_loss", math.nan)
+    lines = [
+        f"Price corridor of {attrs.get('contract', '?')!r} over {attrs.get('param', 'value')}: "
+        f"payer {payer}, counterparty {other} ({attrs.get('draws', '?')} draws, "
+        f"seed {attrs.get('seed', '?')}).",
+        "P(loss): share of draws with npv < 0; a value is acceptable when both are at most "
+        f"{_percent(limit)}. Mean npv in {unit}.",
+        "",
+    ]
+    headers = [("value", ">"), (f"P(loss) {payer}", ">"), (f"P(loss) {other}", ">"),
+               (f"mean {payer}", ">"), (f"mean {other}", ">"), ("acceptable", "<")]
+    cells = [[_number(r.value), _percent(r.payer_prob_loss), _percent(r.counterparty_prob_loss),
+              _amount(r.payer_mean, scale), _amount(r.counterparty_mean, scale),
+              "yes" if r.acceptable else "no"] for r in table.itertuples(index=False)]
+    lines += _render(headers, cells)
+    accepted = [_number(v) for v, ok in zip(table["value"], table["acceptable"]) if ok]
+    lines.append("")
+    if accepted:
+        lines.append(f"Acceptable to both: {', '.join(accepted)}.")
+    else:
+        lines.append("No value tried is acceptable to both sides.")
+    return "\n".join(lines) + "\n"
