@@ -204,3 +204,123 @@ def test_the_bases_are_valid():
         scenario = load_scenario(base)
         assert not math.isnan(scenario.parameters()["discount_rate"] if isinstance(
             scenario.parameters()["discount_rate"], float) else 0.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Valid scenarios with random names and values: they load and round-trip through TOML
+# ---------------------------------------------------------------------------------------------
+
+names = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8).filter(
+    lambda s: s.strip())
+
+
+def unit(draw, *, low=0.0, high=1.0):
+    """A number or a distribution within [low, high]."""
+    a, b = sorted(draw(st.floats(low, high)) for _ in range(2))
+    kind = draw(st.sampled_from(["number", "uniform", "pert", "beta"]))
+    if kind == "uniform" and a < b:
+        return {"uniform": {"low": a, "high": b}}
+    if kind == "pert" and a < b:
+        return {"pert": {"low": a, "mode": (a + b) / 2, "high": b}}
+    if kind == "beta" and (low, high) == (0.0, 1.0):
+        return {"beta": {"mean": 0.5, "sd": draw(st.floats(0.01, 0.4))}}
+    return a
+
+
+def positive(draw):
+    """A number >= 0 or a distribution on (0, inf)."""
+    if draw(st.booleans()):
+        return draw(st.floats(0, 1e7))
+    family = draw(st.sampled_from(["lognormal", "gamma"]))
+    first, second = draw(st.floats(0.01, 1e6)), draw(st.floats(0.01, 2))
+    return ({"lognormal": {"median": first, "sigma": second}} if family == "lognormal"
+            else {"gamma": {"mean": first, "sd": first * second}})
+
+
+def stepped(draw, share_high=1.0):
+    if draw(st.booleans()):
+        return unit(draw, high=share_high)
+    keys = sorted(set(draw(st.lists(st.integers(1, 40), max_size=3))))
+    return {"by_months_in_state": [[k, unit(draw, high=share_high)] for k in [0, *keys]]}
+
+
+@st.composite
+def valid_scenarios(draw):
+    states = draw(st.lists(names, min_size=2, max_size=4, unique=True))
+    months = draw(st.integers(6, 60))
+    programme_months = draw(st.integers(1, months))
+    sites = draw(st.dictionaries(names, st.integers(1, 40), min_size=1, max_size=3))
+    doc = {
+        "name": draw(names),
+        "months": months,
+        "discount_rate": unit(draw, low=-0.5, high=0.5),
+        "states": states,
+        "cohort": {
+            "initial_state": draw(st.sampled_from(states)),
+            "prior_months": draw(st.sampled_from([0, 3.5, {"normal": {"mean": 5, "sd": 9}}])),
+            "intake_months": draw(st.integers(0, months - programme_months)),
+            "frailty_variance": positive(draw),
+            "sites": {name: {"size": size, "multiplier": positive(draw)}
+                      for name, size in sites.items()},
+        },
+        "programme": {"months": programme_months, "cost_per_participant": positive(draw)},
+    }
+    pairs = draw(st.lists(st.tuples(st.sampled_from(states), st.sampled_from(states)).filter(
+        lambda p: p[0] != p[1]), max_size=4, unique=True))
+    doc["transitions"] = [{"from": a, "to": b, "probability": stepped(draw),
+                           "frailty": draw(st.booleans())} for a, b in pairs]
+    if pairs and draw(st.booleans()):
+        doc["transitions"][0]["effect"] = {"ratio": positive(draw), "from_month": 0,
+                                           "to_month": draw(st.integers(1, 100))}
+        doc["economy"] = {"shock_sd": positive(draw), "transitions": [list(pairs[-1])]}
+    payer_pool = draw(st.lists(names, min_size=1, max_size=4, unique=True))
+    doc["flows"] = []
+    for i in range(draw(st.integers(0, 3))):
+        payers = draw(st.lists(st.sampled_from(payer_pool), min_size=1, unique=True))
+        if draw(st.booleans()):  # a "rest" payer and shares that leave room for it
+            split = {p: stepped(draw, share_high=1 / len(payers)) for p in payers[1:]}
+            split = {payers[0]: "rest", **split} if draw(st.booleans()) else {**split,
+                                                                             payers[0]: "rest"}
+        else:
+            weights = [draw(st.integers(1, 9)) for _ in payers]
+            split = {p: w / sum(weights) for p, w in zip(payers, weights, strict=True)}
+            if abs(sum(split.values()) - 1) > 1e-12:
+                split[payers[0]] = "rest"
+        doc["flows"].append({"name": f"flow {i}", "state": draw(st.sampled_from(states)),
+                             "category": draw(names), "monthly": draw(st.floats(-1e5, 1e5)),
+                             "split": split})
+    contract_names = draw(st.lists(names, max_size=4, unique=True))
+    doc["contracts"] = []
+    for name in contract_names:
+        kind = draw(st.sampled_from(["grant", "fee_for_service", "rate_card", "gain_share",
+                                     "effect_tiers"]))
+        contract = {"name": name, "type": kind}
+        if kind == "grant":
+            contract["funder"] = draw(names)
+        else:
+            contract["payer"] = draw(st.one_of(names, st.just({"a": 0.25, "b": 0.75})))
+        if kind == "rate_card":
+            contract["outcomes"] = [{"name": "o", "state": states[0],
+                                     "cumulative_months": draw(st.integers(1, 12)),
+                                     "price": positive(draw)}]
+        elif kind == "gain_share":
+            contract.update(share=unit(draw), baseline="historical")
+        elif kind == "effect_tiers":
+            contract.update(state=states[-1], measure_at_month=months,
+                            baseline="comparison_group", comparison_size=draw(st.integers(1, 5)),
+                            tiers=[[0.1, positive(draw)], [0.5, 1e6]])
+        if kind in ("rate_card", "gain_share", "effect_tiers") and draw(st.booleans()):
+            contract["financing"] = {"tranches": [{"party": "investor", "amount": 1e6}],
+                                     "guarantees": [{"party": draw(names), "covers": "investor",
+                                                     "amount": positive(draw)}]}
+        doc["contracts"].append(contract)
+    return doc
+
+
+@settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_scenarios())
+def test_valid_scenarios_round_trip(document):
+    scenario = load_scenario(document)
+    check_loaded(scenario)
+    assert scenario.sites() == list(document["cohort"]["sites"])
+    assert load_scenario(scenario.to_toml()).payers() == scenario.payers()

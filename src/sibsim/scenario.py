@@ -661,9 +661,10 @@ class _FlowNames(_Kind):
         self.expected = f"a non-empty list of {source} named in the flows"
 
     def check(self, value, path, ctx):
-        if not isinstance(value, list) or not value:
-            return ctx.report(path, value, self.expected)
         known = ctx.payers() if self.source == "payers" else ctx.categories()
+        if not isinstance(value, list) or (not value and known != []):
+            # (Empty only where the flows name none: the default then is the empty list.)
+            return ctx.report(path, value, self.expected)
         result: list[Any] = []
         for i, name in enumerate(value):
             if not isinstance(name, str) or (known is not None and name not in known):
