@@ -274,7 +274,8 @@ def test_parameters_in_document_order():
     ]
     assert parameters["transitions[0].probability.by_months_in_state[1][1]"] == 0.015
     assert parameters["contracts[3].tiers[1][1]"] == 2e6
-    assert all(type(v) is float for k, v in parameters.items() if k != "transitions[0].effect.ratio")
+    assert all(type(v) is float for k, v in parameters.items()
+               if k != "transitions[0].effect.ratio")
     assert s.uncertain() == {
         "transitions[0].effect.ratio": Distribution("lognormal", {"median": 1.8, "sigma": 0.3}),
     }

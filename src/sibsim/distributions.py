@@ -128,7 +128,8 @@ def _check_params(family: str, params: Any, path: str) -> tuple[dict[str, float]
                 problem(
                     join(where, str(key)),
                     params[key],
-                    f"no such parameter of {family} (its parameters are {expected_keys}){suggestion}",
+                    f"no such parameter of {family} (its parameters are {expected_keys})"
+                    f"{suggestion}",
                 )
             )
     for name in names:
@@ -209,7 +210,8 @@ class Distribution:
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
-            raise ScenarioError(problem("distribution", self.family, _family_expectation(self.family)))
+            raise ScenarioError(
+                problem("distribution", self.family, _family_expectation(self.family)))
         values, problems = _check_params(self.family, self.params, "")
         if problems:
             raise ScenarioError(problems)
