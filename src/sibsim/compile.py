@@ -20,6 +20,7 @@ from scipy.special import ndtri
 
 from sibsim.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
 from sibsim.rng import GROUP_STREAM_STRIDE, STREAM_ECONOMY, uniform_np
+from sibsim.scenario import apportion, entry_month
 
 TABLE = "by_months_in_state"
 NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
@@ -28,27 +29,6 @@ NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
 def is_table(value) -> bool:
     """True for a ``{"by_months_in_state": [[key, value], ...]}`` step table."""
     return isinstance(value, dict) and TABLE in value
-
-
-def entry_months(size: int, intake_months: int) -> np.ndarray:
-    """Entry month of the j-th of ``size`` participants: floor(j * intake_months / size)."""
-    j = np.arange(size, dtype=np.int64)
-    return (j * intake_months) // size
-
-
-def largest_remainder(total: int, weights: list[int]) -> list[int]:
-    """Split ``total`` in proportion to ``weights`` by the largest-remainder method.
-
-    Ties in the remainder go to the earlier entry, so the split is deterministic.
-    """
-    weights = np.asarray(weights, dtype=np.float64)
-    quotas = total * weights / weights.sum()
-    counts = np.floor(quotas).astype(np.int64)
-    short = total - int(counts.sum())
-    order = sorted(range(len(weights)), key=lambda i: (-(quotas[i] - counts[i]), i))
-    for i in order[:short]:
-        counts[i] += 1
-    return [int(c) for c in counts]
 
 
 @dataclass(frozen=True)
@@ -187,7 +167,7 @@ def structure(scenario) -> Structure:
             n = contract["comparison_size"]
             if n not in comparison:
                 comparison[n] = _group(
-                    largest_remainder(n, sizes), intake,
+                    apportion(n, sizes), intake,
                     stream_offset=GROUP_STREAM_STRIDE * n, both_arms=False,
                 )
 
@@ -262,7 +242,8 @@ def _group(sizes: list[int], intake: int, *, stream_offset: int, both_arms: bool
         [np.full(n, i, dtype=np.int64) for i, n in enumerate(sizes)] or [np.zeros(0, np.int64)]
     )
     entry = np.concatenate(
-        [entry_months(n, intake) for n in sizes if n > 0] or [np.zeros(0, np.int64)]
+        [entry_month(np.arange(n, dtype=np.int64), n, intake) for n in sizes if n > 0]
+        or [np.zeros(0, np.int64)]
     )
     return Group(
         size=int(sum(sizes)), stream_offset=stream_offset, both_arms=both_arms,
