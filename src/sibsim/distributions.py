@@ -36,7 +36,6 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from sibsim.errors import ScenarioError
 from sibsim.keypath import join, problem, show
@@ -281,6 +280,9 @@ class Distribution:
 
     @cached_property
     def _frozen(self) -> Any:
+        # scipy.stats takes seconds to import: load it only when a quantile is needed.
+        from scipy import stats
+
         p = self.params
         match self.family:
             case "normal":
