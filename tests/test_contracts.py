@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sibsim.contracts import (
+    ROUNDING_TOLERANCE,
     apply_cap_total,
+    finance_programme,
     gain_share_due,
     settle,
     settlement_periods,
@@ -593,6 +595,77 @@ def test_tranches_fund_the_programme_as_it_is_spent():
     d = ledger.discount[0]
     np.testing.assert_allclose(result.npv[0, 0, col("investor")], -(100.0 + 50.0 * d[1]))
     np.testing.assert_allclose(result.npv[0, 0, col("provider")], -(50.0 * d[1] + 100.0 * d[2]))
+
+
+def test_fully_funded_programme_leaves_the_provider_exactly_zero():
+    # Monthly costs of 100000 / 12 do not add up exactly in floating point: the sum of 84
+    # of them is not 700000 to the last bit. A tranche of exactly 700000 (or more) still
+    # funds every month, and the provider's position is 0, not +-1e-10.
+    rng = np.random.default_rng(5)
+    programme = np.full((30, 84), 100000.0 / 12.0) * rng.integers(1, 4, size=(30, 84))
+    for amount in (programme.sum(axis=1), np.full(30, 1e9)):
+        flows = finance_programme(
+            programme, np.zeros((30, 84)), amount=amount[None], return_cap_multiple=
+            np.full((1, 30), np.inf), guarantee_amount=np.zeros((0, 30)), covered=[],
+        )
+        assert not flows.unfunded.any()
+        np.testing.assert_array_equal(flows.drawn[0], programme)
+    # Above the amount by more than rounding, the provider pays the overrun.
+    amount = programme.sum(axis=1) * (1.0 - 10 * ROUNDING_TOLERANCE)
+    flows = finance_programme(
+        programme, np.zeros((30, 84)), amount=amount[None],
+        return_cap_multiple=np.full((1, 30), np.inf), guarantee_amount=np.zeros((0, 30)),
+        covered=[],
+    )
+    assert (flows.unfunded.sum(axis=1) > 0).all()
+    np.testing.assert_allclose(flows.unfunded.sum(axis=1) + flows.drawn[0].sum(axis=1),
+                               programme.sum(axis=1), rtol=1e-14)
+
+
+def test_provider_position_is_exactly_zero_when_tranches_cover_the_programme():
+    programme = np.full(12, 0.1) * np.arange(1, 13)  # 0.1, 0.2, ...: inexact sums
+    due = np.zeros((1, 12))
+    due[0, [4, 9]] = [0.3, 0.7]
+    ledger = make_ledger(programme_cost=programme, rate_card_due={0: due}, rate=0.07)
+    contract = outcome_contract(
+        "rate_card",
+        financing=financing([("investor", float(programme.sum()), 1.0),
+                             ("bank", 5.0, None)], [("foundation", "investor", 100.0)]),
+    )
+    result = run([contract], ledger)
+    assert result.npv[0, 0, col("provider")] == 0.0
+    np.testing.assert_allclose(conservation_gap(result, ledger), 0.0, atol=1e-12)
+
+
+def test_binding_return_cap_of_one_leaves_the_guarantee_exactly_unused():
+    # The tranche is repaid exactly its principal (a cap of 1x binds): a guarantee of its
+    # unrepaid principal pays exactly 0, not a rounding residue.
+    programme = np.full(12, 1.0 / 3.0)
+    due = np.zeros((1, 12))
+    due[0, 2:] = 0.7
+    result, _ = financed_rate_card(
+        list(range(2, 12)), [0.7] * 10, programme=programme,
+        tranches=[("investor", 10.0, 1.0)], guarantees=[("foundation", "investor", 10.0)],
+    )
+    assert result.npv[0, 0, col("foundation")] == 0.0
+    assert result.npv[0, 0, col("provider")] == 0.0
+
+
+def test_caps_pass_untouched_months_bit_for_bit():
+    due = np.array([[0.1, 0.2, 0.3, 0.4, 0.5]])
+    # cumsum then diff would give 0.20000000000000004 in month 1, and so on.
+    np.testing.assert_array_equal(apply_cap_total(due, np.array([10.0])), due)
+    np.testing.assert_array_equal(apply_cap_total(due, np.array([0.6])),
+                                  [[0.1, 0.2, 0.3, 0.0, 0.0]])
+    capped = apply_cap_total(due, np.array([0.65]))
+    np.testing.assert_array_equal(capped[0, :3], [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(capped[0, 3], 0.05, rtol=1e-12)
+    assert capped[0, 4] == 0.0
+    # A financed contract with room under its return cap makes every payment as due.
+    ledger = make_ledger(months=5, programme_cost=np.full(5, 1.0),
+                         rate_card_due={0: due})
+    contract = outcome_contract("rate_card", financing=financing([("investor", 5.0, 10.0)]))
+    np.testing.assert_array_equal(run([contract], ledger).payment[:, 0], due)
 
 
 def test_payments_go_to_tranches_in_order_up_to_their_return_caps():

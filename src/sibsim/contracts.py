@@ -61,10 +61,14 @@ ValueFunction = Callable[[str], np.ndarray]
 #: reduction measured from whole counts, 1 - 54/60, is 0.09999999999999998 in floating point.
 BOUNDARY_TOLERANCE = 1e-12
 
-#: A programme cost that exceeds the tranches' total amount by no more than this share of
-#: the amount (rounding in the sum of the monthly costs) is funded by the tranches in full,
-#: so that a tranche sized to the programme's cost leaves the provider exactly 0 to pay.
-FUNDING_TOLERANCE = 1e-12
+#: Cumulative limits (the tranches' total amount, ``cap_total``, return caps) and the
+#: guarantees' unrepaid principal ignore differences of no more than this share of the limit
+#: or principal: they come from rounding in sums of monthly amounts. A running sum that
+#: exceeds a limit by less passes in full, and an unrepaid principal that small counts as
+#: repaid. A tranche sized to the programme's cost (in floating point the 84 monthly costs
+#: of 100000 / 12 do not add up to 700000 exactly) thus leaves the provider exactly 0 to pay,
+#: and a return cap of 1x that binds leaves a guarantee exactly unused.
+ROUNDING_TOLERANCE = 1e-12
 
 
 @dataclass
@@ -192,7 +196,8 @@ def _cumulative_limit(flows: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray,
     """Pass a non-negative monthly stream in time order until its sum reaches ``limit``.
 
     Month t passes its whole amount while the running sum up to and including t stays
-    within the limit, the rest of the room in the month that crosses it, and nothing after.
+    within the limit (or above it by no more than :data:`ROUNDING_TOLERANCE` of it, which
+    is rounding), the rest of the room in the month that crosses it, and nothing after.
     Written this way (rather than as the difference of a capped running sum) every month
     that the limit does not touch passes its amount bit for bit, and a stream that never
     reaches the limit comes out unchanged: no rounding noise is added.
@@ -209,16 +214,17 @@ def _cumulative_limit(flows: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray,
     passed : ndarray, shape (..., months)
         The amounts that pass in each month.
     total : ndarray, shape (...)
-        ``min(sum of flows, limit)``: the total that passes, exact at the limit.
+        The total that passes: the running sum at the last month where it stays within
+        the limit, else the limit itself (exact).
     """
     cumulative = np.cumsum(flows, axis=-1)
     before = np.zeros_like(cumulative)
     before[..., 1:] = cumulative[..., :-1]
     limit = np.asarray(limit, dtype=np.float64)[..., None]
-    passed = np.where(
-        cumulative <= limit, flows, np.where(before < limit, limit - before, 0.0)
-    )
-    return passed, np.minimum(cumulative[..., -1], limit[..., 0])
+    within = cumulative <= limit * (1.0 + ROUNDING_TOLERANCE)  # inf stays inf
+    passed = np.where(within, flows, np.where(before < limit, limit - before, 0.0))
+    total = np.where(within[..., -1], cumulative[..., -1], limit[..., 0])
+    return passed, total
 
 
 def _shift_to_payment_month(due: np.ndarray, lag: int) -> np.ndarray:
@@ -612,14 +618,15 @@ def finance_programme(
       their amounts A: cumulative drawn = min(cumulative programme cost, A), each tranche
       pro rata to its amount. The provider pays the rest (``unfunded``), which is exactly
       0 in every month when A covers the whole programme cost; a cost above A by no more
-      than :data:`FUNDING_TOLERANCE` of A (rounding) counts as covered.
+      than :data:`ROUNDING_TOLERANCE` of A (rounding) counts as covered.
     - Waterfall: each payment goes to the tranches in order of listing until tranche i has
       received ``D_i x return_cap_multiple_i`` in all (D_i its total drawn over the horizon;
       an infinite multiple means no cap). Payments beyond what the tranches can still
       receive are not made.
     - Guarantees, in the horizon's last month and in listing order: each pays its covered
       tranche's unrepaid principal, ``max(D_i - received_i, 0)`` with received_i including
-      earlier guarantee payouts, up to its amount.
+      earlier guarantee payouts, up to its amount (an unrepaid principal of no more than
+      :data:`ROUNDING_TOLERANCE` of D_i is rounding and counts as repaid).
 
     Parameters
     ----------
@@ -645,11 +652,9 @@ def finance_programme(
     programme_cost = np.asarray(programme_cost, dtype=np.float64)
 
     # Drawing: the tranches fund each month's cost while their total lasts. Where it covers
-    # the whole programme (up to rounding, FUNDING_TOLERANCE) they fund every month's cost
+    # the whole programme (up to rounding, ROUNDING_TOLERANCE) they fund every month's cost
     # bit for bit, and the provider's part is exactly 0 in every month.
-    covers_all = programme_cost.sum(axis=1) <= total_amount * (1.0 + FUNDING_TOLERANCE)
-    capacity = np.where(covers_all, np.inf, total_amount)
-    drawn_total, _ = _cumulative_limit(programme_cost, capacity)  # (draws, months)
+    drawn_total, _ = _cumulative_limit(programme_cost, total_amount)  # (draws, months)
     unfunded = programme_cost - drawn_total  # x - x == 0 exactly where fully funded
     pro_rata = np.divide(
         amount, total_amount, out=np.zeros_like(amount), where=total_amount > 0
@@ -673,7 +678,8 @@ def finance_programme(
     # Guarantees: the covered tranche's unrepaid principal, in listing order.
     payout = np.zeros((len(covered), programme_cost.shape[0]))
     for g, tranche in enumerate(covered):
-        unrepaid = np.maximum(principal[tranche] - returned[tranche], 0.0)
+        unrepaid = principal[tranche] - returned[tranche]
+        unrepaid = np.where(unrepaid > ROUNDING_TOLERANCE * principal[tranche], unrepaid, 0.0)
         payout[g] = np.minimum(np.maximum(guarantee_amount[g], 0.0), unrepaid)
         returned[tranche] += payout[g]
     return TrancheFlows(
