@@ -553,7 +553,7 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
     pandas.DataFrame
         One row per uncertain parameter with columns ``param``, ``low_value``,
         ``high_value`` (the parameter at the two quantiles), ``npv_low``, ``npv_high`` (the
-        party's mean npv, DKK) and ``swing`` = |npv_high - npv_low|, sorted by swing,
+        party's mean npv, DKK) and ``swing`` = ``abs(npv_high - npv_low)``, sorted by swing,
         largest first (ties in document order). ``attrs`` holds ``npv_base`` (the mean npv
         with every parameter at its median), ``contract``, ``party``, ``quantiles``,
         ``draws`` and ``seed``.
