@@ -67,12 +67,22 @@ def main() -> None:
     all_savings = float(result["savings_npv"].sum(["payer", "category"]).mean())
     print(f"   The programme costs about {cost / 1e6:.1f}m. The municipality's own savings are "
           f"{own_savings / 1e6:.1f}m on average, all public savings {all_savings / 1e6:.1f}m.")
-    print("   As priced, both contracts leave the municipality ahead on average and the "
-          "provider far behind.")
-    print("   No price paid out of the municipality's savings alone covers the programme on "
-          "average: a deal that")
-    print("   makes the provider whole needs the state's savings too, or a donation for "
-          "the rest.\n")
+    for contract in CONTRACTS:
+        municipality = table.loc[(contract, "municipality"), "mean"]
+        provider = table.loc[(contract, "provider"), "mean"]
+        print(f"   {contract}: on average the municipality "
+              f"{'gains' if municipality >= 0 else 'loses'} {abs(municipality) / 1e6:.1f}m and "
+              f"the provider {'gains' if provider >= 0 else 'loses'} {abs(provider) / 1e6:.1f}m.")
+    if own_savings < cost:
+        print(f"   The municipality's own savings ({own_savings / 1e6:.1f}m) are less than the "
+              f"programme's cost ({cost / 1e6:.1f}m): no price paid out of them")
+        print("   makes both sides whole on average; the state's savings would have to come "
+              "in too, or a donation for the rest.\n")
+    else:
+        print("   The municipality's own savings exceed the programme's cost on average: a "
+              "price both sides accept")
+        print("   exists in expectation (sibsim.price_corridor finds it for a given risk "
+              "of loss).\n")
 
     # -- 2. What each contract pays for ------------------------------------------------------
     ratio = result["params"].sel(param=EFFECT).values

@@ -60,8 +60,9 @@ def main() -> None:
               f"average and loses money in {row['prob_loss']:.0%} of draws "
               f"(worst 5%: {row['expected_shortfall_05'] / 1e6:+.1f}m).")
     investor = table[(table["contract"] == "sib") & (table["party"] == "investor")].iloc[0]
-    print(f"  In the SIB the investor loses money in {investor['prob_loss']:.0%} of draws "
-          f"(median IRR {investor['irr_p50']:.1%} a year).\n")
+    print(f"  In the SIB the investor's npv (at the scenario's discount rate) is negative in "
+          f"{investor['prob_loss']:.0%} of draws; its median IRR is "
+          f"{round(investor['irr_p50'], 3) + 0.0:.1%} a year.\n")
 
     # 4. One plot: the municipality's net position under each contract.
     OUT.mkdir(parents=True, exist_ok=True)
