@@ -607,7 +607,7 @@ def corridor(table, *, ax: Axes | None = None) -> Figure:
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_ylim(-0.02, 1.02)
     ax.set_title("Price corridor" + (f" of contract '{contract}'" if contract else "")
-                 + ": both sides' probability of loss")
+                 + "\nboth sides' probability of loss", fontsize="medium")
     ax.legend(loc="best", fontsize="small")
     ax.grid(True, alpha=0.3)
     return fig
@@ -670,7 +670,8 @@ def tornado(table, *, ax: Axes | None = None) -> Figure:
     contract = attrs.get("contract")
     ax.set_xlabel(f"Mean npv of {party} ({unit})")
     ax.set_title("What drives the result: one parameter at a time"
-                 + (f" (contract '{contract}')" if contract else ""))
+                 + (f"\ncontract '{contract}', {party}" if contract else ""),
+                 fontsize="medium")
     if len(rows):
         ax.legend(loc="lower right", fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
