@@ -32,7 +32,7 @@ SEED = 1
 def main() -> None:
     # 1. The scenario: a built-in name, a TOML file, TOML text or a dict.
     scenario = sibsim.load_scenario("danish-pilot")
-    print(f"{scenario.name}")
+    print(f"{scenario.name}: {DRAWS} draws, seed {SEED}")
     print(f"  {sum(scenario.get(f'cohort.sites.{s}.size') for s in scenario.sites())} "
           f"participants at {', '.join(scenario.sites())}; {scenario.months} months; "
           f"contracts: {', '.join(scenario.contract_names())}\n")

@@ -129,12 +129,15 @@ def main() -> None:
     # A site-specific effect is not a key of the scenario format (the site multiplier scales
     # the hazard in both arms), so Herning is run alone with a smaller effect: the programme
     # adds 20% less to its job finding (assumption, for illustration).
-    effect = scenario.get("transitions[0].effect.ratio")          # {"lognormal": {...}}
-    median = effect["lognormal"]["median"]
+    effect = scenario.get("transitions[0].effect.ratio")     # a number or a distribution
+    lognormal = isinstance(effect, dict) and "lognormal" in effect
+    median = (effect["lognormal"]["median"] if lognormal
+              else sibsim.Distribution.from_spec(effect).median() if isinstance(effect, dict)
+              else float(effect))
     weaker = 1.0 + multipliers["Herning"] * (median - 1.0)
-    herning = alone(scenario, "Herning").replace(
-        "transitions[0].effect.ratio",
-        {"lognormal": {"median": weaker, "sigma": effect["lognormal"]["sigma"]}})
+    weaker_effect = ({"lognormal": {"median": weaker, "sigma": effect["lognormal"]["sigma"]}}
+                     if lognormal else weaker)
+    herning = alone(scenario, "Herning").replace("transitions[0].effect.ratio", weaker_effect)
     r = per_participant(sibsim.simulate(herning, draws=DRAWS, seed=SEED), sizes["Herning"])
     h = full["Herning"]
     print("3. If 'harder to lift' means a weaker effect instead (Herning alone, job-effect "
