@@ -1,8 +1,9 @@
 """Investor return measures: internal rate of return and money multiple.
 
 Both work on all draws at once. The IRR solver is bracketed and vectorised: it scans the
-net present value over a fixed grid of rates for a change of sign and then bisects inside
-the bracket it chose, so it never diverges and never reports a rate that is not a root.
+net present value over a fixed grid of rates for a change of sign and then narrows the
+bracket it chose (false position with the Illinois modification, safeguarded by bisection),
+so it never diverges and never reports a rate that is not a root.
 
 Rates are handled through the continuously compounded monthly rate g = ln(1 + r), which maps
 r in (-1, inf) onto the whole real line. The sign of the net present value
@@ -24,7 +25,14 @@ RATE_GRID = np.concatenate(
     [-np.geomspace(200.0, 1e-6, 40), [0.0], np.geomspace(1e-6, 20.0, 40)]
 )
 
-_BISECTION_STEPS = 64  # halves the widest grid cell (about 80) to below 1e-16
+#: The bracket is narrowed until it is 2**-64 of its grid cell (about 80 at the widest, so
+#: below 1e-17 there), until its ends are adjacent floating-point numbers, or until the NPV
+#: is exactly 0: at least as precise as 64 bisection steps.
+_PRECISION_STEPS = 64
+
+#: The safeguard bisects whenever two narrowing steps have not halved the bracket, so no
+#: row needs more than about twice the bisection's steps; most need 5 to 15.
+_MAX_STEPS = 2 * _PRECISION_STEPS + 4
 
 
 class _AlignedFlows:
@@ -64,12 +72,37 @@ class _AlignedFlows:
             acc = acc * z + coefficients[extra + (k,)]
         return acc
 
+    def on_grid(self, grid: np.ndarray) -> np.ndarray:
+        """The NPV up to a positive factor per row, at every rate of ``grid``: (rows, grid).
+
+        Each side of 0 is evaluated only in its own form (forward for g >= 0, backward for
+        g < 0). The evaluation is elementwise (Horner), so a row's values depend on its own
+        flows only, never on the other rows or on the machine's BLAS.
+        """
+        grid = np.asarray(grid, dtype=np.float64)
+        positive = grid >= 0.0
+        out = np.empty((self.forward.shape[0], grid.size))
+        z_positive = np.broadcast_to(np.exp(-grid[positive]), (out.shape[0], positive.sum()))
+        z_negative = np.broadcast_to(np.exp(grid[~positive]), (out.shape[0], (~positive).sum()))
+        out[:, positive] = self._horner(self.forward, z_positive)
+        out[:, ~positive] = self._horner(self.backward, z_negative)
+        return out
+
+    def at(self, g: np.ndarray, forward: np.ndarray | None = None) -> np.ndarray:
+        """The NPV up to a positive factor, each row at its own rate g: shape (rows,).
+
+        ``forward`` (rows,) says which form a row uses (default: g >= 0). A row keeps its
+        form inside a bracket that does not cross 0, so its values are continuous there.
+        """
+        g = np.asarray(g, dtype=np.float64)
+        if forward is None:
+            forward = g >= 0.0
+        coefficients = np.where(forward[:, None], self.forward, self.backward)
+        return self._horner(coefficients, np.exp(-np.abs(g)))
+
     def sign(self, g: np.ndarray) -> np.ndarray:
-        """Sign of the NPV at continuously compounded rate g, shape (rows,) or (rows, grid)."""
-        positive = g >= 0.0
-        at_positive = self._horner(self.forward, np.exp(-np.where(positive, g, 0.0)))
-        at_negative = self._horner(self.backward, np.exp(np.where(positive, 0.0, g)))
-        return np.sign(np.where(positive, at_positive, at_negative))
+        """Sign of the NPV at continuously compounded rate g, one per row, shape (rows,)."""
+        return np.sign(self.at(g))
 
 
 def irr(cashflows: np.ndarray, *, annualise: bool = True) -> np.ndarray:
@@ -78,7 +111,9 @@ def irr(cashflows: np.ndarray, *, annualise: bool = True) -> np.ndarray:
     The per-period IRR m solves ``sum_t c_t (1 + m) ** (-t) = 0`` over m in (-1, 4.9e8].
     The solver evaluates the sign of the NPV on :data:`RATE_GRID`, picks the bracket whose
     root lies closest to a rate of 0 (the convention of ``numpy_financial.irr`` when there
-    are several roots), and bisects it to machine precision.
+    are several roots), and narrows it to machine precision (false position with the
+    Illinois modification, safeguarded by bisection), to a rate where the NPV is 0 to
+    rounding or a bracket at least as narrow as 64 bisection steps would leave.
 
     Parameters
     ----------
@@ -136,7 +171,7 @@ def _solve_rows(flows: np.ndarray) -> np.ndarray:
     n_rows = flows.shape[0]
 
     # Sign of the NPV at every grid rate.
-    sign = aligned.sign(np.broadcast_to(RATE_GRID, (n_rows, RATE_GRID.size)))
+    sign = np.sign(aligned.on_grid(RATE_GRID))
 
     # Candidates: cells with a strict change of sign, and grid points with an exact zero.
     lo_grid, hi_grid = RATE_GRID[:-1], RATE_GRID[1:]
@@ -154,20 +189,86 @@ def _solve_rows(flows: np.ndarray) -> np.ndarray:
     use_point = np.isfinite(point_best_cost) & (point_best_cost <= cell_best_cost)
     root[use_point] = RATE_GRID[best_point[use_point]]
 
-    bisect = np.isfinite(cell_best_cost) & ~use_point
-    if bisect.any():
-        sub = _AlignedFlows(flows[bisect])
-        lo = lo_grid[best_cell[bisect]].copy()
-        hi = hi_grid[best_cell[bisect]].copy()
-        sign_lo = sign[bisect, best_cell[bisect]]
-        for _ in range(_BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            sign_mid = sub.sign(mid)
-            exact = sign_mid == 0.0
-            same = sign_mid == sign_lo
-            lo = np.where(same | exact, mid, lo)
-            hi = np.where(~same | exact, mid, hi)
-        root[bisect] = 0.5 * (lo + hi)
+    narrow = np.isfinite(cell_best_cost) & ~use_point
+    if narrow.any():
+        cell = best_cell[narrow]
+        root[narrow] = _narrow(aligned.forward[narrow], aligned.backward[narrow],
+                               lo_grid[cell], hi_grid[cell])
+    return root
+
+
+def _narrow(
+    forward_form: np.ndarray, backward_form: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    """Root inside each bracket [lo, hi] whose ends have NPVs of opposite signs.
+
+    ``forward_form`` and ``backward_form`` are the rows' coefficients of
+    :class:`_AlignedFlows` (``forward`` and ``backward``).
+
+    False position with the Illinois modification (the value kept at an end that stays
+    put twice in a row is halved, so that the ends keep moving), safeguarded by bisection
+    whenever two steps have not halved the bracket. A grid cell never crosses 0, so each
+    row keeps one form of the NPV (forward or backward) and its values are continuous in
+    the bracket. A row stops at a point where the NPV is 0 to rounding (within
+    ``4 eps sum_k |c_k| z^k`` of 0, the flows' own scale at the bracket), or once its
+    bracket is 2**-64 of the cell or its ends are adjacent floating-point numbers (the
+    root is then the bracket's midpoint). Rows that have stopped are no longer evaluated.
+    """
+    forward = lo >= 0.0
+    coefficients = np.where(forward[:, None], forward_form, backward_form)
+
+    def npv(rows: np.ndarray, g: np.ndarray) -> np.ndarray:
+        return _AlignedFlows._horner(coefficients[rows], np.exp(-np.abs(g)))
+
+    every = np.arange(lo.size)
+    a, b = lo.copy(), hi.copy()
+    fa, fb = npv(every, a), npv(every, b)
+    # Rounding noise of an NPV value: a few units in the last place of the flows' scale.
+    magnitude = np.abs(coefficients)
+    scale = np.maximum(_AlignedFlows._horner(magnitude, np.exp(-np.abs(a))),
+                       _AlignedFlows._horner(magnitude, np.exp(-np.abs(b))))
+    noise = 4.0 * np.finfo(np.float64).eps * scale
+    resolution = (b - a) * 2.0**-_PRECISION_STEPS
+    root = np.full(lo.size, np.nan)
+
+    # The state of the rows still narrowing, compressed to those rows.
+    rows = every
+    last_side = np.zeros(lo.size, dtype=np.int8)  # -1: a moved last, +1: b moved last
+    width_two_ago = b - a
+    width_one_ago = b - a
+    for _ in range(_MAX_STEPS):
+        mid = 0.5 * (a + b)
+        done = ((b - a) <= resolution[rows]) | (mid <= a) | (mid >= b)
+        root[rows[done]] = mid[done]
+        keep = ~done
+        if not keep.all():
+            rows, a, b, fa, fb, mid = rows[keep], a[keep], b[keep], fa[keep], fb[keep], mid[keep]
+            last_side, width_two_ago = last_side[keep], width_two_ago[keep]
+            width_one_ago = width_one_ago[keep]
+        if rows.size == 0:
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            secant = (a * fb - b * fa) / (fb - fa)
+        bisect = (b - a) > 0.5 * width_two_ago
+        inside = (secant > a) & (secant < b)
+        c = np.where(bisect | ~inside, mid, secant)
+        fc = npv(rows, c)
+        hit = np.abs(fc) <= noise[rows]
+        root[rows[hit]] = c[hit]
+        # Keep the end whose value has the opposite sign to fc (rows that hit are dropped
+        # at the top of the next step: their bracket is set to [c, c]).
+        move_a = np.sign(fc) == np.sign(fa)
+        move_b = ~move_a
+        fb = np.where(move_a & (last_side == -1), 0.5 * fb, fb)  # Illinois
+        fa = np.where(move_b & (last_side == +1), 0.5 * fa, fa)
+        a = np.where(move_a | hit, c, a)
+        fa = np.where(move_a, fc, fa)
+        b = np.where(move_b | hit, c, b)
+        fb = np.where(move_b, fc, fb)
+        last_side = np.where(move_a, -1, 1).astype(np.int8)
+        width_two_ago, width_one_ago = width_one_ago, b - a
+    # Rows that hit a root stopped at [c, c]: their midpoint is c itself.
+    root[rows] = 0.5 * (a + b)
     return root
 
 
