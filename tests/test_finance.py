@@ -113,3 +113,21 @@ def test_multiple():
         multiple(np.array([100.0, 0.0, 50.0]), np.array([150.0, 10.0, 0.0])),
         [1.5, np.nan, 0.0],
     )
+
+
+def test_a_stream_does_not_depend_on_the_other_streams():
+    # Each draw's IRR is a function of its own cash flows only (bit for bit), so the first
+    # draws of a long run equal a short run with the same seed.
+    rng = np.random.default_rng(4)
+    flows = rng.normal(size=(300, 120)) * (rng.random((300, 120)) < 0.5)
+    flows[:, :12] = -np.abs(flows[:, :12]) - 0.1
+    flows[:, 60:] = np.abs(flows[:, 60:])
+    whole = irr(flows)
+    for part in (slice(0, 1), slice(5, 17), slice(250, 300)):
+        np.testing.assert_array_equal(irr(flows[part]), whole[part])
+    # And every finite IRR is a root: the NPV is 0 to rounding at the monthly rate.
+    monthly = irr(flows, annualise=False)
+    t = np.arange(flows.shape[1])
+    discount = (1.0 + monthly[:, None]) ** -t
+    npv = (flows * discount).sum(axis=1)
+    assert np.all(np.abs(npv) <= 1e-12 * (np.abs(flows) * discount).sum(axis=1))
