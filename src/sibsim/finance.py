@@ -35,6 +35,20 @@ _PRECISION_STEPS = 64
 _MAX_STEPS = 2 * _PRECISION_STEPS + 4
 
 
+def _horner_columns(columns: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """sum_k columns[k] z^k by Horner's rule, columns (powers, rows), z (rows,) or (rows, grid).
+
+    Elementwise and in place, powers from the highest down: each row's value depends on
+    its own coefficients and z only.
+    """
+    acc = np.zeros(z.shape)
+    extra = (slice(None),) + (None,) * (z.ndim - 1)
+    for k in range(columns.shape[0] - 1, -1, -1):
+        acc *= z
+        acc += columns[k][extra]
+    return acc
+
+
 class _AlignedFlows:
     """Cash flows arranged for sign-safe evaluation of the NPV at any rate.
 
@@ -66,11 +80,7 @@ class _AlignedFlows:
     @staticmethod
     def _horner(coefficients: np.ndarray, z: np.ndarray) -> np.ndarray:
         """sum_k coefficients[:, k] z^k, for z of shape (rows,) or (rows, grid)."""
-        extra = (slice(None),) + (None,) * (z.ndim - 1)
-        acc = np.zeros(z.shape)
-        for k in range(coefficients.shape[1] - 1, -1, -1):
-            acc = acc * z + coefficients[extra + (k,)]
-        return acc
+        return _horner_columns(np.ascontiguousarray(coefficients.T), z)
 
     def on_grid(self, grid: np.ndarray) -> np.ndarray:
         """The NPV up to a positive factor per row, at every rate of ``grid``: (rows, grid).
@@ -215,18 +225,20 @@ def _narrow(
     root is then the bracket's midpoint). Rows that have stopped are no longer evaluated.
     """
     forward = lo >= 0.0
-    coefficients = np.where(forward[:, None], forward_form, backward_form)
+    # Coefficients by power (powers, rows), so that Horner's rule reads contiguous rows.
+    columns = np.ascontiguousarray(np.where(forward[:, None], forward_form, backward_form).T)
 
     def npv(rows: np.ndarray, g: np.ndarray) -> np.ndarray:
-        return _AlignedFlows._horner(coefficients[rows], np.exp(-np.abs(g)))
+        part = columns if rows.size == lo.size else columns[:, rows]
+        return _horner_columns(part, np.exp(-np.abs(g)))
 
     every = np.arange(lo.size)
     a, b = lo.copy(), hi.copy()
     fa, fb = npv(every, a), npv(every, b)
     # Rounding noise of an NPV value: a few units in the last place of the flows' scale.
-    magnitude = np.abs(coefficients)
-    scale = np.maximum(_AlignedFlows._horner(magnitude, np.exp(-np.abs(a))),
-                       _AlignedFlows._horner(magnitude, np.exp(-np.abs(b))))
+    magnitude = np.abs(columns)
+    scale = np.maximum(_horner_columns(magnitude, np.exp(-np.abs(a))),
+                       _horner_columns(magnitude, np.exp(-np.abs(b))))
     noise = 4.0 * np.finfo(np.float64).eps * scale
     resolution = (b - a) * 2.0**-_PRECISION_STEPS
     root = np.full(lo.size, np.nan)
