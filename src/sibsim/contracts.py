@@ -406,19 +406,25 @@ def gain_share_due(
             f"settle_every_months: got {settle_every_months}, expected a whole number >= 1"
         )
     due = np.zeros((draws, months))
-    for start, end in settlement_periods(months, settle_every_months):
-        period_saving = saving[:, start : end + 1].sum(axis=1)
-        period_baseline = np.abs(baseline[:, start : end + 1].sum(axis=1))
-        relative = np.divide(
-            period_saving,
-            period_baseline,
-            out=np.full(draws, np.inf),
-            where=period_baseline > 0,
-        )
-        pays = (period_saving > 0) & (relative >= threshold - BOUNDARY_TOLERANCE)
-        pay_month = end + lag
-        if pay_month < months:
-            due[:, pay_month] += np.where(pays, share * period_saving, 0.0)
+    if months == 0:
+        return due
+    # Every period at once: sums over each period's months (draws, periods).
+    starts = np.arange(0, months, settle_every_months)
+    ends = np.minimum(starts + settle_every_months, months) - 1
+    period_saving = np.add.reduceat(saving, starts, axis=1)
+    period_baseline = np.abs(np.add.reduceat(baseline, starts, axis=1))
+    relative = np.divide(
+        period_saving,
+        period_baseline,
+        out=np.full(period_saving.shape, np.inf),
+        where=period_baseline > 0,
+    )
+    threshold = np.asarray(threshold, dtype=np.float64)[:, None]
+    pays = (period_saving > 0) & (relative >= threshold - BOUNDARY_TOLERANCE)
+    amount = np.where(pays, np.asarray(share, dtype=np.float64)[:, None] * period_saving, 0.0)
+    pay_month = ends + lag
+    within = pay_month < months  # a payment beyond the horizon is not made
+    due[:, pay_month[within]] = amount[:, within]  # periods end in distinct months
     return due
 
 
