@@ -2,8 +2,8 @@
 
 Both work on all draws at once. The IRR solver is bracketed and vectorised: it scans the
 net present value over a fixed grid of rates for a change of sign and then narrows the
-bracket it chose (false position with the Illinois modification, safeguarded by bisection),
-so it never diverges and never reports a rate that is not a root.
+bracket it chose (false position with the Illinois modification, falling back to
+bisection), so it never diverges and never reports a rate that is not a root.
 
 Rates are handled through the continuously compounded monthly rate g = ln(1 + r), which maps
 r in (-1, inf) onto the whole real line. The sign of the net present value
@@ -30,9 +30,11 @@ RATE_GRID = np.concatenate(
 #: is exactly 0: at least as precise as 64 bisection steps.
 _PRECISION_STEPS = 64
 
-#: The safeguard bisects whenever two narrowing steps have not halved the bracket, so no
-#: row needs more than about twice the bisection's steps; most need 5 to 15.
-_MAX_STEPS = 2 * _PRECISION_STEPS + 4
+#: False-position (Illinois) steps before the narrowing falls back to bisection, which
+#: then needs at most _PRECISION_STEPS more: no row takes more than _MAX_STEPS steps.
+#: Smooth NPVs need 5 to 10.
+_FALSE_POSITION_STEPS = 40
+_MAX_STEPS = _FALSE_POSITION_STEPS + _PRECISION_STEPS + 2
 
 
 def _horner_columns(columns: np.ndarray, z: np.ndarray) -> np.ndarray:
@@ -122,7 +124,7 @@ def irr(cashflows: np.ndarray, *, annualise: bool = True) -> np.ndarray:
     The solver evaluates the sign of the NPV on :data:`RATE_GRID`, picks the bracket whose
     root lies closest to a rate of 0 (the convention of ``numpy_financial.irr`` when there
     are several roots), and narrows it to machine precision (false position with the
-    Illinois modification, safeguarded by bisection), to a rate where the NPV is 0 to
+    Illinois modification, falling back to bisection), to a rate where the NPV is 0 to
     rounding or a bracket at least as narrow as 64 bisection steps would leave.
 
     Parameters
@@ -216,8 +218,9 @@ def _narrow(
     :class:`_AlignedFlows` (``forward`` and ``backward``).
 
     False position with the Illinois modification (the value kept at an end that stays
-    put twice in a row is halved, so that the ends keep moving), safeguarded by bisection
-    whenever two steps have not halved the bracket. A grid cell never crosses 0, so each
+    put twice in a row is halved, so that both ends keep moving; a point that would not
+    fall strictly inside the bracket is replaced by the midpoint), for at most
+    ``_FALSE_POSITION_STEPS`` steps, then bisection. A grid cell never crosses 0, so each
     row keeps one form of the NPV (forward or backward) and its values are continuous in
     the bracket. A row stops at a point where the NPV is 0 to rounding (within
     ``4 eps sum_k |c_k| z^k`` of 0, the flows' own scale at the bracket), or once its
@@ -246,24 +249,20 @@ def _narrow(
     # The state of the rows still narrowing, compressed to those rows.
     rows = every
     last_side = np.zeros(lo.size, dtype=np.int8)  # -1: a moved last, +1: b moved last
-    width_two_ago = b - a
-    width_one_ago = b - a
-    for _ in range(_MAX_STEPS):
+    for step in range(_MAX_STEPS):
         mid = 0.5 * (a + b)
         done = ((b - a) <= resolution[rows]) | (mid <= a) | (mid >= b)
         root[rows[done]] = mid[done]
         keep = ~done
         if not keep.all():
             rows, a, b, fa, fb, mid = rows[keep], a[keep], b[keep], fa[keep], fb[keep], mid[keep]
-            last_side, width_two_ago = last_side[keep], width_two_ago[keep]
-            width_one_ago = width_one_ago[keep]
+            last_side = last_side[keep]
         if rows.size == 0:
             break
         with np.errstate(divide="ignore", invalid="ignore"):
             secant = (a * fb - b * fa) / (fb - fa)
-        bisect = (b - a) > 0.5 * width_two_ago
         inside = (secant > a) & (secant < b)
-        c = np.where(bisect | ~inside, mid, secant)
+        c = np.where((step >= _FALSE_POSITION_STEPS) | ~inside, mid, secant)
         fc = npv(rows, c)
         hit = np.abs(fc) <= noise[rows]
         root[rows[hit]] = c[hit]
@@ -278,7 +277,6 @@ def _narrow(
         b = np.where(move_b | hit, c, b)
         fb = np.where(move_b, fc, fb)
         last_side = np.where(move_a, -1, 1).astype(np.int8)
-        width_two_ago, width_one_ago = width_one_ago, b - a
     # Rows that hit a root stopped at [c, c]: their midpoint is c itself.
     root[rows] = 0.5 * (a + b)
     return root
