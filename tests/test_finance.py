@@ -131,3 +131,11 @@ def test_a_stream_does_not_depend_on_the_other_streams():
     discount = (1.0 + monthly[:, None]) ** -t
     npv = (flows * discount).sum(axis=1)
     assert np.all(np.abs(npv) <= 1e-12 * (np.abs(flows) * discount).sum(axis=1))
+
+
+def test_triple_root_is_found():
+    # NPV(x) = -(1 - 1.01 x) ** 3 with x = 1 / (1 + m): a triple root at m = 0.01, where
+    # false position crawls; the solver still ends inside the bracket, next to the root
+    # (a triple root is determined only to about eps ** (1/3)).
+    flows = np.array([[-1.0, 3.03, -3.0603, 1.030301]])
+    np.testing.assert_allclose(irr(flows, annualise=False), [0.01], rtol=1e-4)
