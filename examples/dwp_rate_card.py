@@ -80,18 +80,25 @@ def main() -> None:
     print("1. No effect (the evaluation's finding): both arms are identical, the DWP saves "
           f"{gbp(saved)}.")
     print(f"   rate card pays   {gbp(rc['paid']):>12s}  ({gbp(rc['paid'] / people)} per "
-          f"participant; New Horizons was paid {gbp(REPORTED_PAID)}, GBP 1,067 each)")
+          f"participant;")
+    print(f"   {'':31s}New Horizons was paid {gbp(REPORTED_PAID)}, GBP 1,067 each)")
     print(f"   gain share pays  {gbp(gs['paid']):>12s}  (only chance differences against "
           "the comparison group)")
     print(f"   DWP net position (npv): rate card {gbp(rc['payer_mean'])} "
-          f"(a loss in {rc['payer_prob_loss']:.0%} of draws), "
-          f"gain share {gbp(gs['payer_mean'])}")
+          f"(a loss in {rc['payer_prob_loss']:.0%} of draws),")
+    print(f"   {'':24s}gain share {gbp(gs['payer_mean'])}")
     print(f"   provider (pays the programme, receives the payments): rate card "
-          f"{gbp(rc['provider_mean'])}, gain share {gbp(gs['provider_mean'])}")
+          f"{gbp(rc['provider_mean'])},")
+    print(f"   {'':54s}gain share {gbp(gs['provider_mean'])}")
     print("   The rate card pays for jobs and courses that the same young people reach "
-          "without the programme;")
-    print("   a contract measured against a comparison group pays almost nothing for "
-          "no change.\n")
+          "without the programme:")
+    if rc["provider_mean"] > 0:
+        print("   it even covers the provider's cost when nothing changes. A contract measured "
+              "against a comparison")
+        print("   group pays almost nothing for no change.\n")
+    else:
+        print("   a contract measured against a comparison group pays almost nothing for "
+              "no change.\n")
 
     # -- 2. With an effect: how much of the rate card is still deadweight -----------------
     effect = sibsim.simulate(with_effect(scenario, HOPED_FOR_EFFECT), draws=DRAWS, seed=SEED)
@@ -99,16 +106,16 @@ def main() -> None:
     p1 = positions(effect)
     rc1, gs1 = p1["rate_card"], p1["gain_share"]
     print(f"2. With an effect (ratio {HOPED_FOR_EFFECT} on starting education or work, an "
-          "assumption): the DWP saves "
-          f"{gbp(saved1)} in benefits.")
+          "assumption):")
+    print(f"   the DWP saves {gbp(saved1)} in benefits (npv).")
     print(f"   rate card pays   {gbp(rc1['paid']):>12s}, of which "
           f"{rc['paid'] / rc1['paid']:.0%} would have been paid with no effect at all")
     print(f"   gain share pays  {gbp(gs1['paid']):>12s}")
     print(f"   DWP net position (npv): rate card {gbp(rc1['payer_mean'])}, gain share "
           f"{gbp(gs1['payer_mean'])}")
     print("   The rate card's prices buy outcomes, not the change in them: only "
-          f"{gbp(rc1['paid'] - rc['paid'])} of its payment is for outcomes the programme "
-          "added.\n")
+          f"{gbp(rc1['paid'] - rc['paid'])} of its payment")
+    print("   is for outcomes the programme added.\n")
 
     # -- plot ------------------------------------------------------------------------------
     OUT.mkdir(parents=True, exist_ok=True)

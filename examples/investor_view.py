@@ -76,9 +76,9 @@ def main() -> None:
     guarantee = scenario.get(GUARANTEE)
     print(f"{scenario.name}: {DRAWS} draws, seed {SEED}")
     print(f"SIB: the investor funds up to {amount / 1e6:.1f}m DKK; the municipality pays "
-          f"100,000 per participant 6 months in a job and 60,000 at 12 months in work;")
+          f"100,000 per participant 6 months\nin a job and 60,000 at 12 months in work;")
     print(f"the investor receives at most {cap:g}x what it put in; the foundation covers up to "
-          f"{guarantee / 1e6:.1f}m of unrepaid principal at the end (year 10).\n")
+          f"{guarantee / 1e6:.1f}m\nof unrepaid principal at the end of the horizon.\n")
 
     base = sibsim.simulate(scenario, draws=DRAWS, seed=SEED)
     t = investor_terms(base)
@@ -91,8 +91,9 @@ def main() -> None:
     print(f"   exactly 1.00 (principal back, nothing more) in "
           f"{np.mean(np.isclose(multiple, 1.0)):.0%} of draws: the guarantee tops up to "
           f"the principal")
-    print(f"   below 1 even with the guarantee in {t['prob_below_1']:.0%} of draws (the 2m "
-          f"is used up); at the {cap:g}x cap in {np.mean(np.isclose(multiple, cap)):.0%} "
+    print(f"   below 1 even with the guarantee in {t['prob_below_1']:.0%} of draws (the "
+          f"guarantee is used up)")
+    print(f"   at the {cap:g}x cap in {np.mean(np.isclose(multiple, cap)):.0%} of draws "
           f"(highest multiple {multiple.max():.2f})")
     print(f"   IRR: median {pct(t['irr_p50'])} a year; the foundation pays out in "
           f"{float((base['npv'].sel(contract=SIB, party='foundation') < 0).mean()):.0%} "

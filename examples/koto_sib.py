@@ -110,20 +110,25 @@ def main() -> None:
           f"{view['multiple_p95']:.2f}; repaid in full in {view['prob_repaid']:.0%} of draws")
     print(f"   investors' IRR (median): {irr:.0%} a year")
     print(f"   even if all {people:,} completed the training (EUR 1,500 each, "
-          f"{eur(fee_bound)}), the multiple would be at most "
-          f"{(view['paid'] + fee_bound) / committed:.2f}\n")
+          f"{eur(fee_bound)}),")
+    print(f"   the multiple would be at most {(view['paid'] + fee_bound) / committed:.2f}\n")
 
     # -- 3. Why ----------------------------------------------------------------------------
     per_person_capital = committed / people
     print("3. Why: the arithmetic per person")
-    print(f"   capital spent per person          {eur(per_person_capital)}")
-    print(f"   public saving per person (3 yrs)  {eur(simulated['saving'])}"
-          f"  (reported {eur(REPORTED['saving'])})")
-    print(f"   paid to investors at {share:.0%}         {eur(share * simulated['saving'])}"
-          f"  -> multiple about {share * simulated['saving'] / per_person_capital:.2f}")
+    rows3 = [
+        ("capital spent per person", eur(per_person_capital), ""),
+        ("public saving per person (3 yrs)", eur(simulated["saving"]),
+         f"(reported {eur(REPORTED['saving'])})"),
+        (f"paid to investors at {share:.0%}", eur(share * simulated["saving"]),
+         f"-> multiple about {share * simulated['saving'] / per_person_capital:.2f}"),
+    ]
+    for label, amount, note in rows3:
+        print(f"   {label:34s}{amount:>10s}  {note}".rstrip())
     print(f"   Even a 100% share of three years' saving repays only "
-          f"{simulated['saving'] / per_person_capital:.0%} of the capital: the effect is real "
-          f"but small next to the cost, and the contract stops counting after three years.\n")
+          f"{simulated['saving'] / per_person_capital:.0%} of the capital:")
+    print("   the effect is real but small next to the cost, and the contract stops "
+          "counting after three years.\n")
 
     # -- 4. What would have to change (one thing at a time, same seed) ---------------------
     print("4. What would have to change for investors to break even (mean multiple 1):")
@@ -160,17 +165,18 @@ def main() -> None:
     for months, m in zip(horizons[1:], kept[1:]):
         rows.append((f"{months // 12} yrs, effect lasting", m))
     print("   longer contract, effect ends at 3 years:  " + ", ".join(
-        f"{h // 12} yrs -> {m:.2f}" for h, m in zip(horizons, faded)))
+        f"{h // 12}y {m:.2f}" for h, m in zip(horizons, faded)))
     print("   longer contract, effect lasts throughout: " + ", ".join(
-        f"{h // 12} yrs -> {m:.2f}" for h, m in zip(horizons, kept)))
+        f"{h // 12}y {m:.2f}" for h, m in zip(horizons, kept)))
     years = crossing(horizons, kept)
     print(f"     break-even after about {years / 12:.0f} years, and only if the effect lasts"
           if years else "     not within 20 years")
 
     affordable = share * simulated["saving"]
     print(f"   a cheaper programme: at {share:.0%} of three years' saving, the capital per "
-          f"person would have to fall from {eur(per_person_capital)} to about "
-          f"{eur(affordable)} ({eur(affordable + TRAINING_FEE)} counting the training fee)\n")
+          f"person would have to")
+    print(f"     fall from {eur(per_person_capital)} to about {eur(affordable)} "
+          f"({eur(affordable + TRAINING_FEE)} counting the training fee)\n")
 
     # -- plot ------------------------------------------------------------------------------
     OUT.mkdir(parents=True, exist_ok=True)

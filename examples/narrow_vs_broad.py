@@ -50,7 +50,7 @@ def main() -> None:
 
     print(f"{scenario.name}: {DRAWS} draws, seed {SEED}")
     print("narrow: the municipality pays 50,000 DKK per participant 6 months in a job and "
-          "30,000 at 12 months in work (gross).")
+          "30,000 at 12 months\n        in work (gross).")
     print("broad:  the municipality pays half of its measured yearly savings against a "
           "comparison group of 200.\n")
 
@@ -66,7 +66,7 @@ def main() -> None:
                   f"{(m(pay) if pay is not None else ''):>18s}")
     all_savings = float(result["savings_npv"].sum(["payer", "category"]).mean())
     print(f"   The programme costs about {cost / 1e6:.1f}m. The municipality's own savings are "
-          f"{own_savings / 1e6:.1f}m on average, all public savings {all_savings / 1e6:.1f}m.")
+          f"{own_savings / 1e6:.1f}m on average,\n   all public savings {all_savings / 1e6:.1f}m.")
     for contract in CONTRACTS:
         municipality = table.loc[(contract, "municipality"), "mean"]
         provider = table.loc[(contract, "provider"), "mean"]
@@ -77,7 +77,7 @@ def main() -> None:
         print(f"   The municipality's own savings ({own_savings / 1e6:.1f}m) are less than the "
               f"programme's cost ({cost / 1e6:.1f}m): no price paid out of them")
         print("   makes both sides whole on average; the state's savings would have to come "
-              "in too, or a donation for the rest.\n")
+              "in too,\n   or a donation for the rest.\n")
     else:
         print("   The municipality's own savings exceed the programme's cost on average: a "
               "price both sides accept")
@@ -88,8 +88,8 @@ def main() -> None:
     ratio = result["params"].sel(param=EFFECT).values
     weak = ratio <= np.quantile(ratio, 0.25)
     strong = ratio >= np.quantile(ratio, 0.75)
-    print("2. Payment (mean, undiscounted) in the draws where the job effect is weak "
-          f"(ratio <= {np.quantile(ratio, 0.25):.2f}) or strong (>= {np.quantile(ratio, 0.75):.2f}):")
+    print("2. Payment (mean, undiscounted) in the draws where the job effect is weak\n"
+          f"   (ratio <= {np.quantile(ratio, 0.25):.2f}) or strong (>= {np.quantile(ratio, 0.75):.2f}):")
     for contract in CONTRACTS:
         p = paid.sel(contract=contract).values
         print(f"   {contract:8s} weak {p[weak].mean() / 1e6:.2f}m, strong "

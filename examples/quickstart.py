@@ -51,7 +51,7 @@ def main() -> None:
     cost = float(result["programme_cost"].sum("month").mean())
     print("What the table says:")
     print(f"  The programme costs about {cost / 1e6:.1f}m DKK. Without any repayment it saves "
-          f"the municipality {float(savings.sel(payer='municipality')) / 1e6:.1f}m, the state "
+          f"the municipality\n  {float(savings.sel(payer='municipality')) / 1e6:.1f}m, the state "
           f"{float(savings.sel(payer='state')) / 1e6:.1f}m and the regions "
           f"{float(savings.sel(payer='region')) / 1e6:.1f}m (means, discounted).")
     rows = table[table["party"] == "municipality"].set_index("contract")
@@ -61,7 +61,7 @@ def main() -> None:
               f"(worst 5%: {row['expected_shortfall_05'] / 1e6:+.1f}m).")
     investor = table[(table["contract"] == "sib") & (table["party"] == "investor")].iloc[0]
     print(f"  In the SIB the investor's npv (at the scenario's discount rate) is negative in "
-          f"{investor['prob_loss']:.0%} of draws; its median IRR is "
+          f"{investor['prob_loss']:.0%} of draws;\n  its median IRR is "
           f"{round(investor['irr_p50'], 3) + 0.0:.1%} a year.\n")
 
     # 4. One plot: the municipality's net position under each contract.

@@ -71,8 +71,10 @@ def main() -> None:
     sizes = {site: scenario.get(f"cohort.sites.{site}.size") for site in SITES}
     multipliers = {site: scenario.get(f"cohort.sites.{site}.multiplier") for site in SITES}
     print(f"{scenario.name}: {DRAWS} draws, seed {SEED}")
-    print("Sites: " + ", ".join(f"{s} {sizes[s]} participants (job-finding multiplier "
-                                 f"{multipliers[s]:g})" for s in SITES) + "\n")
+    print("Sites:")
+    for s in SITES:
+        print(f"  {s}: {sizes[s]} participants, job-finding multiplier {multipliers[s]:g}")
+    print()
 
     # -- 1. Each site alone, all uncertainty kept -------------------------------------------
     print("1. Each site alone, per participant (means over draws; DKK, discounted):")
@@ -95,7 +97,7 @@ def main() -> None:
     print("   job finding in both arms, so the programme's gain shrinks less than the job "
           "rate. The narrow rate card")
     print(f"   pays Herning {h['paid'].mean() / v['paid'].mean():.0%} of what it pays Viborg per "
-          "participant: it pays per job, gross, jobs that come anyway included.\n")
+          "participant: it pays per job, gross,\n   jobs that come anyway included.\n")
 
     # -- 2. Chance alone ---------------------------------------------------------------------
     fixed = chance_only(scenario)
@@ -141,10 +143,10 @@ def main() -> None:
     r = per_participant(sibsim.simulate(herning, draws=DRAWS, seed=SEED), sizes["Herning"])
     h = full["Herning"]
     print("3. If 'harder to lift' means a weaker effect instead (Herning alone, job-effect "
-          f"median {weaker:.2f} instead of {median:.2f}):")
+          f"median\n   {weaker:.2f} instead of {median:.2f}):")
     print(f"   Herning: {r['extra_months'].mean():.1f} extra months in work (was "
           f"{h['extra_months'].mean():.1f}), saving {k(r['saving'].mean())} (was "
-          f"{k(h['saving'].mean())}), municipal net under narrow {k(r['net'].mean())}, "
+          f"{k(h['saving'].mean())}),\n   municipal net under narrow {k(r['net'].mean())}, "
           f"P(loss) {np.mean(r['net'] < 0):.0%}")
     shift = abs(v["saving"].mean() - r["saving"].mean())
     verdict = "less" if shift < spread else "more"
