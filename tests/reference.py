@@ -130,7 +130,7 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
             key = np.uint64(participant_key(np.uint64(seed), d, j))
             frailty = 1.0
             if fv > 0:
-                par = np.array([1.0 / fv, fv, 0.0, 0.0])
+                par = np.array([1.0 / fv, fv, 1.0, np.sqrt(fv)])
                 frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + grp.stream_offset)
             x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + grp.stream_offset)
             prior_months = int(np.rint(x)) if x > 0 else 0

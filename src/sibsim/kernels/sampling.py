@@ -34,6 +34,8 @@ FAMILY_CODES = {
     "pert": PERT,
 }
 
+LARGE_SHAPE = 1e8
+
 # Attempt counters are spaced so that the samplers used inside beta and pert never overlap.
 _BETA_SECOND_GAMMA = 1 << 20
 
@@ -48,7 +50,14 @@ def standard_normal(key, stream, counter):
 
 @jit
 def standard_gamma(key, stream, counter, shape):
-    """Gamma(shape, scale 1) by Marsaglia-Tsang; uses counters from ``counter`` upwards."""
+    """Gamma(shape, scale 1) by Marsaglia-Tsang; uses counters from ``counter`` upwards.
+
+    Above a shape of 1e8 (a frailty variance below 1e-8) the acceptance test loses its
+    precision to cancellation, so the normal limit N(shape, shape) is used instead: its
+    skewness, 2 / sqrt(shape), is below 2e-4 there.
+    """
+    if shape > LARGE_SHAPE:
+        return max(shape + math.sqrt(shape) * standard_normal(key, stream, counter), 0.0)
     boost = 1.0
     k = shape
     if shape < 1.0:
@@ -83,7 +92,7 @@ def sample(code, par, key, stream):
     """One value of the distribution ``code`` with natural parameters ``par`` (length 4).
 
     Parameters by code: CONSTANT (value), NORMAL (mean, sd), LOGNORMAL (log-median,
-    sigma), GAMMA (shape, scale), BETA (a, b), UNIFORM (low, high), TRIANGULAR (low,
+    sigma), GAMMA (shape, scale, mean, sd), BETA (a, b), UNIFORM (low, high), TRIANGULAR (low,
     mode, high), PERT (a, b, low, high).
     """
     if code == CONSTANT:
@@ -93,6 +102,10 @@ def sample(code, par, key, stream):
     if code == LOGNORMAL:
         return math.exp(par[0] + par[1] * standard_normal(key, stream, 0))
     if code == GAMMA:
+        if par[0] > LARGE_SHAPE:
+            # The normal limit, written with the mean and sd so that a shape that overflowed
+            # to infinity (a variance below 1e-308) still gives a finite value.
+            return max(par[2] + par[3] * standard_normal(key, stream, 0), 0.0)
         return par[1] * standard_gamma(key, stream, 0, par[0])
     if code == BETA:
         return standard_beta(key, stream, 0, par[0], par[1])
@@ -118,7 +131,7 @@ def natural_parameters(family: str, params: dict) -> np.ndarray:
         par[:2] = math.log(params["median"]), params["sigma"]
     elif family == "gamma":
         mean, sd = params["mean"], params["sd"]
-        par[:2] = (mean / sd) ** 2, sd**2 / mean
+        par[:] = (mean / sd) ** 2, sd**2 / mean, mean, sd
     elif family == "beta":
         mean, sd = params["mean"], params["sd"]
         common = mean * (1.0 - mean) / sd**2 - 1.0

@@ -271,8 +271,8 @@ def rate_card_outcomes(
 def participant_attributes(key, stream_offset, frailty_par, prior_code, prior_par):
     """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
 
-    ``frailty_par`` holds the gamma's natural parameters (shape 1/v, scale v); a scale of 0
-    means no frailty (v = 0, every participant has frailty 1).
+    ``frailty_par`` holds the gamma's parameters (shape 1/v, scale v, mean 1, sd sqrt(v)); a
+    scale of 0 means no frailty (v = 0, every participant has frailty 1).
     """
     frailty = 1.0
     if frailty_par[1] > 0.0:
@@ -340,10 +340,12 @@ def simulate_group(
         spell_mis = np.empty(months + 1, dtype=np.int64)
         reached = np.empty(oc_state.shape[0], dtype=np.int64)
         hazard_of = np.empty(out_trans.shape[0])
-        frailty_par = np.zeros(4)
+        frailty_par = np.zeros(4)  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
         if frailty_variance[d] > 0.0:
             frailty_par[0] = 1.0 / frailty_variance[d]
             frailty_par[1] = frailty_variance[d]
+            frailty_par[2] = 1.0
+            frailty_par[3] = math.sqrt(frailty_variance[d])
         for j in range(n_participants):
             key = participant_key(seed, draw_offset + d, j)
             frailty, prior = participant_attributes(
