@@ -626,7 +626,8 @@ def small_scenario(draw, *, contracts):
         "discount_rate": draw(st.sampled_from([0.0, 0.035, 0.2])),
         "states": states,
         "cohort": {"initial_state": states[0], "intake_months": intake,
-                   "prior_months": draw(st.sampled_from([0.0, 7.0, {"uniform": {"low": 0, "high": 12}}])),
+                   "prior_months": draw(st.sampled_from(
+                       [0.0, 7.0, {"uniform": {"low": 0, "high": 12}}])),
                    "frailty_variance": draw(st.sampled_from([0.0, 0.4])),
                    "sites": {"A": {"size": draw(st.integers(5, 20))},
                              "B": {"size": draw(st.integers(1, 10)),
