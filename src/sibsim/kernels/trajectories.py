@@ -5,8 +5,9 @@ starts a spell in month t0, an exit threshold E = -ln(U) ~ Exp(1) is drawn from 
 generator at (participant, t0, STREAM_SPELL). The participant leaves at the end of the
 first month t >= t0 in which the cumulative hazard H(t0) + ... + H(t) of the spell reaches E.
 The total hazard only changes at a few known months (a months-in-state key, an effect
-window boundary, every month under an economy shock), so the exit month within a stretch
-of constant hazard is found in closed form rather than month by month.
+window boundary), so the exit month within a stretch of constant hazard is found in closed
+form rather than month by month; under an economy shock the shocked part of the hazard is
+added month by month.
 This is the same law as drawing each month's exit with probability 1 - exp(-H(t)), since
 P(no exit in t0..t) = P(E > H(t0) + ... + H(t)) = exp(-(H(t0) + ... + H(t))). The destination
 is drawn from (participant, exit month, STREAM_DESTINATION), with P(to k) = h_k / H.
@@ -17,8 +18,8 @@ spell that starts in the same month (common random numbers), so a higher hazard 
 treatment arm can only bring an exit forward.
 
 Nothing of size participants x months is stored: each participant's spells are turned at
-once into +1/-1 entries of per-draw difference arrays over (arm, month, state) for counts
-and (arm, month, payer-category) for costs, which are cumulated at the end of the draw.
+once into +1/-1 entries of a per-draw difference array of counts over (arm, month, state,
+months-in-state bucket), which is cumulated, and priced, at the end of the draw.
 """
 
 from __future__ import annotations
@@ -45,14 +46,14 @@ NO_LIMIT = np.iinfo(np.int64).max // 4
 
 @jit(inline="always")
 def transition_hazard(
-    k, d, bucket, treated, months_since_entry, month, mult_frailty,
-    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy, economy,
+    k, d, bucket, treated, months_since_entry, mult_frailty,
+    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
 ):
-    """Hazard h_k of transition k for the transition drawn at the end of ``month``.
+    """Hazard of transition k before the economy multiplier.
 
-    h_k = -ln(1 - p_k) x frailty x site (frailty transitions) x effect ratio (treated, in
-    the window) x economy multiplier (listed transitions). A multiplier of 0 switches the
-    transition off, also when p_k = 1 (whose hazard is infinite).
+    -ln(1 - p_k) x frailty x site (frailty transitions) x effect ratio (treated, in the
+    window). A multiplier of 0 switches the transition off, also when p_k = 1 (whose hazard
+    is infinite). The economy multiplier of listed transitions is applied by the caller.
     """
     h = base_hazard[d, k, bucket]
     if h == 0.0:
@@ -62,11 +63,17 @@ def transition_hazard(
         m *= mult_frailty
     if treated and effect_from[k] <= months_since_entry < effect_to[k]:
         m *= effect_ratio[d, k]
-    if trans_economy[k]:
-        m *= economy[d, month]
     if m == 0.0:
         return 0.0
     return h * m
+
+
+@jit(inline="always")
+def shocked(h, multiplier):
+    """A hazard times the economy multiplier (a multiplier of 0 switches it off)."""
+    if multiplier == 0.0 or h == 0.0:
+        return 0.0
+    return h * multiplier
 
 
 @jit(inline="always")
@@ -131,30 +138,47 @@ def walk_arm(
             capped = min(mis, max_key)
             bucket = bucket_of[capped]
             mse = t - entry
-            # The total hazard H is constant until the next change point: a bucket
-            # boundary, an effect window boundary (treated arm) or any month (economy).
+            # The hazards are constant until the next change point: a bucket boundary or an
+            # effect window boundary (treated arm); those under an economy shock also
+            # change every month.
+            change = months
+            if capped < max_key:
+                change = min(change, t + next_key[state, capped] - mis)
+            if treated and state_effect[state]:
+                for i in range(first, last):
+                    k = out_trans[i]
+                    if entry + effect_from[k] > t:
+                        change = min(change, entry + effect_from[k])
+                    if entry + effect_to[k] > t:
+                        change = min(change, entry + effect_to[k])
             hazard = 0.0
+            hazard_shocked = 0.0
             for i in range(first, last):
+                k = out_trans[i]
                 h = transition_hazard(
-                    out_trans[i], d, bucket, treated, mse, t, mult_frailty, base_hazard,
-                    trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
-                    economy,
+                    k, d, bucket, treated, mse, mult_frailty, base_hazard, trans_frailty,
+                    effect_ratio, effect_from, effect_to,
                 )
                 hazard_of[i - first] = h
-                hazard += h
-            change = months
-            if state_economy[state]:
-                change = t + 1
-            else:
-                if capped < max_key:
-                    change = min(change, t + next_key[state, capped] - mis)
-                if treated and state_effect[state]:
+                if trans_economy[k]:
+                    hazard_shocked += h
+                else:
+                    hazard += h
+            if state_economy[state] and hazard_shocked > 0.0:
+                # Month by month: H(t) = steady part + shocked part x exp(x_t).
+                while t < change:
+                    cumulative += hazard + shocked(hazard_shocked, economy[d, t])
+                    if cumulative >= threshold:
+                        exited = True
+                        break
+                    t += 1
+                    mis += 1
+                if exited:
                     for i in range(first, last):
-                        k = out_trans[i]
-                        if entry + effect_from[k] > t:
-                            change = min(change, entry + effect_from[k])
-                        if entry + effect_to[k] > t:
-                            change = min(change, entry + effect_to[k])
+                        if trans_economy[out_trans[i]]:
+                            hazard_of[i - first] = shocked(hazard_of[i - first], economy[d, t])
+                    break
+                continue
             # Months t .. change-1 all add `hazard`: the exit, if it falls in this stretch,
             # is in the n-th month, the smallest n with cumulative + n * hazard >= threshold.
             span = change - t
@@ -183,24 +207,21 @@ def walk_arm(
 
 @jit(inline="always")
 def spells_to_ledger(
-    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_of, max_key,
-    bucket_keys, cost_next, cell_start, cell_pair, cost_rate, occupancy_diff, cost_diff,
+    arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_of, max_key,
+    bucket_keys, cost_next, count_diff,
 ):
-    """Add a participant's spells to the per-draw difference arrays.
+    """Add a participant's spells to the per-draw difference array of counts.
 
-    A spell adds +1 to ``occupancy_diff[arm, first, state]`` and -1 at its end. Its cost
-    changes only where months_in_state crosses a key of a payer-share table of that state
-    (``cost_next``), so each stretch of constant cost adds +rate at its first month and
-    -rate at its end, for the payer-category pairs a flow in that state can reach
-    (``cell_start``/``cell_pair``, a sparse layout).
+    A spell's cost changes only where months_in_state crosses a key of a payer-share table
+    of its state (``cost_next``), so the spell is cut into stretches of constant cost; each
+    stretch adds +1 to ``count_diff[arm, first month, state, bucket]`` and -1 after its last
+    month. Counts are integers, so the order in which participants are added never matters.
     """
     n_buckets = bucket_keys.shape[0]
     for s in range(n_spells):
         state = spell_state[s]
         first = spell_start[s]
         end = spell_end[s]
-        occupancy_diff[arm, first, state] += 1
-        occupancy_diff[arm, end, state] -= 1
         mis0 = spell_mis[s]
         b = bucket_of[min(mis0, max_key)]
         piece_start = first
@@ -209,12 +230,8 @@ def spells_to_ledger(
             piece_end = end
             if following < n_buckets:
                 piece_end = min(end, first + bucket_keys[following] - mis0)
-            cell = state * n_buckets + b
-            for i in range(cell_start[cell], cell_start[cell + 1]):
-                q = cell_pair[i]
-                rate = cost_rate[d, state, b, q]
-                cost_diff[arm, piece_start, q] += rate
-                cost_diff[arm, piece_end, q] -= rate
+            count_diff[arm, piece_start, state, b] += 1
+            count_diff[arm, piece_end, state, b] -= 1
             piece_start = piece_end
             b = following
 
@@ -327,13 +344,12 @@ def simulate_group(
     n_draws = occupancy.shape[0]
     n_arms = occupancy.shape[1]
     n_states = occupancy.shape[3]
-    n_pairs = cost.shape[3]
+    n_buckets = bucket_keys.shape[0]
     n_participants = site.shape[0]
     spell_stream = STREAM_SPELL + stream_offset
     dest_stream = STREAM_DESTINATION + stream_offset
     for d in prange(n_draws):
-        occupancy_diff = np.zeros((n_arms, months + 1, n_states), dtype=np.int64)
-        cost_diff = np.zeros((n_arms, months + 1, n_pairs))
+        count_diff = np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64)
         spell_state = np.empty(months + 1, dtype=np.int64)
         spell_start = np.empty(months + 1, dtype=np.int64)
         spell_end = np.empty(months + 1, dtype=np.int64)
@@ -363,9 +379,8 @@ def simulate_group(
                     hazard_of,
                 )
                 spells_to_ledger(
-                    d, arm, n_spells, spell_state, spell_start, spell_end, spell_mis,
-                    bucket_of, max_key, bucket_keys, cost_next, cell_start, cell_pair,
-                    cost_rate, occupancy_diff, cost_diff,
+                    arm, n_spells, spell_state, spell_start, spell_end, spell_mis,
+                    bucket_of, max_key, bucket_keys, cost_next, count_diff,
                 )
                 if treated and rc_window.shape[0] > 0:
                     rate_card_outcomes(
@@ -373,22 +388,35 @@ def simulate_group(
                         rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price,
                         rc_window, rc_cap, reached, due,
                     )
-        cumulate(d, occupancy_diff, cost_diff, occupancy, cost)
+        cumulate(d, count_diff, cell_start, cell_pair, cost_rate, occupancy, cost)
 
 
 @jit(inline="always")
-def cumulate(d, occupancy_diff, cost_diff, occupancy, cost):
-    """Running sums over months of draw d's difference arrays (fixed order)."""
-    n_arms, n_rows, n_states = occupancy_diff.shape
-    n_pairs = cost_diff.shape[2]
+def cumulate(d, count_diff, cell_start, cell_pair, cost_rate, occupancy, cost):
+    """Occupancy and cost of draw d from its difference array of counts.
+
+    Month by month, the running count of each (state, bucket) cell changes only where some
+    participant entered or left it; the running cost changes by that change times the
+    cell's cost rates, for the payer-category pairs a flow of the state reaches. The order
+    of the sums is fixed, so the result does not depend on threads.
+    """
+    n_arms, n_rows, n_states, n_buckets = count_diff.shape
+    n_pairs = cost.shape[3]
     for a in range(n_arms):
-        for s in range(n_states):
-            running = 0
-            for t in range(n_rows - 1):
-                running += occupancy_diff[a, t, s]
-                occupancy[d, a, t, s] = running
-        for q in range(n_pairs):
-            total = 0.0
-            for t in range(n_rows - 1):
-                total += cost_diff[a, t, q]
-                cost[d, a, t, q] = total
+        count = np.zeros(n_states, dtype=np.int64)
+        running = np.zeros(n_pairs)
+        for t in range(n_rows - 1):
+            for s in range(n_states):
+                for b in range(n_buckets):
+                    change = count_diff[a, t, s, b]
+                    if change == 0:
+                        continue
+                    count[s] += change
+                    cell = s * n_buckets + b
+                    for i in range(cell_start[cell], cell_start[cell + 1]):
+                        q = cell_pair[i]
+                        running[q] += change * cost_rate[d, s, b, q]
+            for s in range(n_states):
+                occupancy[d, a, t, s] = count[s]
+            for q in range(n_pairs):
+                cost[d, a, t, q] = running[q]
