@@ -8,7 +8,8 @@ months exactly, costs up to summation order.
 The model, month by month (SPEC sections 2-3): in month t a participant in state s with
 months_in_state m has, for each transition k out of s, h_k = -ln(1 - p_k(m)) x multipliers;
 the spell's cumulative hazard grows by H = sum_k h_k, and the participant leaves at the end
-of the first month in which it reaches the spell's threshold E = -ln(U).
+of the first month in which it reaches the spell's threshold E ~ Exp(1) (drawn by the same
+``rng.exponential_at`` as the kernel, which tests/test_engine.py checks against Exp(1)).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sibsim.rng import (
     STREAM_FRAILTY,
     STREAM_PRIOR,
     STREAM_SPELL,
+    exponential_at,
     participant_key,
     uniform_np,
 )
@@ -156,7 +158,8 @@ def walk(data, values, d, seed, j, offset, entry, prior_months, fm, treated, eco
     state = data["cohort"]["initial_state"]
     mis = prior_months
     path = {}
-    threshold = -math.log(uniform(seed, d, j, entry, STREAM_SPELL + offset))
+    key = np.uint64(participant_key(np.uint64(seed), d, j))
+    threshold = exponential_at(key, entry, STREAM_SPELL + offset)
     cumulative = 0.0
     for t in range(entry, T):
         path[t] = (state, mis)
@@ -170,7 +173,7 @@ def walk(data, values, d, seed, j, offset, entry, prior_months, fm, treated, eco
             state = data["transitions"][k]["to"]
             mis = 0
             if t + 1 < T:
-                threshold = -math.log(uniform(seed, d, j, t + 1, STREAM_SPELL + offset))
+                threshold = exponential_at(key, t + 1, STREAM_SPELL + offset)
             cumulative = 0.0
         else:
             mis += 1

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from sibsim.kernels import sampling
-from sibsim.rng import participant_key
+from sibsim.rng import ZIG_R, exponential_at, participant_key
 
 
 @numba.njit
@@ -44,3 +44,30 @@ def test_tiny_frailty_variance_gives_frailty_near_one(variance):
     x = _draws(sampling.GAMMA, par, 2000, 3)
     assert np.all(np.isfinite(x))
     np.testing.assert_allclose(x, 1.0, atol=10 * np.sqrt(variance) + 1e-12)
+
+
+@numba.njit
+def _exponentials(n, month):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = exponential_at(participant_key(np.uint64(11), 0, i), month, 1)
+    return out
+
+
+def test_ziggurat_exponential_is_exp1():
+    """KS test, and the tail beyond the base layer (the rarely taken path) at its rate."""
+    x = _exponentials(1_000_000, 3)
+    assert stats.kstest(x, "expon").pvalue > 1e-4
+    n = x.size
+    for c in (0.5, 2.0, 7.0, ZIG_R, 9.0):
+        expected = np.exp(-c)
+        sd = np.sqrt(expected * (1 - expected) / n)
+        assert abs((x > c).mean() - expected) < 5 * sd, c
+    # Beyond the tail start, X - r is again Exp(1) (memorylessness).
+    tail = x[x > ZIG_R] - ZIG_R
+    assert stats.kstest(tail, "expon").pvalue > 1e-4
+
+
+def test_ziggurat_is_a_pure_function_of_its_key():
+    assert np.array_equal(_exponentials(1000, 3), _exponentials(1000, 3))
+    assert not np.array_equal(_exponentials(1000, 3), _exponentials(1000, 4))

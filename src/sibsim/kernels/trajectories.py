@@ -1,13 +1,13 @@
 """The trajectory kernel: participants' monthly states, counted per draw.
 
 How a spell is drawn (see ``docs/methodology.rst`` for the equations): when a participant
-starts a spell in month t0, an exit threshold E = -ln(U) ~ Exp(1) is drawn from the
-generator at (participant, t0, STREAM_SPELL). The participant leaves at the end of the
-first month t >= t0 in which the cumulative hazard H(t0) + ... + H(t) of the spell reaches E.
-The total hazard only changes at a few known months (a months-in-state key, an effect
-window boundary), so the exit month within a stretch of constant hazard is found in closed
-form rather than month by month; under an economy shock the shocked part of the hazard is
-added month by month.
+starts a spell in month t0, an exit threshold E ~ Exp(1) is drawn from the generator at
+(participant, t0, STREAM_SPELL) by the ziggurat method (``rng.exponential_at``). The
+participant leaves at the end of the first month t >= t0 in which the cumulative hazard
+H(t0) + ... + H(t) of the spell reaches E. The total hazard only changes at a few known
+months (a months-in-state key, an effect window boundary), so the exit month within a
+stretch of constant hazard is found in closed form rather than month by month; under an
+economy shock the shocked part of the hazard is added month by month.
 This is the same law as drawing each month's exit with probability 1 - exp(-H(t)), since
 P(no exit in t0..t) = P(E > H(t0) + ... + H(t)) = exp(-(H(t0) + ... + H(t))). The destination
 is drawn from (participant, exit month, STREAM_DESTINATION), with P(to k) = h_k / H.
@@ -35,6 +35,7 @@ from sibsim.rng import (
     STREAM_FRAILTY,
     STREAM_PRIOR,
     STREAM_SPELL,
+    exponential_at,
     participant_key,
     uniform_at,
 )
@@ -130,7 +131,7 @@ def walk_arm(
         spell_state[n_spells] = state
         spell_start[n_spells] = t
         spell_mis[n_spells] = mis
-        threshold = -math.log(uniform_at(key, t, spell_stream))
+        threshold = exponential_at(key, t, spell_stream)
         cumulative = 0.0
         exited = False
         first, last = out_start[state], out_start[state + 1]
