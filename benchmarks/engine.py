@@ -17,7 +17,6 @@ across runs.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import subprocess

@@ -124,7 +124,6 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     cost = np.zeros((draws, n_arms, T, len(payers), len(categories)))
     rate_cards = [c for c in data["contracts"] if c["type"] == "rate_card"]
     due = np.zeros((draws, len(rate_cards), T))
-    prior = data["cohort"]["prior_months"]
     prior_code, prior_par = st.prior_code, st.prior_par
     for d in range(draws):
         fv = values.get("cohort.frailty_variance")[d]

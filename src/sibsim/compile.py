@@ -316,7 +316,6 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
             x[:, t] = rho[:, 0] * x[:, t - 1] + innovation * z[:, t]
         economy = np.exp(x)
 
-    sites = data["cohort"]["sites"]
     site_multiplier = np.stack(
         [values.get(f"cohort.sites.{name}.multiplier") for name in st.sites], axis=1
     )

@@ -42,7 +42,6 @@ from sibsim.rng import (
 
 TREATMENT = 0
 COUNTERFACTUAL = 1
-NO_LIMIT = np.iinfo(np.int64).max // 4
 
 
 @jit(inline="always")
