@@ -1,9 +1,10 @@
 """The ledger: public costs per payer and category, programme cost, discounting.
 
-The kernels return, per draw and arm, how many enrolled participants are in each state and
-months-in-state bucket in each month. Costs follow from those counts by a small matrix
-product with the per-draw cost rates, so that ``cost == occupancy x amounts`` holds exactly
-as the model states it (see ``docs/methodology.rst``).
+The kernels count, per draw, arm and month, the enrolled participants in each state and
+months-in-state bucket, and price those counts with the per-draw cost rates (see
+``docs/methodology.rst``, "The ledger"). The :class:`Ledger` holds the result for all draws
+at once: it is what the contracts (``sibsim.contracts``) and the results
+(``sibsim.results``) read.
 """
 
 from __future__ import annotations
