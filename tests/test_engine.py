@@ -147,9 +147,10 @@ def test_kernel_equals_reference_with_certain_and_switched_off_transitions():
     p_job=st.floats(0.0, 1.0), p_loss=st.floats(0.0, 1.0), p_exit=st.floats(0.0, 0.2),
     ratio=st.floats(0.0, 5.0), variance=st.floats(0.0, 2.0), prior=st.integers(0, 40),
     intake=st.integers(0, 10), key=st.integers(0, 30), seed=st.integers(0, 2**40),
+    shock=st.one_of(st.none(), st.tuples(st.floats(0.0, 1.0), st.floats(-0.99, 0.99))),
 )
 def test_kernel_equals_reference_property(p_job, p_loss, p_exit, ratio, variance, prior,
-                                          intake, key, seed):
+                                          intake, key, seed, shock):
     raw = base_scenario(months=30)
     raw["cohort"].update(prior_months=prior, intake_months=intake, frailty_variance=variance,
                          sites={"A": {"size": 6, "multiplier": 0.5}, "B": {"size": 5}})
@@ -161,6 +162,9 @@ def test_kernel_equals_reference_property(p_job, p_loss, p_exit, ratio, variance
         {"from": "employed", "to": "benefits", "probability": p_loss},
         {"from": "benefits", "to": "exited", "probability": p_exit},
     ]
+    if shock is not None:
+        raw["economy"] = {"shock_sd": shock[0], "shock_persistence": shock[1],
+                          "transitions": [["benefits", "employed"], ["employed", "benefits"]]}
     _compare_with_reference(sibsim.load_scenario(raw), draws=2, seed=seed)
 
 
