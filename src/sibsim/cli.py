@@ -11,24 +11,23 @@ from sibsim.errors import ScenarioError
 DEFAULT_SCENARIO = "danish-pilot"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a positive integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a positive integer")
-    return value
+def _whole_number(minimum: int, expected: str):
+    """An argparse type: an integer of at least ``minimum``, with a clear message."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"got {text!r}, expected {expected}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a non-negative integer") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"got {text!r}, expected a non-negative integer")
-    return value
+_positive_int = _whole_number(1, "a positive integer")
+_seed = _whole_number(0, "a non-negative integer")
 
 
 def build_parser() -> argparse.ArgumentParser:
