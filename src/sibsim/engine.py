@@ -17,7 +17,7 @@ from sibsim.rng import check_seed
 
 #: Draws per kernel call. Results never depend on it (each draw owns its random numbers);
 #: it only bounds the memory of the per-draw parameter arrays and paces the progress bar.
-CHUNK_DRAWS = 512
+CHUNK_DRAWS = 256
 
 
 @contextlib.contextmanager
@@ -45,7 +45,7 @@ def _check_draws(draws) -> int:
 def _progress_bar(enabled: bool | None, total: int):
     """A tqdm bar for long runs (on by default only when stderr is a terminal)."""
     if enabled is None:
-        enabled = total > 4 * CHUNK_DRAWS and os.isatty(2)
+        enabled = total >= 2 * CHUNK_DRAWS and os.isatty(2)
     if not enabled:
         return None
     from tqdm.auto import tqdm
