@@ -209,11 +209,7 @@ def cmd_tornado(args) -> int:
                              quantiles=(low, high))
     print(f"{scenario.name}")
     print(analysis.format_tornado(table), end="")
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "tornado.csv", index=False)
-    plot.tornado(table).savefig(out / "tornado.png", dpi=120)
-    print(f"wrote {out / 'tornado.csv'}")
-    print(f"wrote {out / 'tornado.png'}")
+    _write_table_and_plot(out, "tornado", table, plot.tornado(table))
     return 0
 
 
@@ -244,12 +240,17 @@ def cmd_corridor(args) -> int:
     )
     print(f"{scenario.name}")
     print(analysis.format_corridor(table), end="")
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "corridor.csv", index=False)
-    plot.corridor(table).savefig(out / "corridor.png", dpi=120)
-    print(f"wrote {out / 'corridor.csv'}")
-    print(f"wrote {out / 'corridor.png'}")
+    _write_table_and_plot(out, "corridor", table, plot.corridor(table))
     return 0
+
+
+def _write_table_and_plot(out: Path, name: str, table, figure) -> None:
+    """Write ``name``.csv and ``name``.png into ``out`` and say so."""
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / f"{name}.csv", index=False)
+    figure.savefig(out / f"{name}.png", dpi=120)
+    print(f"wrote {out / f'{name}.csv'}")
+    print(f"wrote {out / f'{name}.png'}")
 
 
 COMMANDS = {"demo": cmd_demo, "run": cmd_run, "validate": cmd_validate,
