@@ -256,6 +256,7 @@ class DrawArrays:
     """Per-draw arrays of one chunk of draws (D draws)."""
 
     base_hazard: np.ndarray  # (D, K, B)
+    state_hazard: np.ndarray  # (D, S, B, 2) hazard sums of a state: without / with frailty
     effect_ratio: np.ndarray  # (D, K)
     economy: np.ndarray  # (D, T)
     site_multiplier: np.ndarray  # (D, n_sites)
@@ -303,6 +304,14 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
             base_hazard[:, k, :] = -np.log1p(-p)
         if t.get("effect"):
             effect_ratio[:, k] = values.get(f"transitions[{k}].effect.ratio")
+
+    # The hazards out of each state summed once per draw and bucket, in listing order, for
+    # the stretches where only frailty multiplies them (no effect, no economy shock).
+    n_states = len(st.states)
+    state_hazard = np.zeros((n_draws, n_states, n_buckets, 2))
+    for s in range(n_states):
+        for k in st.out_trans[st.out_start[s]:st.out_start[s + 1]]:
+            state_hazard[:, s, :, int(st.trans_frailty[k])] += base_hazard[:, k, :]
 
     economy = np.ones((n_draws, months))
     if data.get("economy"):
@@ -363,6 +372,7 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
 
     return DrawArrays(
         base_hazard=np.ascontiguousarray(base_hazard),
+        state_hazard=state_hazard,
         effect_ratio=np.ascontiguousarray(effect_ratio),
         economy=np.ascontiguousarray(economy),
         site_multiplier=np.ascontiguousarray(site_multiplier, dtype=np.float64),

@@ -79,8 +79,9 @@ def run_group(group: comp.Group, st: comp.Structure, arrays: comp.DrawArrays, se
         st.prior_code, st.prior_par, st.initial_state,
         st.out_start, st.out_trans, st.trans_to, arrays.base_hazard, st.trans_frailty,
         arrays.effect_ratio, st.effect_from, st.effect_to, st.trans_economy, arrays.economy,
-        st.state_economy, st.state_effect, st.bucket_of, st.next_key, st.max_key,
-        st.bucket_keys, st.cost_next, st.cell_start, st.cell_pair, arrays.cost_rate, *rate_cards, occupancy, cost, due,
+        st.state_economy, st.state_effect, arrays.state_hazard, st.bucket_of, st.next_key,
+        st.max_key, st.bucket_keys, st.cost_next, st.cell_start, st.cell_pair,
+        arrays.cost_rate, *rate_cards, occupancy, cost, due,
     )
     return occupancy, cost
 

@@ -77,6 +77,31 @@ def shocked(h, multiplier):
 
 
 @jit(inline="always")
+def split_hazards(
+    first, last, d, bucket, treated, months_since_entry, mult_frailty, out_trans,
+    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
+    hazard_of,
+):
+    """Each transition's hazard out of a state into ``hazard_of``; returns the sums of
+    those without and with the economy shock (the shock itself is applied by the caller).
+    """
+    steady = 0.0
+    shocked_part = 0.0
+    for i in range(first, last):
+        k = out_trans[i]
+        h = transition_hazard(
+            k, d, bucket, treated, months_since_entry, mult_frailty, base_hazard,
+            trans_frailty, effect_ratio, effect_from, effect_to,
+        )
+        hazard_of[i - first] = h
+        if trans_economy[k]:
+            shocked_part += h
+        else:
+            steady += h
+    return steady, shocked_part
+
+
+@jit(inline="always")
 def choose_destination(u, first, last, out_trans, hazard_of):
     """Transition taken on exit: P(k) = h_k / H; certain exits (h = inf) share equally.
 
@@ -112,12 +137,16 @@ def choose_destination(u, first, last, out_trans, hazard_of):
 
 @jit(inline="always")
 def walk_arm(
-    treated, d, key, spell_stream, dest_stream, entry, prior, mult_frailty, initial_state,
+    treated, d, key, stream_offset, entry, prior, mult_frailty, initial_state,
     months, out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio,
     effect_from, effect_to, trans_economy, economy, state_economy, state_effect,
-    bucket_of, next_key, max_key, spell_state, spell_start, spell_end, spell_mis, hazard_of,
+    state_hazard, bucket_of, next_key, max_key, spell_state, spell_start, spell_end,
+    spell_mis, hazard_of,
 ):
     """Simulate one participant in one arm from entry to the horizon.
+
+    (At most 30 arguments: beyond that Python passes them as ``*args``, which numba cannot
+    inline.)
 
     Writes the spells (state, first month, end month exclusive, months_in_state in the
     first month) into ``spell_*`` and returns their number.
@@ -130,7 +159,7 @@ def walk_arm(
         spell_state[n_spells] = state
         spell_start[n_spells] = t
         spell_mis[n_spells] = mis
-        threshold = exponential_at(key, t, spell_stream)
+        threshold = exponential_at(key, t, STREAM_SPELL + stream_offset)
         cumulative = 0.0
         exited = False
         first, last = out_start[state], out_start[state + 1]
@@ -144,26 +173,30 @@ def walk_arm(
             change = months
             if capped < max_key:
                 change = min(change, t + next_key[state, capped] - mis)
+            effect_active = False
             if treated and state_effect[state]:
                 for i in range(first, last):
                     k = out_trans[i]
+                    if effect_from[k] <= mse < effect_to[k]:
+                        effect_active = True
                     if entry + effect_from[k] > t:
                         change = min(change, entry + effect_from[k])
                     if entry + effect_to[k] > t:
                         change = min(change, entry + effect_to[k])
-            hazard = 0.0
-            hazard_shocked = 0.0
-            for i in range(first, last):
-                k = out_trans[i]
-                h = transition_hazard(
-                    k, d, bucket, treated, mse, mult_frailty, base_hazard, trans_frailty,
-                    effect_ratio, effect_from, effect_to,
+            summed = not effect_active and not state_economy[state]
+            if summed:
+                # No multiplier but frailty: the state's hazards, summed once per draw.
+                hazard = state_hazard[d, state, bucket, 0]
+                frail = state_hazard[d, state, bucket, 1]
+                if frail > 0.0 and mult_frailty > 0.0:
+                    hazard += frail * mult_frailty
+                hazard_shocked = 0.0
+            else:
+                hazard, hazard_shocked = split_hazards(
+                    first, last, d, bucket, treated, mse, mult_frailty, out_trans,
+                    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
+                    trans_economy, hazard_of,
                 )
-                hazard_of[i - first] = h
-                if trans_economy[k]:
-                    hazard_shocked += h
-                else:
-                    hazard += h
             if state_economy[state] and hazard_shocked > 0.0:
                 # Month by month: H(t) = steady part + shocked part x exp(x_t).
                 while t < change:
@@ -192,12 +225,20 @@ def walk_arm(
             t += n - 1
             mis += n - 1
             exited = True
+            if summed:
+                # The destination needs each transition's hazard in the exit month (no
+                # effect or shock applies in this stretch).
+                for i in range(first, last):
+                    hazard_of[i - first] = transition_hazard(
+                        out_trans[i], d, bucket, treated, t - entry, mult_frailty,
+                        base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
+                    )
             break
         spell_end[n_spells] = min(t + 1, months)
         n_spells += 1
         if not exited:
             break
-        u = uniform_at(key, t, dest_stream)
+        u = uniform_at(key, t, STREAM_DESTINATION + stream_offset)
         k = choose_destination(u, first, last, out_trans, hazard_of)
         state = trans_to[k]
         t += 1
@@ -305,7 +346,7 @@ def simulate_group(
     site, entry, site_multiplier, frailty_variance, prior_code, prior_par, initial_state,
     out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio, effect_from,
     effect_to, trans_economy, economy, state_economy, state_effect,
-    bucket_of, next_key, max_key, bucket_keys, cost_next, cell_start, cell_pair, cost_rate,
+    state_hazard, bucket_of, next_key, max_key, bucket_keys, cost_next, cell_start, cell_pair, cost_rate,
     rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price, rc_window, rc_cap,
     occupancy, cost, due,
 ):
@@ -329,6 +370,9 @@ def simulate_group(
     base_hazard : float64 (D, K, B) -ln(1 - p), inf where p = 1
     effect_ratio : float64 (D, K); economy : float64 (D, T) monthly multipliers
     state_economy, state_effect : int64 (S,) whether a state has such outgoing transitions
+    state_hazard : float64 (D, S, B, 2) the sums of -ln(1 - p) over a state's transitions
+        without [..., 0] and with [..., 1] frailty, in listing order (used when no effect or
+        shock applies: H = plain + frailty x site x frail)
     bucket_of : int64 (max_key + 1,) bucket of each capped months_in_state
     next_key : int64 (S, max_key + 1) next months_in_state at which a hazard out of the
         state changes (a large number when none does)
@@ -346,8 +390,6 @@ def simulate_group(
     n_states = occupancy.shape[3]
     n_buckets = bucket_keys.shape[0]
     n_participants = site.shape[0]
-    spell_stream = STREAM_SPELL + stream_offset
-    dest_stream = STREAM_DESTINATION + stream_offset
     for d in prange(n_draws):
         count_diff = np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64)
         spell_state = np.empty(months + 1, dtype=np.int64)
@@ -371,10 +413,10 @@ def simulate_group(
             for arm in range(n_arms):
                 treated = both_arms and arm == TREATMENT
                 n_spells = walk_arm(
-                    treated, d, key, spell_stream, dest_stream, entry[j], prior,
-                    mult_frailty, initial_state, months, out_start, out_trans, trans_to,
-                    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-                    trans_economy, economy, state_economy, state_effect, bucket_of,
+                    treated, d, key, stream_offset, entry[j], prior, mult_frailty,
+                    initial_state, months, out_start, out_trans, trans_to, base_hazard,
+                    trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
+                    economy, state_economy, state_effect, state_hazard, bucket_of,
                     next_key, max_key, spell_state, spell_start, spell_end, spell_mis,
                     hazard_of,
                 )
