@@ -39,7 +39,9 @@ import pandas as pd
 import xarray as xr
 from scipy import optimize
 
+from sibsim.compile import TABLE, is_table
 from sibsim.distributions import Distribution, as_real, is_distribution
+from sibsim.engine import check_draws
 from sibsim.errors import ScenarioError
 from sibsim.keypath import parse_path, problem, show
 from sibsim.report import expected_shortfall
@@ -60,7 +62,6 @@ __all__ = [
     "tornado",
 ]
 
-TABLE = "by_months_in_state"
 ARMS = ("counterfactual", "treatment")
 
 
@@ -80,12 +81,6 @@ STATISTICS: dict[str, Callable[[np.ndarray], float]] = {
 # ---------------------------------------------------------------------------------------------
 # argument checks
 # ---------------------------------------------------------------------------------------------
-
-
-def _check_draws(draws: Any) -> int:
-    if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 1:
-        raise ValueError(f"draws: got {show(draws)}, expected a positive integer")
-    return int(draws)
 
 
 def _check_name(option: str, value: Any, known: Sequence[str]) -> str:
@@ -283,7 +278,7 @@ def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: in
     base = load_scenario(scenario)
     param = _check_param_path(base, param)
     values = _check_values(values)
-    draws = _check_draws(draws)
+    draws = check_draws(draws)
     if variables is not None:
         if isinstance(variables, str):
             variables = [variables]
@@ -377,7 +372,7 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     base = load_scenario(scenario)
     param = _check_param_path(base, param)
     values = _check_values(values)
-    draws = _check_draws(draws)
+    draws = check_draws(draws)
     contract = _check_name("contract", contract, base.contract_names())
     if payer is None:
         payer = _contract_payer(base, contract)
@@ -469,7 +464,7 @@ def break_even(scenario: Any, param: str, contract: str, party: str, *,
     contract = _check_name("contract", contract, base.contract_names())
     party = _check_name("party", party, base.parties())
     statistic = _check_name("statistic", statistic, list(STATISTICS))
-    draws = _check_draws(draws)
+    draws = check_draws(draws)
     target_value = as_real(target)
     if target_value is None or not math.isfinite(target_value):
         raise ValueError(f"target: got {show(target)}, expected a finite number")
@@ -567,7 +562,7 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
     base = load_scenario(scenario)
     contract = _check_name("contract", contract, base.contract_names())
     party = _check_name("party", party, base.parties())
-    draws = _check_draws(draws)
+    draws = check_draws(draws)
     try:
         q_low, q_high = (as_real(q) for q in quantiles)
     except (TypeError, ValueError):
@@ -856,10 +851,6 @@ _LOCATION = {
 }
 
 
-def _is_table(value: Any) -> bool:
-    return isinstance(value, Mapping) and TABLE in value
-
-
 def _is_probability(path: str) -> bool:
     """Whether the key path is (inside) a transition probability."""
     parts = parse_path(path)
@@ -890,7 +881,7 @@ def _scale_number(value: Any, factor: float, *, probability: bool, where: str) -
 
 
 def _scale(value: Any, factor: float, *, probability: bool, where: str) -> Any:
-    if _is_table(value):
+    if is_table(value):
         return {TABLE: [[key, _scale_number(entry, factor, probability=probability,
                                             where=f"{where}.{TABLE}[{i}][1]")]
                         for i, (key, entry) in enumerate(value[TABLE])]}
@@ -906,7 +897,7 @@ def _location(value: Any) -> float:
         if family in ("triangular", "pert"):
             return float(params["mode"])
         return float(params[_LOCATION[family][0]])
-    if _is_table(value):
+    if is_table(value):
         return math.nan
     return float(value)
 

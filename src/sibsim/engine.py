@@ -36,7 +36,8 @@ def numba_threads(threads: int | None):
         numba.set_num_threads(previous)
 
 
-def _check_draws(draws) -> int:
+def check_draws(draws) -> int:
+    """Return ``draws`` as an int, or raise ValueError naming it."""
     if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 1:
         raise ValueError(f"draws: got {draws!r}, expected a positive integer")
     return int(draws)
@@ -188,7 +189,7 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     from sibsim.scenario import load_scenario
 
     scenario = load_scenario(scenario)
-    draws = _check_draws(draws)
+    draws = check_draws(draws)
     seed = check_seed(seed)
     if resolution not in ("month", "year"):
         raise ValueError(f"resolution: got {resolution!r}, expected 'month' or 'year'")
