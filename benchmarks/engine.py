@@ -100,9 +100,9 @@ def kernel_and_simulate(size: int, draws: int, repeat: int) -> dict:
     import numba
 
     import sibsim
-    from sibsim import compile as comp
+    from sibsim.engine import compile as comp
     from sibsim.engine import run_group
-    from sibsim.params import sample_parameters
+    from sibsim.engine.params import sample_parameters
 
     scenario = sibsim.load_scenario(model(size))
     st = comp.structure(scenario)
@@ -128,7 +128,7 @@ def kernel_and_simulate(size: int, draws: int, repeat: int) -> dict:
 
 def reference_ns(size: int, draws: int) -> float:
     import sibsim
-    from sibsim import compile as comp
+    from sibsim.engine import compile as comp
     from reference import simulate_reference
 
     scenario = sibsim.load_scenario(model(size))

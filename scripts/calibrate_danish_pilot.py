@@ -20,7 +20,7 @@ group the treatment arm. Four targets, four factors (an exact fit):
 - ``transitions[0].effect.ratio``: the median of the job-finding effect, by the 35%;
 - ``transitions[1].effect.ratio``: the median of the education effect, by the 27%.
 
-The shares are exact expected shares (:func:`sibsim.exact.expected_share`): over frailty
+The shares are exact expected shares (:func:`sibsim.engine.exact.expected_share`): over frailty
 and prior months, every distribution at its mean, no economy shock. The effects' spread
 (sigma 0.26, E1's prior) is kept: the calibration moves their medians only.
 
@@ -46,7 +46,7 @@ from pathlib import Path
 import pandas as pd
 
 import sibsim
-from sibsim.exact import expected_share
+from sibsim.engine.exact import expected_share
 
 TOML = Path(__file__).resolve().parents[1] / "src" / "sibsim" / "data" / "danish-pilot.toml"
 

@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
-from sibsim import compile as comp
-from sibsim.kernels import sampling
-from sibsim.params import sample_parameters
-from sibsim.rng import (
+from sibsim.engine import compile as comp
+from sibsim.engine.kernels import sampling
+from sibsim.engine.params import sample_parameters
+from sibsim.engine.rng import (
     STREAM_DESTINATION,
     STREAM_FRAILTY,
     STREAM_PRIOR,

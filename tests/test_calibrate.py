@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sibsim
-from sibsim.exact import expected_share
+from sibsim.engine.exact import expected_share
 
 JOB = "transitions[0].probability"
 RATIO = "transitions[0].effect.ratio"
@@ -189,7 +189,7 @@ def test_a_factor_that_moves_no_share_stays_at_1_with_a_warning(scenario):
                                                             "high": 0.6}}]]}),
 ])
 def test_factor_rules_for_values_that_are_not_probabilities(value, factor, expected):
-    from sibsim.analysis import _scale
+    from sibsim.analysis.core import _scale
 
     assert _scale(value, factor, probability=False, where="x") == pytest.approx(expected) \
         if not isinstance(expected, dict) else _scale(value, factor, probability=False,
@@ -197,7 +197,7 @@ def test_factor_rules_for_values_that_are_not_probabilities(value, factor, expec
 
 
 def test_factor_rule_for_probabilities():
-    from sibsim.analysis import _scale
+    from sibsim.analysis.core import _scale
 
     assert _scale(0.1, 2.0, probability=True, where="p") == pytest.approx(0.19)
     assert _scale(1.0, 0.5, probability=True, where="p") == 1.0

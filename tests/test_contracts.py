@@ -1,6 +1,6 @@
 """Tests of contract settlement (sibsim.contracts) on synthetic, hand-computable ledgers.
 
-No engine is involved: each test builds a small :class:`~sibsim.ledger.Ledger` whose costs,
+No engine is involved: each test builds a small :class:`~sibsim.engine.ledger.Ledger` whose costs,
 occupancy and programme cost are chosen so that the expected payments and positions can be
 worked out by hand, and a ``value(path)`` that reads contract numbers from the contract
 dicts (a number, or an array with one value per draw).
@@ -24,7 +24,7 @@ from sibsim.contracts import (
     settle,
     settlement_periods,
 )
-from sibsim.ledger import ComparisonGroup, HistoricalBaseline, Ledger
+from sibsim.engine.ledger import ComparisonGroup, HistoricalBaseline, Ledger
 
 PAYERS = ["municipality", "state"]
 CATEGORIES = ["benefits", "health"]
@@ -727,7 +727,7 @@ def test_guarantee_pays_unrepaid_principal_in_the_last_month_up_to_its_amount():
     np.testing.assert_allclose(result.investor_multiple[0, 0], 0.8)
     flows = np.zeros(12)
     flows[0], flows[6], flows[11] = -1000.0, 300.0, 500.0
-    from sibsim.finance import irr
+    from sibsim.contracts.finance import irr
 
     np.testing.assert_allclose(result.investor_irr[0, 0], irr(flows))
     assert not result.payment[0, 0, 11]  # a guarantee payout is not an outcome payment

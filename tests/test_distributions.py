@@ -11,8 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sibsim.distributions import FAMILIES, Distribution, as_real, is_distribution
 from sibsim.errors import ScenarioError
+from sibsim.scenario.distributions import (
+    FAMILIES,
+    Distribution,
+    as_real,
+    is_distribution,
+)
 
 finite = st.floats(min_value=-1e4, max_value=1e4, allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=1e-2, max_value=1e3, allow_nan=False, allow_infinity=False)

@@ -7,7 +7,8 @@ import inspect
 import pytest
 
 import sibsim
-from sibsim import exact, plot
+from sibsim import plot
+from sibsim.engine import exact
 
 PUBLIC = [getattr(sibsim, name) for name in sibsim.__all__
           if inspect.isfunction(getattr(sibsim, name))]

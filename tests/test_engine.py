@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import simulate_reference
 
 import sibsim
-from sibsim import exact
-from sibsim.engine import run_model
-from sibsim.rng import participant_key, uniform, uniform_at, uniform_np
-
-from reference import simulate_reference
+from sibsim.engine import exact, run_model
+from sibsim.engine.rng import participant_key, uniform, uniform_at, uniform_np
 
 settings.register_profile("engine", deadline=None, max_examples=15,
                           suppress_health_check=[HealthCheck.too_slow])

@@ -1,7 +1,7 @@
-"""Tests of sibsim.exact against closed forms, matrix powers, path enumeration and quadrature.
+"""Tests of sibsim.engine.exact against closed forms, matrix powers, path enumeration and quadrature.
 
 The reference implementations here are plain Python, written from SPEC sections 2 and 3
-without reusing anything from ``sibsim.exact``.
+without reusing anything from ``sibsim.engine.exact``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 import sibsim
-from sibsim import exact
-from sibsim.exact import (
+from sibsim.engine import exact
+from sibsim.engine.exact import (
     Chain,
     expected_occupancy,
     expected_share,

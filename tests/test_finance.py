@@ -1,4 +1,4 @@
-"""Tests of the IRR solver and the money multiple (sibsim.finance)."""
+"""Tests of the IRR solver and the money multiple (sibsim.contracts.finance)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sibsim.finance import irr, multiple
+from sibsim.contracts.finance import irr, multiple
 
 
 def test_single_period_root_exact():

@@ -1,4 +1,4 @@
-"""Tests of the risk summary (sibsim.report) on hand-made result Datasets."""
+"""Tests of the risk summary (sibsim.analysis.summary) on hand-made result Datasets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,12 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sibsim.report import COLUMNS, expected_shortfall, format_summary, summarize
+from sibsim.analysis.summary import (
+    COLUMNS,
+    expected_shortfall,
+    format_summary,
+    summarize,
+)
 
 PARTIES = ["municipality", "investor", "provider"]
 

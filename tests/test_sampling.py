@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sibsim.kernels import sampling
-from sibsim.rng import ZIG_R, exponential_at, participant_key
+from sibsim.engine.kernels import sampling
+from sibsim.engine.rng import ZIG_R, exponential_at, participant_key
 
 
 @numba.njit

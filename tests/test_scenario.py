@@ -14,18 +14,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sibsim import scenario as scenario_module
-from sibsim.distributions import Distribution
 from sibsim.errors import ScenarioError
-from sibsim.keypath import format_path, get_in, parse_path
+from sibsim.rules import apportion, entry_month
 from sibsim.scenario import (
     Scenario,
-    apportion,
     builtin_scenarios,
-    entry_month,
     load_scenario,
     validate,
 )
+from sibsim.scenario import core as scenario_module
+from sibsim.scenario.distributions import Distribution
+from sibsim.scenario.keypath import format_path, get_in, parse_path
 
 # The example of SPEC section 6, with all four contracts.
 EXAMPLE_TOML = """

@@ -22,11 +22,11 @@ from sibsim.analysis import (
     sweep,
     tornado,
 )
-from sibsim.distributions import Distribution
+from sibsim.analysis.summary import summarize
 from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
-from sibsim.report import summarize
 from sibsim.scenario import Scenario, load_scenario
+from sibsim.scenario.distributions import Distribution
 
 __all__ = [
     "Distribution",

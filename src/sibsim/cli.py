@@ -145,7 +145,7 @@ def cmd_run(args) -> int:
 def cmd_demo(args) -> int:
     import sibsim
     from sibsim import plot
-    from sibsim.report import format_summary
+    from sibsim.analysis.summary import format_summary
 
     scenario = sibsim.load_scenario(DEFAULT_SCENARIO)
     result = sibsim.simulate(scenario, draws=args.draws, seed=args.seed, progress=None)
@@ -171,7 +171,7 @@ def _default_contract(scenario) -> str:
 
 def _contract_of_path(scenario, path: str) -> str:
     """The contract a key path lies in (``contracts[i]...``)."""
-    from sibsim.keypath import parse_path
+    from sibsim.scenario.keypath import parse_path
 
     parts = parse_path(path)
     if len(parts) >= 2 and parts[0] == "contracts" and isinstance(parts[1], int):
@@ -192,13 +192,14 @@ def _out_folder(text: str) -> Path:
 def cmd_tornado(args) -> int:
     import sibsim
     from sibsim import analysis, plot
+    from sibsim.analysis import core as analysis_core
 
     scenario = sibsim.load_scenario(args.file)
     contract = args.contract if args.contract is not None else _default_contract(scenario)
     if contract not in scenario.contract_names():
         raise ValueError(f"--contract: got {contract!r}, expected one of "
                          f"{scenario.contract_names()}")
-    party = args.party if args.party is not None else analysis._contract_payer(scenario, contract)
+    party = args.party if args.party is not None else analysis_core._contract_payer(scenario, contract)
     if party not in scenario.parties():
         raise ValueError(f"--party: got {party!r}, expected one of {scenario.parties()}")
     low, high = args.quantiles

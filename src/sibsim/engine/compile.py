@@ -2,7 +2,7 @@
 
 Two stages: :func:`structure` holds what does not change between draws (state and
 transition indices, the months-in-state buckets, participants' sites and entry months), and
-:func:`draw_arrays` turns a chunk of :class:`~sibsim.params.ParamValues` into per-draw
+:func:`draw_arrays` turns a chunk of :class:`~sibsim.engine.params.ParamValues` into per-draw
 hazards, cost rates, multipliers and prices. Everything is contiguous float64 or int64, so
 each kernel compiles once.
 
@@ -18,17 +18,21 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from sibsim.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
-from sibsim.rng import GROUP_STREAM_STRIDE, STREAM_ECONOMY, uniform_np
-from sibsim.scenario import apportion, entry_month
+from sibsim.engine.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
+from sibsim.engine.rng import GROUP_STREAM_STRIDE, STREAM_ECONOMY, uniform_np
+from sibsim.rules import (
+    REST,
+    TABLE,
+    apportion,
+    entry_month,
+    hazard_from_probability,
+    is_table,
+    rest_share,
+    table_keys,
+    table_row,
+)
 
-TABLE = "by_months_in_state"
 NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
-
-
-def is_table(value) -> bool:
-    """True for a ``{"by_months_in_state": [[key, value], ...]}`` step table."""
-    return isinstance(value, dict) and TABLE in value
 
 
 @dataclass(frozen=True)
@@ -88,10 +92,6 @@ class Structure:
     programme_enrolled: np.ndarray  # (months,) participants in their programme months
 
 
-def _table_keys(value) -> list[int]:
-    return [int(row[0]) for row in value[TABLE]] if is_table(value) else []
-
-
 def structure(scenario) -> Structure:
     """Compile the draw-independent layout of ``scenario``."""
     data = scenario.data
@@ -127,10 +127,10 @@ def structure(scenario) -> Structure:
 
     keys = {0}
     for t in transitions:
-        keys.update(_table_keys(t["probability"]))
+        keys.update(table_keys(t["probability"]))
     for flow in data["flows"]:
         for share in flow["split"].values():
-            keys.update(_table_keys(share))
+            keys.update(table_keys(share))
     bucket_keys = np.array(sorted(keys), dtype=np.int64)
     max_key = int(bucket_keys[-1])
     mis = np.arange(max_key + 1)
@@ -140,7 +140,7 @@ def structure(scenario) -> Structure:
     next_key = np.full((len(states), max_key + 1), NO_CHANGE, dtype=np.int64)
     for t in transitions:
         s = state_index[t["from"]]
-        for key in _table_keys(t["probability"]):
+        for key in table_keys(t["probability"]):
             below = mis < key
             next_key[s, below] = np.minimum(next_key[s, below], key)
 
@@ -151,7 +151,7 @@ def structure(scenario) -> Structure:
     for flow in data["flows"]:
         s = state_index[flow["state"]]
         for share in flow["split"].values():
-            for key in _table_keys(share):
+            for key in table_keys(share):
                 b_key = int(np.searchsorted(bucket_keys, key))
                 for b in range(b_key):
                     cost_next[s, b] = min(cost_next[s, b], b_key)
@@ -278,8 +278,7 @@ def value_by_bucket(value, path: str, values, bucket_keys: np.ndarray) -> np.nda
     if not is_table(value):
         return np.repeat(values.get(path)[:, None], len(bucket_keys), axis=1)
     rows = value[TABLE]
-    table_keys = np.array([int(r[0]) for r in rows])
-    row_of_bucket = np.searchsorted(table_keys, bucket_keys, side="right") - 1
+    row_of_bucket = table_row(table_keys(value), bucket_keys)
     columns = [values.get(f"{path}.{TABLE}[{i}][1]") for i in range(len(rows))]
     out = np.empty((n_draws, len(bucket_keys)))
     for b, i in enumerate(row_of_bucket):
@@ -300,8 +299,7 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
     effect_ratio = np.ones((n_draws, len(transitions)))
     for k, t in enumerate(transitions):
         p = value_by_bucket(t["probability"], f"transitions[{k}].probability", values, st.bucket_keys)
-        with np.errstate(divide="ignore"):
-            base_hazard[:, k, :] = -np.log1p(-p)
+        base_hazard[:, k, :] = hazard_from_probability(p)
         if t.get("effect"):
             effect_ratio[:, k] = values.get(f"transitions[{k}].effect.ratio")
 
@@ -341,14 +339,14 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
         assigned = np.zeros((n_draws, n_buckets))
         rest_payer = None
         for payer, share in flow["split"].items():
-            if share == "rest":
+            if share == REST:
                 rest_payer = payer
                 continue
             portion = value_by_bucket(share, f"flows[{f}].split.{payer}", values, st.bucket_keys)
             assigned += portion
             cost_rate[:, s, :, payer_index[payer] * n_cat + c] += amount * portion
         if rest_payer is not None:
-            cost_rate[:, s, :, payer_index[rest_payer] * n_cat + c] += amount * (1.0 - assigned)
+            cost_rate[:, s, :, payer_index[rest_payer] * n_cat + c] += amount * rest_share(assigned)
 
     prices, caps = [], []
     for i in st.rate_cards:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ARMS = ("treatment", "counterfactual")
+from sibsim.rules import ARMS  # noqa: F401  (arm 0 and 1 of every array below)
 
 
 @dataclass

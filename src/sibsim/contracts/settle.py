@@ -1,6 +1,6 @@
 """Contract settlement: outcome payments, financing waterfall, guarantees, npv per party.
 
-This stage takes the :class:`~sibsim.ledger.Ledger` of a run (all draws at once) and the
+This stage takes the :class:`~sibsim.engine.ledger.Ledger` of a run (all draws at once) and the
 normalised contracts of the scenario (``Scenario.data["contracts"]``, see
 ``docs/internals.rst``) and works out, for every contract and draw, which outcome payments
 are made, who funds the programme, what flows back to the investors' tranches and their
@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sibsim.finance import irr, multiple
-from sibsim.ledger import Ledger
+from sibsim.contracts.finance import irr, multiple
+from sibsim.engine.ledger import Ledger
 
 __all__ = [
     "OUTCOME_TYPES",
@@ -91,7 +91,7 @@ class Settlement:
         Annualised IRR of all the contract's tranches together, ``(1 + m) ** 12 - 1`` with m
         the monthly IRR; -1 where money was drawn and nothing returned; NaN where the
         contract has no tranche, where nothing was drawn, and where the cash flows have no
-        root (see :func:`sibsim.finance.irr`).
+        root (see :func:`sibsim.contracts.finance.irr`).
     investor_multiple : ndarray, shape (draws, contracts)
         Money returned to the tranches (payments and guarantee payouts) divided by money
         drawn from them, undiscounted; NaN where nothing was drawn or there is no tranche.
@@ -101,7 +101,7 @@ class Settlement:
         nothing was ever drawn.
     tranche_party : ndarray, shape (contracts, parties), bool
         True where the party funds a tranche of the contract (the results store it as the
-        ``tranche_party`` variable, which :func:`sibsim.report.summarize` reads).
+        ``tranche_party`` variable, which :func:`sibsim.analysis.summary.summarize` reads).
     """
 
     contracts: list[str]

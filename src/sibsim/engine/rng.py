@@ -21,7 +21,7 @@ import zlib
 
 import numpy as np
 
-from sibsim._numba import jit
+from sibsim.engine._numba import jit
 
 # Streams: one per kind of random event. A comparison group of size n adds
 # ``GROUP_STREAM_STRIDE * n`` to the streams of its participants.

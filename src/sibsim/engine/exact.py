@@ -34,9 +34,19 @@ import xarray as xr
 from scipy import optimize, stats
 from scipy.special import gammaln
 
-from sibsim.distributions import Distribution, is_distribution
-from sibsim.ledger import HistoricalBaseline
+from sibsim.engine.ledger import HistoricalBaseline
+from sibsim.rules import (
+    ARMS,
+    REST,
+    TABLE,
+    entrants_by_month,
+    hazard_from_probability,
+    is_table,
+    rest_share,
+    table_keys,
+)
 from sibsim.scenario import Scenario, load_scenario
+from sibsim.scenario.distributions import Distribution, is_distribution
 
 __all__ = [
     "FRAILTY_NODES",
@@ -48,8 +58,6 @@ __all__ = [
     "share_by_months_since_entry",
 ]
 
-TABLE = "by_months_in_state"
-ARMS = ("treatment", "counterfactual")
 
 #: Nodes of the frailty quadrature. With 128 nodes the rule integrates E[exp(-c Z)] to
 #: 3e-16 (absolute) for frailty variance v <= 1 and 0 <= c <= 1e4, to 2e-14 for v <= 10
@@ -72,21 +80,13 @@ def _central(number: Any) -> float:
     return float(number)
 
 
-def _is_table(value: Any) -> bool:
-    return isinstance(value, Mapping) and TABLE in value
-
-
-def _table_keys(value: Any) -> list[int]:
-    return [int(key) for key, _ in value[TABLE]] if _is_table(value) else []
-
-
 def _by_months_in_state(value: Any, max_months_in_state: int) -> np.ndarray:
     """Central value of a number or step table at months_in_state 0..K, shape (K+1,).
 
     A table's value at months_in_state c is its entry at the largest key not above c.
     """
     out = np.empty(max_months_in_state + 1)
-    if not _is_table(value):
+    if not is_table(value):
         out[:] = _central(value)
         return out
     for key, entry in value[TABLE]:
@@ -111,10 +111,10 @@ def max_months_in_state(data: Mapping) -> int:
     """K: the largest key of any ``by_months_in_state`` table (0 when there is none)."""
     keys = [0]
     for transition in data["transitions"]:
-        keys += _table_keys(transition["probability"])
+        keys += table_keys(transition["probability"])
     for flow in data["flows"]:
         for share in flow["split"].values():
-            keys += _table_keys(share)
+            keys += table_keys(share)
     return max(keys)
 
 
@@ -276,8 +276,7 @@ class Chain:
         effect_to = np.zeros(n, dtype=np.int64)
         for k, transition in enumerate(transitions):
             probability = _by_months_in_state(transition["probability"], cap)
-            with np.errstate(divide="ignore"):
-                base_hazard[k] = -np.log1p(-probability)  # inf where p = 1
+            base_hazard[k] = hazard_from_probability(probability)  # inf where p = 1
             effect = transition.get("effect")
             if effect:
                 effect_ratio[k] = _central(effect["ratio"])
@@ -419,12 +418,6 @@ def _sites(data: Mapping) -> list[tuple[str, int, float]]:
     ]
 
 
-def _entrants(size: int, intake_months: int) -> np.ndarray:
-    """Participants entering in each month 0..max entry month, shape (last entry + 1,)."""
-    entry = (np.arange(size, dtype=np.int64) * intake_months) // size
-    return np.bincount(entry).astype(np.float64)
-
-
 def _distribution_by_site(data: Mapping, arm: str, months: int) -> np.ndarray:
     """Expected (state, capped months_in_state) distribution per site.
 
@@ -473,7 +466,7 @@ def _occupancy_by_months_in_state(data: Mapping, arm: str) -> np.ndarray:
     occupancy = np.zeros(by_site.shape[1:])
     intake = data["cohort"]["intake_months"]
     for (_, size, _), distribution in zip(_sites(data), by_site):
-        for entry, count in enumerate(_entrants(size, intake)):
+        for entry, count in enumerate(entrants_by_month(size, intake)):
             if count and entry < months:
                 occupancy[entry:] += count * distribution[: months - entry]
     return occupancy
@@ -502,7 +495,7 @@ def share_by_months_since_entry(scenario: Any, *, arm: str = "counterfactual") -
     Examples
     --------
     >>> import sibsim
-    >>> from sibsim.exact import share_by_months_since_entry
+    >>> from sibsim.engine.exact import share_by_months_since_entry
     >>> share = share_by_months_since_entry(sibsim.load_scenario("danish-pilot"))
     >>> round(float(share.sel(site="Viborg", months_since_entry=0, state="benefits")), 12)
     1.0
@@ -548,7 +541,7 @@ def expected_occupancy(scenario: Any, *, arm: str) -> np.ndarray:
     Examples
     --------
     >>> import sibsim
-    >>> from sibsim.exact import expected_occupancy
+    >>> from sibsim.engine.exact import expected_occupancy
     >>> occupancy = expected_occupancy(sibsim.load_scenario("danish-pilot"), arm="treatment")
     """
     return _occupancy_by_months_in_state(_scenario_of(scenario).data, arm).sum(axis=-1)
@@ -585,7 +578,7 @@ def expected_share(scenario: Any, *, state: str, arm: str, months_since_entry: i
     Examples
     --------
     >>> import sibsim
-    >>> from sibsim.exact import expected_share
+    >>> from sibsim.engine.exact import expected_share
     >>> scenario = sibsim.load_scenario("danish-pilot")
     >>> share = expected_share(
     ...     scenario, state="employed", arm="counterfactual", months_since_entry=14
@@ -602,7 +595,7 @@ def expected_share(scenario: Any, *, state: str, arm: str, months_since_entry: i
     by_site = _distribution_by_site(data, arm, m + 1)[:, m].sum(axis=-1)  # (sites, states)
     intake = data["cohort"]["intake_months"]
     eligible = np.array(
-        [_entrants(size, intake)[: months - m].sum() for _, size, _ in _sites(data)]
+        [entrants_by_month(size, intake)[: months - m].sum() for _, size, _ in _sites(data)]
     )
     if eligible.sum() == 0:
         raise ValueError(
@@ -613,10 +606,10 @@ def expected_share(scenario: Any, *, state: str, arm: str, months_since_entry: i
 
 def _payer_shares(split: Mapping, cap: int) -> dict[str, np.ndarray]:
     """Central share of each payer at months_in_state 0..K; ``"rest"`` is 1 - the others."""
-    shares = {payer: _by_months_in_state(s, cap) for payer, s in split.items() if s != "rest"}
+    shares = {payer: _by_months_in_state(s, cap) for payer, s in split.items() if s != REST}
     for payer, share in split.items():
-        if share == "rest":
-            shares[payer] = 1.0 - sum(shares.values(), np.zeros(cap + 1))
+        if share == REST:
+            shares[payer] = rest_share(sum(shares.values(), np.zeros(cap + 1)))
     return shares
 
 
@@ -634,7 +627,7 @@ def historical_baseline(scenario: Any) -> HistoricalBaseline:
 
     Returns
     -------
-    sibsim.ledger.HistoricalBaseline
+    sibsim.engine.ledger.HistoricalBaseline
         ``occupancy`` (months, states): expected enrolled treated-cohort participants in each
         state; ``cost`` (months, payers, categories): their expected undiscounted public
         cost, payers in ``scenario.payers()`` order and categories in
@@ -643,7 +636,7 @@ def historical_baseline(scenario: Any) -> HistoricalBaseline:
     Examples
     --------
     >>> import sibsim
-    >>> from sibsim.exact import historical_baseline
+    >>> from sibsim.engine.exact import historical_baseline
     >>> baseline = historical_baseline(sibsim.load_scenario("danish-pilot"))
     >>> baseline.cost.shape  # (months, payers, categories)
     (120, 3, 6)

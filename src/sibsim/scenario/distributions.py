@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from sibsim.errors import ScenarioError
-from sibsim.keypath import join, problem, show
+from sibsim.scenario.keypath import join, problem, show
 
 __all__ = ["FAMILIES", "Distribution", "is_distribution", "as_real"]
 

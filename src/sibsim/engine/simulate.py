@@ -9,11 +9,11 @@ import numba
 import numpy as np
 import xarray as xr
 
-from sibsim import compile as comp
-from sibsim.kernels.trajectories import simulate_group
-from sibsim.ledger import ComparisonGroup, Ledger
-from sibsim.params import ParamValues, sample_parameters
-from sibsim.rng import check_seed
+from sibsim.engine import compile as comp
+from sibsim.engine.kernels.trajectories import simulate_group
+from sibsim.engine.ledger import ComparisonGroup, Ledger
+from sibsim.engine.params import ParamValues, sample_parameters
+from sibsim.engine.rng import check_seed
 
 #: Draws per kernel call. Results never depend on it (each draw owns its random numbers);
 #: it only bounds the memory of the per-draw parameter arrays and paces the progress bar.
@@ -141,7 +141,7 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
 
     historical = None
     if any(c.get("baseline") == "historical" for c in scenario.data["contracts"]):
-        from sibsim.exact import historical_baseline
+        from sibsim.engine.exact import historical_baseline
 
         historical = historical_baseline(scenario)
     ledger = Ledger(

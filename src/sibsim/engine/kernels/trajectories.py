@@ -28,9 +28,9 @@ import math
 
 import numpy as np
 
-from sibsim._numba import jit, jit_parallel, prange
-from sibsim.kernels.sampling import GAMMA, sample
-from sibsim.rng import (
+from sibsim.engine._numba import jit, jit_parallel, prange
+from sibsim.engine.kernels.sampling import GAMMA, sample
+from sibsim.engine.rng import (
     STREAM_DESTINATION,
     STREAM_FRAILTY,
     STREAM_PRIOR,

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sibsim.distributions import Distribution
-from sibsim.rng import STREAM_PARAMETER, path_id, uniform_np
+from sibsim.engine.rng import STREAM_PARAMETER, path_id, uniform_np
+from sibsim.scenario.distributions import Distribution
 
 
 @dataclass(frozen=True)

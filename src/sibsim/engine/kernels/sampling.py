@@ -19,10 +19,10 @@ import math
 
 import numpy as np
 
-from sibsim._numba import jit
-from sibsim.rng import uniform_at
+from sibsim.engine._numba import jit
+from sibsim.engine.rng import uniform_at
 
-# Distribution codes shared with ``sibsim.compile``.
+# Distribution codes shared with ``sibsim.engine.compile``.
 CONSTANT, NORMAL, LOGNORMAL, GAMMA, BETA, UNIFORM, TRIANGULAR, PERT = range(8)
 FAMILY_CODES = {
     "normal": NORMAL,

@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import tomli_w
 
-from sibsim.distributions import FAMILIES, Distribution, as_real
 from sibsim.errors import ScenarioError
-from sibsim.keypath import Part, format_path, get_in, parse_path, problem, show
+from sibsim.rules import PROVIDER, REST, apportion, entry_month
+from sibsim.scenario.distributions import FAMILIES, Distribution, as_real
+from sibsim.scenario.keypath import Part, format_path, get_in, parse_path, problem, show
 
 __all__ = [
     "Scenario",
@@ -52,10 +53,6 @@ BASELINES = ("counterfactual", "comparison_group", "historical")
 SHARE_TOLERANCE = 1e-9
 #: The largest whole number accepted (months, sizes, lags): products of two fit in int64.
 WHOLE_MAX = 2**31 - 1
-#: The party that runs the programme.
-PROVIDER = "provider"
-#: The split value that gives a payer whatever the other payers of a flow leave.
-REST = "rest"
 
 Path = tuple[Part, ...]
 Leaf = float | Distribution
@@ -64,65 +61,6 @@ Leaf = float | Distribution
 # ---------------------------------------------------------------------------------------------
 # Small helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def entry_month(j: int, n: int, intake_months: int) -> int:
-    """The entry month of participant ``j`` of a site of size ``n`` (SPEC section 2).
-
-    Parameters
-    ----------
-    j : int
-        Participant index within the site, 0 .. n-1.
-    n : int
-        Site size (>= 1).
-    intake_months : int
-        Months over which the site's participants enter (0: all at month 0).
-
-    Returns
-    -------
-    int
-        ``floor(j * intake_months / n)``.
-
-    Examples
-    --------
-    >>> [entry_month(j, 4, 12) for j in range(4)]
-    [0, 3, 6, 9]
-    """
-    return j * intake_months // n
-
-
-def apportion(total: int, weights: Sequence[int]) -> list[int]:
-    """Split ``total`` in proportion to ``weights`` by the largest-remainder method.
-
-    Used to spread a comparison group over the sites (SPEC section 4). Ties between equal
-    remainders go to the earlier site. Exact integer arithmetic.
-
-    Parameters
-    ----------
-    total : int
-        The whole to split (>= 0).
-    weights : sequence of int
-        Non-negative weights with a positive sum (the site sizes, in site order).
-
-    Returns
-    -------
-    list of int
-        One share per weight, summing to ``total``.
-
-    Examples
-    --------
-    >>> apportion(10, [60, 60, 30])
-    [4, 4, 2]
-    >>> apportion(3, [1, 1])
-    [2, 1]
-    """
-    weight_sum = sum(weights)
-    shares = [total * w // weight_sum for w in weights]
-    remainders = [total * w % weight_sum for w in weights]
-    left = total - sum(shares)
-    for i in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:left]:
-        shares[i] += 1
-    return shares
 
 
 def _as_int(value: Any) -> int | None:
@@ -1212,7 +1150,7 @@ class Scenario:
     ----------
     document : mapping
         The scenario as a dict with the keys of SPEC section 6 (numpy numbers, tuples and
-        :class:`~sibsim.distributions.Distribution` objects are accepted and converted).
+        :class:`~sibsim.scenario.distributions.Distribution` objects are accepted and converted).
 
     Raises
     ------

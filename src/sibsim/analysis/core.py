@@ -39,13 +39,13 @@ import pandas as pd
 import xarray as xr
 from scipy import optimize
 
-from sibsim.compile import TABLE, is_table
-from sibsim.distributions import Distribution, as_real, is_distribution
+from sibsim.analysis.summary import expected_shortfall
 from sibsim.engine import check_draws
 from sibsim.errors import ScenarioError
-from sibsim.keypath import parse_path, problem, show
-from sibsim.report import expected_shortfall
+from sibsim.rules import ARMS, TABLE, is_table
 from sibsim.scenario import Scenario, load_scenario
+from sibsim.scenario.distributions import Distribution, as_real, is_distribution
+from sibsim.scenario.keypath import parse_path, problem, show
 
 __all__ = [
     "STATISTICS",
@@ -62,7 +62,6 @@ __all__ = [
     "tornado",
 ]
 
-ARMS = ("counterfactual", "treatment")
 
 
 def _prob_loss(values: np.ndarray) -> float:
@@ -976,7 +975,7 @@ def _with_factors(scenario: Scenario, adjust: list[str], originals: list[Any],
 
 
 def _shares(scenario: Scenario, targets: list[dict]) -> np.ndarray:
-    from sibsim.exact import expected_share
+    from sibsim.engine.exact import expected_share
 
     return np.array([
         expected_share(scenario, state=t["state"], arm=t["arm"],
@@ -993,7 +992,7 @@ def calibrate(scenario: Any, targets: Sequence[Mapping[str, Any]], adjust: Seque
     (:func:`scipy.optimize.least_squares`, trust region reflective), so that the expected
     share in each target's state, among participants at ``months_since_entry`` months since
     entry, in the target's arm, matches the target's share. The shares are exact, without
-    sampling (:func:`sibsim.exact.expected_share`): over frailty and prior months, with
+    sampling (:func:`sibsim.engine.exact.expected_share`): over frailty and prior months, with
     every distribution at its mean and no economy shock, pooled over the sites among the
     participants whose entry month plus ``months_since_entry`` lies within the horizon.
 
