@@ -22,7 +22,7 @@ from sibsim.scenario import (
     load_scenario,
     validate,
 )
-from sibsim.scenario import core as scenario_module
+from sibsim.scenario import contract_schema, kinds, schema
 from sibsim.scenario.distributions import Distribution
 from sibsim.scenario.keypath import format_path, get_in, parse_path
 
@@ -924,14 +924,14 @@ def _schema_keys(kind, seen=None) -> set[str]:
         return set()
     seen.add(id(kind))
     keys: set[str] = set()
-    if isinstance(kind, scenario_module._Table):
+    if isinstance(kind, kinds.Table):
         for name, field in kind.fields.items():
             keys.add(name)
             keys |= _schema_keys(field.kind, seen)
     for attribute in ("item", "first", "second", "real", "share"):
         if hasattr(kind, attribute):
             keys |= _schema_keys(getattr(kind, attribute), seen)
-    if isinstance(kind, scenario_module._Contract):
+    if isinstance(kind, contract_schema.ContractKind):
         for table in kind.tables.values():
             keys |= _schema_keys(table, seen)
     return keys
@@ -940,7 +940,7 @@ def _schema_keys(kind, seen=None) -> set[str]:
 def test_reference_page_documents_every_key():
     page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "scenario.rst"
     text = page.read_text(encoding="utf-8")
-    keys = _schema_keys(scenario_module._SCENARIO)
+    keys = _schema_keys(schema.SCENARIO)
     assert {"months", "tiers", "return_cap_multiple", "measure_at_month"} <= keys
     missing = sorted(key for key in keys if f"``{key}``" not in text)
     assert not missing

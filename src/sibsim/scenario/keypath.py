@@ -29,11 +29,11 @@ from sibsim.errors import ScenarioError
 __all__ = [
     "Part",
     "format_path",
-    "parse_path",
-    "join",
-    "show",
-    "problem",
     "get_in",
+    "join",
+    "parse_path",
+    "problem",
+    "show",
 ]
 
 #: One step of a key path: a table key (str) or a list index (int).
