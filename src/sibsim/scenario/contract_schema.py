@@ -21,6 +21,7 @@ from typing import Any
 from sibsim.rules import apportion
 from sibsim.scenario.checks import check_horizon, timing
 from sibsim.scenario.distributions import as_real
+from sibsim.scenario.keypath import format_path
 from sibsim.scenario.kinds import (
     INVALID,
     LAG,
@@ -322,7 +323,7 @@ def _post_tiers(tiers: list, path: Path, ctx: Context) -> None:
         low, high = _TIER_REDUCTION.bounds(tier[0])
         if previous is not None and not low > previous[1]:
             ctx.report((*path, i, 0), tier[0],
-                       f"a reduction above that of tiers[{previous[0]}] "
+                       f"a reduction above that of {format_path(('tiers', previous[0]))} "
                        f"({fmt(previous[1])}): reductions strictly increasing")
         previous = (i, high)
 
