@@ -17,16 +17,20 @@ from hypothesis import strategies as st
 from sibsim.errors import ScenarioError
 from sibsim.rules import apportion, entry_month
 from sibsim.scenario import (
+    Distribution,
     Scenario,
     builtin_scenarios,
+    contract_schema,
+    format_path,
+    get_in,
+    kinds,
     load_scenario,
+    parse_path,
+    schema,
     validate,
 )
-from sibsim.scenario import core as scenario_module
-from sibsim.scenario.distributions import Distribution
-from sibsim.scenario.keypath import format_path, get_in, parse_path
 
-# The example of SPEC section 6, with all four contracts.
+# The full example scenario: every section, a grant and three outcome-based contracts.
 EXAMPLE_TOML = """
 name = "Example"
 months = 120
@@ -125,7 +129,7 @@ MINIMAL = {
 
 
 def example() -> dict:
-    """A fresh dict of the SPEC example."""
+    """A fresh dict of the full example."""
     return tomllib.loads(EXAMPLE_TOML)
 
 
@@ -177,11 +181,11 @@ def error_of(document) -> ScenarioError:
 
 
 # ---------------------------------------------------------------------------------------------
-# The SPEC example
+# The full example
 # ---------------------------------------------------------------------------------------------
 
 
-def test_spec_example_validates_and_is_normalised():
+def test_full_example_validates_and_is_normalised():
     s = load_scenario(EXAMPLE_TOML)
     data = s.data
     assert s.name == "Example"
@@ -377,7 +381,7 @@ def test_to_toml_writes_compact_values_inline():
 
 @st.composite
 def changed_example(draw):
-    """The SPEC example with some per-draw parameters replaced by uniforms around them."""
+    """The full example with some per-draw parameters replaced by uniforms around them."""
     s = load_scenario(EXAMPLE_TOML)
     doc = s.data
     for path, value in s.parameters().items():
@@ -914,6 +918,158 @@ def test_key_paths_round_trip(parts):
 
 
 # ---------------------------------------------------------------------------------------------
+# Names with spaces, dots, quotes and Danish letters, everywhere a name is a key
+# ---------------------------------------------------------------------------------------------
+
+DANISH_NAMES = ["Nørre Snede", "Region Midtjylland", "St. Heddinge", "Ærø \"Øst\"", "Århus C",
+                "Sønderborg Kommune", "Å", "a.b.c", "Vejle's jobcenter", "[0]", "x\\y"]
+NAME_CHARACTERS = "abzæøåÆØÅé .\"'-_\\[]0189"
+names = st.one_of(
+    st.sampled_from(DANISH_NAMES),
+    st.text(NAME_CHARACTERS, min_size=1, max_size=10),
+).filter(lambda name: name.strip() != "")
+
+
+def distinct(count: int):
+    """``count`` different names."""
+    return st.lists(names, min_size=count, max_size=count, unique=True)
+
+
+@st.composite
+def named_scenarios(draw) -> dict:
+    """A valid scenario whose sites, payers, categories, flows, contracts, outcomes and parties
+    have names that key paths must quote (or that merely look odd)."""
+    sites = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+    payers = draw(st.lists(names, min_size=2, max_size=4, unique=True))
+    categories = draw(st.lists(names, min_size=1, max_size=2, unique=True))
+    flow_names = draw(st.lists(names, min_size=1, max_size=3, unique=True))
+    contract_names = draw(distinct(5))
+    outcome_names = draw(distinct(2))
+    investor, guarantor = draw(distinct(2))
+    flows = []
+    for i, name in enumerate(flow_names):
+        rest, *others = draw(st.lists(st.sampled_from(payers), min_size=1, unique=True))
+        split = {rest: "rest"}
+        for payer in others:
+            share = draw(st.floats(0.0, 1.0 / len(others)))
+            split[payer] = (share if draw(st.booleans()) else
+                            {"uniform": {"low": 0.0, "high": max(share, 1e-3) / 2}})
+        flows.append({"name": name, "state": ["benefits", "employed"][i % 2],
+                      "category": draw(st.sampled_from(categories)),
+                      "monthly": draw(st.floats(-2e4, 2e4)), "split": split})
+    flow_payers = list(dict.fromkeys(p for flow in flows for p in flow["split"]))
+    flow_categories = list(dict.fromkeys(flow["category"] for flow in flows))
+    contracts = [
+        {"name": contract_names[0], "type": "grant", "funder": guarantor},
+        {"name": contract_names[1], "type": "fee_for_service", "payer": payers[0]},
+        {"name": contract_names[2], "type": "rate_card",
+         "payer": {payers[0]: 0.25, payers[1]: 0.75},
+         "outcomes": [{"name": outcome_names[0], "state": "employed", "sustained_months": 6,
+                       "price": {"gamma": {"mean": 5e4, "sd": 1e4}}},
+                      {"name": outcome_names[1], "state": "employed", "cumulative_months": 3,
+                       "price": 2e4}],
+         "financing": {"tranches": [{"party": investor, "amount": 1e6,
+                                     "return_cap_multiple": 1.5}],
+                       "guarantees": [{"party": guarantor, "covers": investor,
+                                       "amount": 2e5}]}},
+        {"name": contract_names[3], "type": "gain_share", "payer": payers[1], "share": 0.5,
+         "savings_of": draw(st.lists(st.sampled_from(flow_payers), min_size=1, unique=True)),
+         "categories": draw(st.lists(st.sampled_from(flow_categories), min_size=1,
+                                     unique=True))},
+        {"name": contract_names[4], "type": "effect_tiers", "payer": {payers[1]: 1.0},
+         "state": "benefits", "measure_at_month": 24, "tiers": [[0.05, 1e5], [0.1, 3e5]]},
+    ]
+    return {
+        "name": draw(names), "months": 48, "states": ["benefits", "employed"],
+        "cohort": {"initial_state": "benefits", "intake_months": 6, "sites": {
+            site: {"size": 5 + i, "multiplier": [1.0, 0.9, {"lognormal": {
+                "median": 1.1, "sigma": 0.1}}][i]} for i, site in enumerate(sites)}},
+        "programme": {"months": 12, "cost_per_participant": 4e4},
+        "transitions": [{"from": "benefits", "to": "employed", "probability": 0.03},
+                        {"from": "employed", "to": "benefits", "probability": 0.02}],
+        "flows": flows,
+        "contracts": contracts,
+    }
+
+
+def _same_leaf(value, leaf) -> bool:
+    return value == (leaf.to_spec() if isinstance(leaf, Distribution) else leaf)
+
+
+@settings(deadline=None, max_examples=60)
+@given(named_scenarios())
+def test_odd_names_validate_and_every_parameter_path_parses_back(doc):
+    s = load_scenario(doc)
+    assert s.sites() == list(doc["cohort"]["sites"])
+    assert set(s.payers()) <= {p for flow in doc["flows"] for p in flow["split"]}
+    parameters = s.parameters()
+    site_paths = {format_path(("cohort", "sites", site, "multiplier")) for site in s.sites()}
+    assert site_paths <= set(parameters)
+    for path, leaf in parameters.items():
+        parts = parse_path(path)
+        assert format_path(parts) == path
+        assert _same_leaf(get_in(s.data, parts), leaf), path
+        assert _same_leaf(s.get(path), leaf), path
+    for path, distribution in s.uncertain().items():
+        assert parameters[path] == distribution
+    for flow_index, flow in enumerate(doc["flows"]):
+        for payer in flow["split"]:
+            assert s.get(format_path(("flows", flow_index, "split", payer))) is not None
+
+
+@settings(deadline=None, max_examples=30)
+@given(named_scenarios())
+def test_odd_names_replace_at_every_parameter_path(doc):
+    s = load_scenario(doc)
+    for path in s.parameters():
+        assert s.replace(path, s.get(path)) == s, path
+    for site in s.sites():
+        path = format_path(("cohort", "sites", site, "multiplier"))
+        changed = s.replace(path, 1.25)
+        assert changed.get(path) == 1.25
+        assert changed.parameters()[path] == 1.25
+        assert changed.sites() == s.sites()
+        with pytest.raises(ScenarioError) as caught:
+            s.replace(path, -1.0)
+        assert caught.value.problems[0].startswith(f"{path}: got -1.0, expected")
+        size = format_path(("cohort", "sites", site, "size"))
+        assert s.replace(size, 3).get(size) == 3
+    for path, leaf in s.parameters().items():
+        parts = parse_path(path)
+        if parts[0] == "flows" and parts[2] == "split" and not isinstance(leaf, Distribution):
+            spec = {"uniform": {"low": 0.0, "high": max(leaf, 1e-3) / 2}}
+            assert s.replace(path, spec).uncertain()[path] == Distribution.from_spec(spec)
+    party = format_path(("contracts", 2, "payer", s.get("contracts[2].payer").popitem()[0]))
+    assert s.replace(party, 0.75) == s.replace("contracts[2].payer", {
+        name: 0.75 if format_path(("contracts", 2, "payer", name)) == party else 0.25
+        for name in s.get("contracts[2].payer")})
+
+
+@settings(deadline=None, max_examples=40)
+@given(named_scenarios())
+def test_odd_names_round_trip_through_toml(doc):
+    s = load_scenario(doc)
+    text = s.to_toml()
+    again = load_scenario(text)
+    assert again == s
+    assert list(again.parameters()) == list(s.parameters())
+    assert again.parties() == s.parties()
+    assert tomllib.loads(text)["cohort"]["sites"].keys() == s.data["cohort"]["sites"].keys()
+
+
+@settings(deadline=None, max_examples=40)
+@given(named_scenarios(), st.sampled_from(["sise", "multiplyer"]))
+def test_odd_names_are_quoted_in_problems(doc, key):
+    site = next(iter(doc["cohort"]["sites"]))
+    doc["cohort"]["sites"][site][key] = 1
+    problems = validate(doc)
+    where = format_path(("cohort", "sites", site, key))
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{where}: got unknown key {key!r}")
+    assert parse_path(where) == ("cohort", "sites", site, key)
+
+
+# ---------------------------------------------------------------------------------------------
 # The reference page documents every key
 # ---------------------------------------------------------------------------------------------
 
@@ -924,14 +1080,14 @@ def _schema_keys(kind, seen=None) -> set[str]:
         return set()
     seen.add(id(kind))
     keys: set[str] = set()
-    if isinstance(kind, scenario_module._Table):
+    if isinstance(kind, kinds.Table):
         for name, field in kind.fields.items():
             keys.add(name)
             keys |= _schema_keys(field.kind, seen)
     for attribute in ("item", "first", "second", "real", "share"):
         if hasattr(kind, attribute):
             keys |= _schema_keys(getattr(kind, attribute), seen)
-    if isinstance(kind, scenario_module._Contract):
+    if isinstance(kind, contract_schema.ContractKind):
         for table in kind.tables.values():
             keys |= _schema_keys(table, seen)
     return keys
@@ -940,7 +1096,7 @@ def _schema_keys(kind, seen=None) -> set[str]:
 def test_reference_page_documents_every_key():
     page = pathlib.Path(__file__).resolve().parents[1] / "docs" / "scenario.rst"
     text = page.read_text(encoding="utf-8")
-    keys = _schema_keys(scenario_module._SCENARIO)
+    keys = _schema_keys(schema.SCENARIO)
     assert {"months", "tiers", "return_cap_multiple", "measure_at_month"} <= keys
     missing = sorted(key for key in keys if f"``{key}``" not in text)
     assert not missing

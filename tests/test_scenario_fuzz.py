@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from sibsim.errors import ScenarioError
 from sibsim.scenario import Scenario, builtin_scenarios, load_scenario
 
-# The SPEC section 6 example, written as a dict (the TOML form is in test_scenario.py).
-SPEC_EXAMPLE = {
+# The full example scenario, written as a dict (the TOML form is in test_scenario.py).
+FULL_EXAMPLE = {
     "name": "Example",
     "months": 120,
     "discount_rate": 0.035,
@@ -66,7 +66,7 @@ SPEC_EXAMPLE = {
     ],
 }
 
-BASES = [SPEC_EXAMPLE] + [load_scenario(name).raw for name in builtin_scenarios()]
+BASES = [FULL_EXAMPLE] + [load_scenario(name).raw for name in builtin_scenarios()]
 
 MESSAGE = re.compile(r"^\S.*: got .+, expected .+", re.S)
 
@@ -181,7 +181,7 @@ def test_replace_never_raises_anything_else(base, data):
 @settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_mutated_toml_text_loads_or_raises_scenario_error(data):
-    text = load_scenario(SPEC_EXAMPLE).to_toml()
+    text = load_scenario(FULL_EXAMPLE).to_toml()
     for _ in range(data.draw(st.integers(1, 3))):
         at = data.draw(st.integers(0, len(text)))
         cut = data.draw(st.integers(0, 6))

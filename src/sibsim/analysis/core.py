@@ -43,7 +43,7 @@ from sibsim.analysis.summary import expected_shortfall
 from sibsim.engine import check_draws
 from sibsim.errors import ScenarioError
 from sibsim.rules import ARMS, TABLE, is_table
-from sibsim.scenario import Scenario, load_scenario
+from sibsim.scenario import LOCATION_PARAMETERS, Scenario, load_scenario
 from sibsim.scenario.distributions import Distribution, as_real, is_distribution
 from sibsim.scenario.keypath import parse_path, problem, show
 
@@ -839,15 +839,7 @@ def evppi(result: xr.Dataset, party: str, *, contracts: Sequence[str] | None = N
 # ---------------------------------------------------------------------------------------------
 
 _TARGET_KEYS = ("state", "arm", "months_since_entry", "share")
-_LOCATION = {
-    "normal": ("mean",),
-    "lognormal": ("median",),
-    "gamma": ("mean",),
-    "beta": ("mean",),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-}
+_LOCATION = LOCATION_PARAMETERS  # the parameters a calibration factor scales, by family
 
 
 def _is_probability(path: str) -> bool:

@@ -1,4 +1,4 @@
-"""Distributions for uncertain parameters (SPEC section 5).
+"""Distributions for uncertain parameters.
 
 Any real-valued number of a scenario may be replaced by a distribution, written as a table
 with exactly one key, the family::
@@ -23,7 +23,8 @@ pert          low, mode, high        low + (high - low) Beta(1 + 4 (mode - low) 
 ============  =====================  ============================================  ===========
 
 :class:`Distribution` holds one of them, validated, and computes its support, mean, median and
-quantiles through the matching frozen :mod:`scipy.stats` distribution.
+quantiles through the matching frozen :mod:`scipy.stats` distribution. Each family is declared
+once, in :mod:`sibsim.scenario.families`; this module only reads those declarations.
 """
 
 from __future__ import annotations
@@ -38,20 +39,10 @@ from typing import Any
 import numpy as np
 
 from sibsim.errors import ScenarioError
+from sibsim.scenario.families import FAMILIES, FAMILY, ParameterCheck
 from sibsim.scenario.keypath import join, problem, show
 
-__all__ = ["FAMILIES", "Distribution", "is_distribution", "as_real"]
-
-#: The families and their parameter names, in the order they are written.
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "normal": ("mean", "sd"),
-    "lognormal": ("median", "sigma"),
-    "gamma": ("mean", "sd"),
-    "beta": ("mean", "sd"),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-}
+__all__ = ["FAMILIES", "Distribution", "as_real", "is_distribution"]
 
 
 def as_real(value: Any) -> float | None:
@@ -144,36 +135,13 @@ def _check_params(family: str, params: Any, path: str) -> tuple[dict[str, float]
     if problems:
         return values, problems
 
-    def require(ok: bool, name: str, expected: str) -> None:
-        if not ok:
+    def report(name: str | None, expected: str) -> None:
+        if name is None:  # a relation between the parameters fails
+            problems.append(problem(where, dict(params), expected))
+        else:
             problems.append(problem(join(where, name), params[name], expected))
 
-    if family in ("normal", "gamma", "beta"):
-        require(values["sd"] > 0, "sd", "a number > 0")
-    if family == "lognormal":
-        require(values["median"] > 0, "median", "a number > 0")
-        require(values["sigma"] > 0, "sigma", "a number > 0")
-    elif family == "gamma":
-        require(values["mean"] > 0, "mean", "a number > 0 (a gamma lies on (0, inf))")
-    elif family == "beta":
-        mean, sd = values["mean"], values["sd"]
-        if not 0 < mean < 1:
-            require(False, "mean", "a number in (0, 1) (a beta lies on [0, 1])")
-        elif sd > 0 and not mean * (1 - mean) > sd * sd:
-            problems.append(
-                problem(
-                    where,
-                    dict(params),
-                    f"mean * (1 - mean) > sd ** 2, i.e. sd < {math.sqrt(mean * (1 - mean)):.6g} "
-                    f"for mean {mean:g}",
-                )
-            )
-    elif family in ("uniform", "triangular", "pert"):
-        low, high = values["low"], values["high"]
-        if not low < high:
-            require(False, "high", f"a number > low ({low:g})")
-        elif family != "uniform" and not low <= values["mode"] <= high:
-            require(False, "mode", f"a number in [low, high] = [{low:g}, {high:g}]")
+    FAMILY[family].check(values, ParameterCheck(report))
     # Keep the canonical parameter order.
     return {name: values[name] for name in names}, problems
 
@@ -283,32 +251,7 @@ class Distribution:
         # scipy.stats takes seconds to import: load it only when a quantile is needed.
         from scipy import stats
 
-        p = self.params
-        match self.family:
-            case "normal":
-                return stats.norm(loc=p["mean"], scale=p["sd"])
-            case "lognormal":
-                return stats.lognorm(s=p["sigma"], scale=p["median"])
-            case "gamma":
-                shape = (p["mean"] / p["sd"]) ** 2
-                return stats.gamma(a=shape, scale=p["sd"] ** 2 / p["mean"])
-            case "beta":
-                nu = p["mean"] * (1 - p["mean"]) / p["sd"] ** 2 - 1
-                return stats.beta(a=p["mean"] * nu, b=(1 - p["mean"]) * nu)
-            case "uniform":
-                return stats.uniform(loc=p["low"], scale=p["high"] - p["low"])
-            case "triangular":
-                width = p["high"] - p["low"]
-                return stats.triang(c=(p["mode"] - p["low"]) / width, loc=p["low"], scale=width)
-            case "pert":
-                width = p["high"] - p["low"]
-                return stats.beta(
-                    a=1 + 4 * (p["mode"] - p["low"]) / width,
-                    b=1 + 4 * (p["high"] - p["mode"]) / width,
-                    loc=p["low"],
-                    scale=width,
-                )
-        raise AssertionError(self.family)  # pragma: no cover - families are validated
+        return FAMILY[self.family].frozen(stats, self.params)
 
     def support(self) -> tuple[float, float]:
         """The closed hull of the values the distribution can take.
@@ -320,15 +263,7 @@ class Distribution:
             beta, ``(low, high)`` for uniform, triangular and pert. The end points themselves
             have probability 0.
         """
-        p = self.params
-        match self.family:
-            case "normal":
-                return (-math.inf, math.inf)
-            case "lognormal" | "gamma":
-                return (0.0, math.inf)
-            case "beta":
-                return (0.0, 1.0)
-        return (p["low"], p["high"])
+        return FAMILY[self.family].support(self.params)
 
     def mean(self) -> float:
         """The expected value.
@@ -337,18 +272,7 @@ class Distribution:
         -------
         float
         """
-        p = self.params
-        match self.family:
-            case "normal" | "gamma" | "beta":
-                return p["mean"]
-            case "lognormal":
-                with np.errstate(over="ignore"):
-                    return float(p["median"] * np.exp(p["sigma"] ** 2 / 2))
-            case "uniform":
-                return (p["low"] + p["high"]) / 2
-            case "triangular":
-                return (p["low"] + p["mode"] + p["high"]) / 3
-        return (p["low"] + 4 * p["mode"] + p["high"]) / 6  # pert
+        return FAMILY[self.family].mean(self.params)
 
     def median(self) -> float:
         """The median (the 0.5 quantile).
@@ -357,14 +281,8 @@ class Distribution:
         -------
         float
         """
-        match self.family:
-            case "normal":
-                return self.params["mean"]
-            case "lognormal":
-                return self.params["median"]
-            case "uniform":
-                return (self.params["low"] + self.params["high"]) / 2
-        return self.quantile(0.5)
+        median = FAMILY[self.family].median
+        return self.quantile(0.5) if median is None else median(self.params)
 
     def ppf(self, u: Any) -> np.ndarray:
         """The quantile function, vectorised.

@@ -9,12 +9,14 @@ dots and list indices are written in brackets::
     flows[0].split.municipality
     contracts[1].outcomes[0].price
 
-A key made of letters, digits, ``_`` and ``-`` is written bare; any other key (a site called
-``"Nørre Snede"`` is fine bare, ``"St. Heddinge"`` is not) is written in double quotes with
-JSON escapes: ``cohort.sites."St. Heddinge".size``.
+A key made of letters (any alphabet: ``Ærø`` is bare), digits, ``_`` and ``-`` is written
+bare; any other key (with a space, a dot, a quote, ...) is written in double quotes with JSON
+escapes: ``cohort.sites."Nørre Snede".size``, ``cohort.sites."St. Heddinge".size``.
 
 This module is the one place where key paths are parsed and formatted, and where problem
-messages (``path: got <value>, expected <what>``) are worded.
+messages (``path: got <value>, expected <what>``) are worded. Build a path with
+:func:`format_path` or :func:`join`, never by pasting names into an f-string: a name with a
+space or a dot would then name another path, or none.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ from sibsim.errors import ScenarioError
 __all__ = [
     "Part",
     "format_path",
-    "parse_path",
-    "join",
-    "show",
-    "problem",
     "get_in",
+    "join",
+    "parse_path",
+    "problem",
+    "show",
 ]
 
 #: One step of a key path: a table key (str) or a list index (int).
@@ -151,6 +153,13 @@ def join(path: str, key: Part) -> str:
     Returns
     -------
     str
+
+    Examples
+    --------
+    >>> join("cohort.sites", "Nørre Snede")
+    'cohort.sites."Nørre Snede"'
+    >>> join(join("flows", 0), "split")
+    'flows[0].split'
     """
     if isinstance(key, int):
         return f"{path}[{key}]"

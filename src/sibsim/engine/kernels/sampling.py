@@ -17,22 +17,17 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sibsim.engine._numba import jit
 from sibsim.engine.rng import uniform_at
+from sibsim.scenario import CONSTANT_CODE, FAMILY_CODES, natural_parameters  # noqa: F401
 
-# Distribution codes shared with ``sibsim.engine.compile``.
-CONSTANT, NORMAL, LOGNORMAL, GAMMA, BETA, UNIFORM, TRIANGULAR, PERT = range(8)
-FAMILY_CODES = {
-    "normal": NORMAL,
-    "lognormal": LOGNORMAL,
-    "gamma": GAMMA,
-    "beta": BETA,
-    "uniform": UNIFORM,
-    "triangular": TRIANGULAR,
-    "pert": PERT,
-}
+# The distribution codes (shared with ``sibsim.engine.compile``, which also takes
+# natural_parameters from here) are declared with the families in ``sibsim.scenario``.
+CONSTANT = CONSTANT_CODE
+NORMAL, LOGNORMAL, GAMMA, BETA, UNIFORM, TRIANGULAR, PERT = (
+    FAMILY_CODES[name]
+    for name in ("normal", "lognormal", "gamma", "beta", "uniform", "triangular", "pert")
+)
 
 LARGE_SHAPE = 1e8
 
@@ -120,34 +115,3 @@ def sample(code, par, key, stream):
         return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
     # PERT
     return par[2] + (par[3] - par[2]) * standard_beta(key, stream, 0, par[0], par[1])
-
-
-def natural_parameters(family: str, params: dict) -> np.ndarray:
-    """Convert a scenario distribution to the sampler's natural parameters (length 4)."""
-    par = np.zeros(4)
-    if family == "normal":
-        par[:2] = params["mean"], params["sd"]
-    elif family == "lognormal":
-        par[:2] = math.log(params["median"]), params["sigma"]
-    elif family == "gamma":
-        mean, sd = params["mean"], params["sd"]
-        par[:] = (mean / sd) ** 2, sd**2 / mean, mean, sd
-    elif family == "beta":
-        mean, sd = params["mean"], params["sd"]
-        common = mean * (1.0 - mean) / sd**2 - 1.0
-        par[:2] = mean * common, (1.0 - mean) * common
-    elif family == "uniform":
-        par[:2] = params["low"], params["high"]
-    elif family == "triangular":
-        par[:3] = params["low"], params["mode"], params["high"]
-    elif family == "pert":
-        low, mode, high = params["low"], params["mode"], params["high"]
-        par[:] = (
-            1.0 + 4.0 * (mode - low) / (high - low),
-            1.0 + 4.0 * (high - mode) / (high - low),
-            low,
-            high,
-        )
-    else:  # pragma: no cover - validation rejects unknown families first
-        raise ValueError(f"unknown distribution family {family!r}")
-    return par

@@ -1,0 +1,108 @@
+"""Cross-field rules of the scenario: checks that tie several keys together.
+
+Each ``post_*`` check runs after the keys of one table are checked, sees the values validated
+so far (:data:`~sibsim.scenario.kinds.INVALID` where a value failed, its problem already
+reported) and reports at the key path of the value that breaks the rule:
+
+- every participant of every site, entering over ``cohort.intake_months``
+  (:func:`sibsim.rules.entry_month`), finishes the programme within the horizon;
+- the transitions of ``[economy]`` exist;
+- a transition leads to another state, and an effect's ``from_month < to_month``.
+
+The contracts' rules are in :mod:`sibsim.scenario.contract_schema`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sibsim.rules import entry_month
+from sibsim.scenario.keypath import show
+from sibsim.scenario.kinds import Context, Path, valid
+
+__all__ = [
+    "check_horizon",
+    "post_effect",
+    "post_programme",
+    "post_scenario",
+    "post_transition",
+    "timing",
+]
+
+
+def _last_entry(size: int, intake_months: int) -> int:
+    return entry_month(size - 1, size, intake_months)
+
+
+def timing(ctx: Context, programme: Any = None) -> tuple[dict[str, int], int, int, int] | None:
+    """Site sizes, intake months, programme months and horizon, when all are valid."""
+    cohort, months = ctx.doc.get("cohort"), ctx.months()
+    programme = ctx.doc.get("programme") if programme is None else programme
+    if not isinstance(cohort, dict) or not isinstance(programme, dict) or months is None:
+        return None
+    sites, intake = cohort.get("sites"), cohort.get("intake_months")
+    if not isinstance(sites, dict) or not sites or not isinstance(intake, int):
+        return None
+    sizes = {name: site.get("size") for name, site in sites.items() if isinstance(site, dict)}
+    if len(sizes) != len(sites) or not all(isinstance(n, int) for n in sizes.values()):
+        return None
+    if not isinstance(programme.get("months"), int):
+        return None
+    return sizes, intake, programme["months"], months
+
+
+def check_horizon(sizes: dict[str, int], intake: int, programme_months: int,
+                   months: int) -> tuple[str, int] | None:
+    """The site whose last entrant ends the programme latest, if that is beyond the horizon."""
+    last = {name: _last_entry(n, intake) for name, n in sizes.items() if n >= 1}
+    if not last:
+        return None
+    site = max(last, key=last.get)
+    return (site, last[site]) if last[site] + programme_months > months else None
+
+
+def post_programme(programme: dict, path: Path, ctx: Context) -> None:
+    """The programme ends within the horizon for every participant of every site."""
+    found = timing(ctx, programme)
+    late = None if found is None else check_horizon(*found)
+    if late is None:
+        return
+    _, intake, programme_months, months = found
+    site, last = late
+    if last < months:
+        ctx.report((*path, "months"), programme_months,
+                   f"a whole number <= {months - last} so that the programme ends within "
+                   f"the horizon: the last participant of site {site!r} enters in month "
+                   f"{last} (intake_months = {intake}, months = {months})")
+    else:
+        ctx.report(("cohort", "intake_months"), intake,
+                   f"an intake that lets every participant finish the {programme_months}-"
+                   f"month programme within the horizon (months = {months}): the last "
+                   f"participant of site {site!r} would enter in month {last}")
+
+
+def post_scenario(doc: dict, path: Path, ctx: Context) -> None:
+    """The transitions that the economy shock moves exist in ``[[transitions]]``."""
+    economy, transitions = doc.get("economy"), doc.get("transitions")
+    if isinstance(economy, dict) and isinstance(economy.get("transitions"), list) \
+            and isinstance(transitions, list) and all(isinstance(t, dict) for t in transitions):
+        defined = [(t.get("from"), t.get("to")) for t in transitions]
+        for i, pair in enumerate(economy["transitions"]):
+            if isinstance(pair, list) and valid(*pair) and tuple(pair) not in defined:
+                choices = [list(p) for p in defined if valid(*p)]
+                ctx.report(("economy", "transitions", i), pair,
+                           f"a [from, to] pair of a transition in [[transitions]] "
+                           f"({show(choices)})")
+
+
+def post_transition(transition: dict, path: Path, ctx: Context) -> None:
+    """A transition leads to another state."""
+    if valid(transition["from"], transition["to"]) and transition["from"] == transition["to"]:
+        ctx.report((*path, "to"), transition["to"], "a state other than `from`")
+
+
+def post_effect(effect: dict, path: Path, ctx: Context) -> None:
+    """An effect's months are a non-empty range."""
+    start, end = effect["from_month"], effect["to_month"]
+    if valid(start, end) and not start < end:
+        ctx.report((*path, "to_month"), end, f"a whole number > from_month ({start})")
