@@ -1,34 +1,50 @@
 """Plots of a finished result: one function per plot, results in, figure out.
 
-Every function takes the Dataset returned by :func:`sibsim.simulate` (SPEC section 7) and an
-optional matplotlib ``ax``; it draws on that axes (or on a new figure when none is given) and
+Every function takes the Dataset returned by :func:`sibsim.simulate` (its variables are
+declared in :mod:`sibsim.results.schema`, which checks what each plot reads) and an optional
+matplotlib ``ax``; it draws on that axes (or on a new figure when none is given) and
 returns the :class:`matplotlib.figure.Figure`. No function re-runs a simulation, and none
 touches pyplot's global state: new figures are plain :class:`~matplotlib.figure.Figure`
 objects, so the module works with the Agg backend, in scripts, tests and notebooks alike
-(in a notebook, display the returned figure).
+(in a notebook, display the returned figure). The statistics shown are those of
+:mod:`sibsim.analysis.statistics`. The two analysis plots (:func:`corridor`,
+:func:`tornado`) take the analysis's table and, as keyword arguments, the settings it was
+run with.
 
 Amounts are in DKK; axes are labelled in DKK, thousand DKK or million DKK, whichever suits
-the largest value shown.
+the largest value shown. See ``docs/plots.rst`` for how to read each plot.
 
 Example
 -------
->>> import sibsim, sibsim.plot
->>> result = sibsim.simulate(sibsim.load_scenario("danish-pilot"), draws=500, seed=1)
+>>> import sibsim
+>>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
 >>> fig = sibsim.plot.net_position(result, party="municipality")
->>> fig.savefig("net_position.png")
->>> paths = sibsim.plot.save_all(result, "plots")      # all five demo plots as PNG
+>>> fig.savefig("net_position.png")                      # doctest: +SKIP
+>>> paths = sibsim.plot.save_all(result, "plots")      # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
+
+from sibsim.analysis import statistics
+from sibsim.results import (
+    TIME_DIMS,
+    labels,
+    require,
+    require_label,
+    require_labels,
+    to_numpy,
+)
 
 __all__ = [
     "employment",
@@ -70,26 +86,6 @@ def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Fig
     return fig, ax
 
 
-def _require(result: xr.Dataset, name: str) -> xr.DataArray:
-    if not isinstance(result, xr.Dataset):
-        raise TypeError(
-            f"result: expected the xarray.Dataset returned by sibsim.simulate, "
-            f"got {type(result).__name__}"
-        )
-    if name not in result:
-        raise ValueError(
-            f"result: has no variable {name!r} (variables: {sorted(result.data_vars)}); "
-            f"plots take the Dataset returned by sibsim.simulate"
-        )
-    return result[name]
-
-
-def _check_coord(result: xr.Dataset, dim: str, value: str, option: str) -> None:
-    known = [str(v) for v in result[dim].values]
-    if value not in known:
-        raise ValueError(f"{option}: got {value!r}, expected one of {known}")
-
-
 def _money_scale(values: np.ndarray) -> tuple[float, str]:
     """Divisor and unit label for amounts in DKK, from the largest absolute finite value."""
     finite = np.asarray(values, dtype=float)
@@ -103,32 +99,14 @@ def _money_scale(values: np.ndarray) -> tuple[float, str]:
 
 
 def _time_dim(da: xr.DataArray) -> str:
-    for dim in ("month", "year"):
-        if dim in da.dims:
-            return dim
-    raise ValueError(f"result: occupancy has neither a 'month' nor a 'year' dimension: {da.dims}")
+    """The time dimension of a variable already checked against the schema."""
+    return next(dim for dim in TIME_DIMS if dim in da.dims)
 
 
-def _quantiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
-    """Quantiles over the first axis of a 2-d array, skipping NaN.
-
-    Returns shape (len(qs), values.shape[1]); NaN (without a warning) for an all-NaN column.
-    """
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The values with every non-finite one made NaN, which the statistics leave out."""
     values = np.asarray(values, dtype=float)
-    out = np.full((len(qs), values.shape[1]), np.nan)
-    ok = np.any(np.isfinite(values), axis=0)
-    if np.any(ok):
-        out[:, ok] = np.nanquantile(values[:, ok], qs, axis=0)
-    return out
-
-
-def _finite_mean(values: np.ndarray) -> np.ndarray:
-    """Mean over the first axis of the finite entries; 0 where there are none."""
-    values = np.asarray(values, dtype=float)
-    ok = np.isfinite(values)
-    count = ok.sum(axis=0)
-    total = np.where(ok, values, 0.0).sum(axis=0)
-    return np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,21 +151,24 @@ def employment(
 
     Examples
     --------
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = employment(result, state="employed", arms=["treatment", "counterfactual"])
-    >>> fig.savefig("employment.png")
+    >>> fig.axes[0].get_legend_handles_labels()[1][0]
+    'treatment (median)'
     """
-    occupancy = _require(result, "occupancy")
-    _check_coord(result, "state", state, "state")
-    arm_list = [str(a) for a in result["arm"].values] if arms is None else [str(a) for a in arms]
-    for arm in arm_list:
-        _check_coord(result, "arm", arm, "arms")
+    result = require(result, ["occupancy"], function="employment")
+    occupancy = result["occupancy"]
+    require_label(result, "state", state, function="employment")
+    arm_list = labels(result, "arm") if arms is None else \
+        require_labels(result, "arm", [str(a) for a in arms], function="employment",
+                       option="arms")
     time = _time_dim(occupancy)
     fig, ax = _figure_and_axes(ax, (7.0, 4.2))
     x = np.asarray(result[time].values)
     share = occupancy.sel(state=state)
     for arm in arm_list:
         values = share.sel(arm=arm).transpose("draw", time).values
-        low, median, high = _quantiles(values, (0.05, 0.5, 0.95))
+        low, median, high = statistics.quantiles(_finite(values), (0.05, 0.5, 0.95), axis=0)
         (line,) = ax.plot(x, median, label=f"{arm} (median)")
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0,
                         label=f"{arm} (5-95%)")
@@ -236,22 +217,25 @@ def net_position(
 
     Examples
     --------
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = net_position(result, party="municipality")
-    >>> fig.axes[0].get_xticklabels()[0].get_text()   # e.g. 'donation\\nP(loss) 12%'
+    >>> fig.axes[0].get_xticklabels()[0].get_text()
+    'donation\\nP(loss) 0%'
     """
-    npv = _require(result, "npv")
-    _check_coord(result, "party", party, "party")
-    contracts = [str(c) for c in result["contract"].values]
+    result = require(result, ["npv"], function="net_position")
+    npv = result["npv"]
+    require_label(result, "party", party, function="net_position")
+    contracts = labels(result, "contract")
     fig, ax = _figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
     values = npv.sel(party=party).transpose("draw", "contract").values
     scale, unit = _money_scale(values)
-    data, labels = [], []
+    data, tick_labels = [], []
     for c, name in enumerate(contracts):
         column = values[:, c]
         column = column[np.isfinite(column)]
         data.append(column / scale)
-        loss = f"{np.mean(column < 0):.0%}" if column.size else "n/a"
-        labels.append(f"{name}\nP(loss) {loss}")
+        loss = f"{statistics.prob_loss(column):.0%}" if column.size else "n/a"
+        tick_labels.append(f"{name}\nP(loss) {loss}")
     positions = np.arange(1, len(contracts) + 1)
     ax.boxplot(
         data,
@@ -262,7 +246,7 @@ def net_position(
         widths=0.6,
         meanprops={"marker": "D", "markersize": 5},
     )
-    ax.set_xticks(positions, labels)
+    ax.set_xticks(positions, tick_labels)
     ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_ylabel(f"Net present value ({unit})")
     ax.set_xlabel("Contract")
@@ -294,13 +278,16 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = investor_irr(result)
     >>> fig.axes[0].get_title()
     'Investor IRR per financed contract (annualised)'
     """
-    irr = _require(result, "investor_irr")
+    result = require(result, ["investor_irr"], function="investor_irr",
+                     optional=["investor_multiple"])
+    irr = result["investor_irr"]
     fig, ax = _figure_and_axes(ax, (7.0, 4.2))
-    contracts = [str(c) for c in result["contract"].values]
+    contracts = labels(result, "contract")
     values = irr.transpose("draw", "contract").values.astype(float)
     multiple = (
         result["investor_multiple"].transpose("draw", "contract").values.astype(float)
@@ -325,9 +312,9 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     for c in shown:
         column = values[:, c]
         ok = np.isfinite(column)
-        label = f"{contracts[c]}: median {np.median(column[ok]):.1%}"
+        label = f"{contracts[c]}: median {statistics.median(column[ok]):.1%}"
         if multiple is not None and np.any(np.isfinite(multiple[:, c])):
-            label += f", median multiple {np.nanmedian(multiple[:, c]):.2f}"
+            label += f", median multiple {statistics.median(multiple[:, c]):.2f}"
         if not ok.all():
             label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
         weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
@@ -363,13 +350,16 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = risk_return(result)
     >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
+    ['donation', 'narrow']
     """
-    npv = _require(result, "npv")
+    result = require(result, ["npv"], function="risk_return")
+    npv = result["npv"]
     fig, ax = _figure_and_axes(ax, (7.5, 5.0))
-    contracts = [str(c) for c in result["contract"].values]
-    parties = [str(p) for p in result["party"].values]
+    contracts = labels(result, "contract")
+    parties = labels(result, "party")
     values = npv.transpose("draw", "contract", "party").values.astype(float)
     points: dict[str, list[tuple[float, float, str]]] = {}
     for p, party in enumerate(parties):
@@ -379,7 +369,7 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             if column.size == 0 or np.all(column == 0.0):
                 continue
             points.setdefault(party, []).append(
-                (float(np.mean(column < 0)), float(np.mean(column)), contract)
+                (statistics.prob_loss(column), statistics.mean(column), contract)
             )
     scale, unit = _money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
     for party, pts in points.items():
@@ -434,15 +424,18 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = savings_by_payer(result)
     >>> fig.axes[0].get_legend().get_title().get_text()
     'category'
     """
-    savings = _require(result, "savings_npv")
+    result = require(result, ["savings_npv"], function="savings_by_payer")
     fig, ax = _figure_and_axes(ax, (7.0, 4.5))
-    payers = [str(p) for p in result["payer"].values]
-    categories = [str(c) for c in result["category"].values]
-    mean = _finite_mean(savings.transpose("draw", "payer", "category").values)
+    payers = labels(result, "payer")
+    categories = labels(result, "category")
+    # A payer and category without any finite draw shows as a bar of 0.
+    mean = np.nan_to_num(statistics.mean(_finite(to_numpy(result, "savings_npv")), axis=0),
+                         nan=0.0)
     total = mean.sum(axis=1)
     scale, unit = _money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
                                                np.clip(mean, None, 0).sum(1)]))
@@ -485,13 +478,19 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
 
     Examples
     --------
-    >>> paths = save_all(result, "plots")
+    >>> import tempfile
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = save_all(result, folder)
     >>> [p.name for p in paths]
     ['employment.png', 'net_position.png', 'investor_irr.png', 'risk_return.png', 'savings.png']
     """
+    # Check everything the five plots read before the first file is written.
+    result = require(result, ["occupancy", "npv", "investor_irr", "savings_npv"],
+                     function="save_all", optional=["investor_multiple"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    parties = [str(p) for p in result["party"].values] if "party" in result.coords else []
+    parties = labels(result, "party")
     party = "municipality" if "municipality" in parties or not parties else parties[0]
     makers = (
         employment,
@@ -514,71 +513,20 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _require_columns(table, columns: Sequence[str], maker: str) -> None:
-    import pandas as pd
-
+def _require_columns(table: Any, columns: Sequence[str], maker: str, function: str) -> None:
+    """The analysis tables are DataFrames, not results: their columns are checked here."""
     if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"table: expected the pandas.DataFrame returned by sibsim.{maker}, "
-                        f"got {type(table).__name__}")
+        raise TypeError(f"{function}: table: expected the pandas.DataFrame returned by "
+                        f"sibsim.{maker}, got {type(table).__name__}")
     missing = [c for c in columns if c not in table.columns]
     if missing:
-        raise ValueError(f"table: has no column(s) {missing} (columns: {list(table.columns)}); "
-                         f"pass the DataFrame returned by sibsim.{maker}")
+        raise ValueError(f"{function}: table has no column(s) {missing} (columns: "
+                         f"{list(table.columns)}); pass the DataFrame returned by "
+                         f"sibsim.{maker}")
 
 
-def corridor(table, *, ax: Axes | None = None) -> Figure:
-    """Both sides' probability of loss against the price, the acceptable band shaded.
-
-    One line per side (payer and counterparty) of the probability of loss at each value
-    tried; a dashed line at ``max_prob_loss``; the values where both sides are at or below it
-    (``acceptable``) are shaded, each run of acceptable values out to half-way to its
-    neighbours.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The result of :func:`sibsim.price_corridor` (columns value, payer_prob_loss,
-        counterparty_prob_loss, acceptable; the parties' names and ``max_prob_loss`` are
-        read from ``table.attrs`` when present). Values that are not numbers (distributions)
-        are placed evenly and labelled.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; a new figure is made when omitted.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure holding the axes: two lines, one shaded span per run of acceptable values.
-
-    Examples
-    --------
-    >>> table = sibsim.price_corridor(scenario, param="contracts[1].outcomes[0].price",
-    ...                               values=np.linspace(2e4, 1e5, 9), contract="narrow")
-    >>> fig = corridor(table)
-    >>> fig.savefig("corridor.png")
-    """
-    _require_columns(table, ("value", "payer_prob_loss", "counterparty_prob_loss", "acceptable"),
-                     "price_corridor")
-    attrs = dict(getattr(table, "attrs", {}) or {})
-    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
-    raw = table["value"].to_numpy()
-    try:
-        x = np.asarray(raw, dtype=float)
-        numeric = True
-    except (TypeError, ValueError):
-        x = np.arange(len(raw), dtype=float)
-        numeric = False
-    order = np.argsort(x, kind="stable")
-    x = x[order]
-    payer = np.asarray(table["payer_prob_loss"], dtype=float)[order]
-    other = np.asarray(table["counterparty_prob_loss"], dtype=float)[order]
-    ok = np.asarray(table["acceptable"], dtype=bool)[order]
-    payer_name = attrs.get("payer", "payer")
-    other_name = attrs.get("counterparty", "counterparty")
-    ax.plot(x, payer, marker="o", label=f"{payer_name} (payer)")
-    ax.plot(x, other, marker="s", label=f"{other_name} (counterparty)")
-    if "max_prob_loss" in attrs:
-        ax.axhline(float(attrs["max_prob_loss"]), color="black", linestyle="--", linewidth=0.8,
-                   label=f"max P(loss) {float(attrs['max_prob_loss']):.0%}")
+def _shade_runs(ax: Axes, x: np.ndarray, ok: np.ndarray) -> None:
+    """Shade each run of acceptable values, out to half-way to its neighbours."""
     first = True
     i = 0
     while i < x.size:
@@ -597,12 +545,76 @@ def corridor(table, *, ax: Axes | None = None) -> Figure:
                    label="acceptable to both" if first else None)
         first = False
         i = j + 1
+
+
+def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "counterparty",
+             max_prob_loss: float | None = None, param: str | None = None,
+             contract: str | None = None, ax: Axes | None = None) -> Figure:
+    """Both sides' probability of loss against the price, the acceptable band shaded.
+
+    One line per side (payer and counterparty) of the probability of loss at each value
+    tried; a dashed line at ``max_prob_loss``; the values where both sides are at or below it
+    (``acceptable``) are shaded, each run of acceptable values out to half-way to its
+    neighbours. The settings :func:`sibsim.price_corridor` was run with are passed here as
+    keyword arguments and shown in the legend, the axis label and the title.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The result of :func:`sibsim.price_corridor` (columns value, payer_prob_loss,
+        counterparty_prob_loss, acceptable). Values that are not numbers (distributions)
+        are placed evenly and labelled.
+    payer, counterparty : str, keyword-only
+        The two sides' names, for the legend.
+    max_prob_loss : float, optional, keyword-only
+        The largest probability of loss either side accepts: a dashed line when given.
+    param : str, optional, keyword-only
+        The key path of the price, for the x axis (default "value").
+    contract : str, optional, keyword-only
+        The contract, for the title.
+    ax : matplotlib.axes.Axes, optional, keyword-only
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: two lines, one shaded span per run of acceptable values.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"value": [2e4, 4e4, 6e4], "payer_prob_loss": [0.0, 0.1, 0.4],
+    ...                       "counterparty_prob_loss": [0.9, 0.15, 0.0],
+    ...                       "payer_mean": [3e6, 2e6, 1e6], "counterparty_mean": [-1e6, 0, 1e6],
+    ...                       "acceptable": [False, True, False]})
+    >>> fig = corridor(table, payer="municipality", counterparty="provider", max_prob_loss=0.2,
+    ...                param="contracts[1].outcomes[0].price", contract="narrow")
+    >>> fig.axes[0].get_title()
+    "Price corridor of contract 'narrow'\\nboth sides' probability of loss"
+    """
+    _require_columns(table, ("value", "payer_prob_loss", "counterparty_prob_loss", "acceptable"),
+                     "price_corridor", "corridor")
+    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    raw = table["value"].to_numpy()
+    try:
+        x = np.asarray(raw, dtype=float)
+        numeric = True
+    except (TypeError, ValueError):
+        x = np.arange(len(raw), dtype=float)
+        numeric = False
+    order = np.argsort(x, kind="stable")
+    x = x[order]
+    ax.plot(x, np.asarray(table["payer_prob_loss"], dtype=float)[order], marker="o",
+            label=f"{payer} (payer)")
+    ax.plot(x, np.asarray(table["counterparty_prob_loss"], dtype=float)[order], marker="s",
+            label=f"{counterparty} (counterparty)")
+    if max_prob_loss is not None:
+        ax.axhline(float(max_prob_loss), color="black", linestyle="--", linewidth=0.8,
+                   label=f"max P(loss) {float(max_prob_loss):.0%}")
+    _shade_runs(ax, x, np.asarray(table["acceptable"], dtype=bool)[order])
     if not numeric:
         ax.set_xticks(x, [str(v) for v in raw[order]], rotation=20, ha="right",
                       fontsize="small")
-    param = attrs.get("param", "value")
-    contract = attrs.get("contract")
-    ax.set_xlabel(str(param))
+    ax.set_xlabel(param if param is not None else "value")
     ax.set_ylabel("Probability of loss (share of draws with npv < 0)")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_ylim(-0.02, 1.02)
@@ -613,21 +625,30 @@ def corridor(table, *, ax: Axes | None = None) -> Figure:
     return fig
 
 
-def tornado(table, *, ax: Axes | None = None) -> Figure:
+def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
+            quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
+            ax: Axes | None = None) -> Figure:
     """Swing of a party's mean npv over each uncertain parameter, largest on top.
 
-    One row per parameter: a bar from the mean npv with every parameter at its median
-    (``table.attrs["npv_base"]``, a vertical line) to the mean npv with the parameter at
-    its low quantile, and one to the mean npv at its high quantile, in two colours. The
-    tick label names the parameter and its low and high value. Without ``npv_base`` the
-    bars run from npv_low to npv_high.
+    One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
+    its median, a vertical line) to the mean npv with the parameter at its low quantile,
+    and one to the mean npv at its high quantile, in two colours. The tick label names the
+    parameter and its low and high value. Without ``npv_base`` the bars run from npv_low
+    to npv_high. The settings :func:`sibsim.tornado` was run with are passed here as keyword
+    arguments and shown in the legend, the axis label and the title.
 
     Parameters
     ----------
     table : pandas.DataFrame
         The result of :func:`sibsim.tornado` (columns param, low_value, high_value, npv_low,
         npv_high, swing).
-    ax : matplotlib.axes.Axes, optional
+    contract, party : str, optional, keyword-only
+        The contract and the party, for the title and the x axis.
+    quantiles : (float, float), optional, keyword-only
+        The low and high quantile, for the legend.
+    npv_base : float, optional, keyword-only
+        The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
+    ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
     Returns
@@ -637,24 +658,29 @@ def tornado(table, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
-    >>> fig = tornado(sibsim.tornado(scenario, contract="narrow", party="municipality"))
-    >>> fig.savefig("tornado.png")
+    >>> table = pd.DataFrame({"param": ["transitions[0].effect.ratio", "flows[0].monthly"],
+    ...                       "low_value": [1.2, 9000.0], "high_value": [2.8, 11000.0],
+    ...                       "npv_low": [-2e6, 5e5], "npv_high": [3e6, 1.5e6],
+    ...                       "swing": [5e6, 1e6]})
+    >>> fig = tornado(table, contract="narrow", party="municipality", quantiles=(0.1, 0.9),
+    ...               npv_base=1e6)
+    >>> fig.axes[0].get_xlabel()
+    'Mean npv of municipality (million DKK)'
     """
     _require_columns(table, ("param", "low_value", "high_value", "npv_low", "npv_high", "swing"),
-                     "tornado")
-    attrs = dict(getattr(table, "attrs", {}) or {})
+                     "tornado", "tornado")
     rows = table.sort_values("swing", ascending=True, kind="stable")
     fig, ax = _figure_and_axes(ax, (8.0, 1.0 + 0.45 * max(len(rows), 2)))
     low = np.asarray(rows["npv_low"], dtype=float)
     high = np.asarray(rows["npv_high"], dtype=float)
-    base = attrs.get("npv_base")
-    scale, unit = _money_scale(np.concatenate([low, high, [base] if base is not None else []]))
+    scale, unit = _money_scale(np.concatenate([low, high, [npv_base] if npv_base is not None
+                                               else []]))
     y = np.arange(len(rows))
-    q_low, q_high = attrs.get("quantiles", (None, None))
+    q_low, q_high = quantiles if quantiles is not None else (None, None)
     low_label = f"at the {q_low:.0%} quantile" if q_low is not None else "at the low quantile"
     high_label = f"at the {q_high:.0%} quantile" if q_high is not None else "at the high quantile"
-    if base is not None:
-        b = float(base) / scale
+    if npv_base is not None:
+        b = float(npv_base) / scale
         ax.barh(y, low / scale - b, left=b, height=0.6, color="tab:blue",
                 label=f"parameter {low_label}")
         ax.barh(y, high / scale - b, left=b, height=0.6, color="tab:orange", alpha=0.8,
@@ -663,14 +689,13 @@ def tornado(table, *, ax: Axes | None = None) -> Figure:
     else:
         ax.barh(y, (high - low) / scale, left=low / scale, height=0.6, color="tab:blue",
                 label="from the low to the high quantile")
-    labels = [f"{p}\n({_short(lo)} to {_short(hi)})" for p, lo, hi in
-              zip(rows["param"], rows["low_value"], rows["high_value"])]
-    ax.set_yticks(y, labels, fontsize="small")
-    party = attrs.get("party", "the party")
-    contract = attrs.get("contract")
-    ax.set_xlabel(f"Mean npv of {party} ({unit})")
+    tick_labels = [f"{p}\n({_short(lo)} to {_short(hi)})" for p, lo, hi in
+                   zip(rows["param"], rows["low_value"], rows["high_value"])]
+    ax.set_yticks(y, tick_labels, fontsize="small")
+    who = party if party is not None else "the party"
+    ax.set_xlabel(f"Mean npv of {who} ({unit})")
     ax.set_title("What drives the result: one parameter at a time"
-                 + (f"\ncontract '{contract}', {party}" if contract else ""),
+                 + (f"\ncontract '{contract}', {who}" if contract else ""),
                  fontsize="medium")
     if len(rows):
         ax.legend(loc="lower right", fontsize="small")
