@@ -37,9 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the embedded Danish pilot, print the summary, write plots")
-    demo.add_argument("--out", default="sibsim-demo", help="folder for the plots (default: sibsim-demo)")
-    demo.add_argument("--draws", type=_positive_int, default=2000, help="Monte Carlo draws (default 2000)")
+    demo = sub.add_parser("demo",
+                          help="run the embedded Danish pilot, print the summary, write plots")
+    demo.add_argument("--out", default="sibsim-demo",
+                      help="folder for the plots (default: sibsim-demo)")
+    demo.add_argument("--draws", type=_positive_int, default=2000,
+                      help="Monte Carlo draws (default 2000)")
     demo.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
 
     run = sub.add_parser("run", help="simulate a scenario and write the results as netCDF")

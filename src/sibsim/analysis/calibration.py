@@ -1,4 +1,4 @@
-"""Setting a scenario up from published figures: :func:`calibrate` and :func:`hazards_from_survival`.
+"""Setting a scenario up from published figures: calibration and survival curves.
 
 :func:`calibrate` scales parameters (one factor per key path) until the exact expected
 shares of participants in a state (:func:`sibsim.engine.exact.expected_share`, no
@@ -275,6 +275,7 @@ def calibrate(scenario: Any, targets: Sequence[Mapping[str, Any]], adjust: Seque
 
     Examples
     --------
+    >>> import sibsim
     >>> calibrated, report = sibsim.calibrate(
     ...     "danish-pilot",
     ...     targets=[{"state": "employed", "arm": "counterfactual",

@@ -120,7 +120,8 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
 
     Examples
     --------
-    >>> print("\\n".join(render([("party", "<"), ("mean", ">")], [["state", "12"], ["region", "3"]])))
+    >>> lines = render([("party", "<"), ("mean", ">")], [["state", "12"], ["region", "3"]])
+    >>> print("\\n".join(lines))
     party   mean
     ------------
     state     12
@@ -232,7 +233,8 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
 
     Examples
     --------
-    >>> table = sibsim.tornado("danish-pilot", "narrow", "municipality", draws=200)  # doctest: +SKIP
+    >>> table = sibsim.tornado("danish-pilot", "narrow", "municipality",
+    ...                        draws=200)                                 # doctest: +SKIP
     >>> print(format_tornado(table, contract="narrow", party="municipality",
     ...                      npv_base=table.attrs["npv_base"]))          # doctest: +SKIP
     """

@@ -28,7 +28,33 @@ def _data_array(name: str, values: np.ndarray) -> tuple:
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
              resolution: str = "month") -> xr.Dataset:
-    """Build the result Dataset from the engine's ledger and the contract settlement."""
+    """Build the result Dataset from the engine's ledger and the contract settlement.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario simulated (stored as TOML in the ``scenario`` attribute).
+    st : Structure
+        The compiled scenario: its ``states``, ``payers`` and ``categories`` label the dims.
+    ledger : Ledger
+        Occupancy, costs, programme cost and enrolment per draw (and the comparison groups).
+    values : ParamValues
+        The sampled parameters: ``uncertain`` key paths and their ``matrix()``.
+    settlement : Settlement
+        Payments, npv per party, investor IRR and multiple, tranche parties.
+    parties : sequence of str
+        The ``party`` labels, in the settlement's order.
+    seed : int, keyword-only
+        The seed of the run.
+    resolution : {"month", "year"}, keyword-only
+        "year" aggregates the monthly variables with :func:`to_years`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :data:`sibsim.results.schema.VARIABLES` with their attributes,
+        coordinates for every dimension, and the run's provenance as text attributes.
+    """
     months = ledger.months
     arms = list(ARMS)
     enrolled = ledger.enrolled.astype(np.float64)
@@ -91,6 +117,17 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
 
     occupancy: mean over the year's months; cost, payment, programme_cost: sums;
     enrolled: the count at the year's last month.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A monthly result.
+
+    Returns
+    -------
+    xarray.Dataset
+        The same result with a ``year`` dimension in place of ``month`` and
+        ``resolution="year"``.
     """
     year = xr.DataArray(
         ds["month"].values // 12, dims="month", coords={"month": ds["month"]}, name="year"

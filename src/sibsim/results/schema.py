@@ -154,10 +154,10 @@ def require(result: Any, variables: Iterable[str], *, function: str,
 
     Examples
     --------
-    >>> require(xr.Dataset(), ["npv"], function="summarize")
+    >>> require(xr.Dataset(), ["npv"], function="summarize")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: summarize: result has no variable 'npv' (variables: []); summarize takes the Dataset returned by sibsim.simulate
+    ValueError: summarize: result has no variable 'npv' (variables: []); summarize takes ...
     """
     if not isinstance(result, xr.Dataset):
         raise TypeError(f"{function}: result: expected the xarray.Dataset returned by "

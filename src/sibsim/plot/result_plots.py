@@ -1,42 +1,23 @@
-"""Plots of a finished result: one function per plot, results in, figure out.
+"""The five plots of a finished result (those of ``sibsim demo``): result in, figure out.
 
-Every function takes the Dataset returned by :func:`sibsim.simulate` (its variables are
-declared in :mod:`sibsim.results.schema`, which checks what each plot reads) and an optional
-matplotlib ``ax``; it draws on that axes (or on a new figure when none is given) and
-returns the :class:`matplotlib.figure.Figure`. No function re-runs a simulation, and none
-touches pyplot's global state: new figures are plain :class:`~matplotlib.figure.Figure`
-objects, so the module works with the Agg backend, in scripts, tests and notebooks alike
-(in a notebook, display the returned figure). The statistics shown are those of
-:mod:`sibsim.analysis.statistics`. The two analysis plots (:func:`corridor`,
-:func:`tornado`) take the analysis's table and, as keyword arguments, the settings it was
-run with.
-
-Amounts are in DKK; axes are labelled in DKK, thousand DKK or million DKK, whichever suits
-the largest value shown. See ``docs/plots.rst`` for how to read each plot.
-
-Example
--------
->>> import sibsim
->>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
->>> fig = sibsim.plot.net_position(result, party="municipality")
->>> fig.savefig("net_position.png")                      # doctest: +SKIP
->>> paths = sibsim.plot.save_all(result, "plots")      # doctest: +SKIP
+Each function checks the variables it reads against :mod:`sibsim.results.schema`, computes
+what it shows with :mod:`sibsim.analysis.statistics`, and draws on the given ``ax`` or a new
+figure. See ``docs/plots.rst`` for how to read each plot.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sibsim.analysis import statistics
+from sibsim.plot.figure import figure_and_axes, money_scale
 from sibsim.results import (
     TIME_DIMS,
     labels,
@@ -46,16 +27,8 @@ from sibsim.results import (
     to_numpy,
 )
 
-__all__ = [
-    "employment",
-    "net_position",
-    "investor_irr",
-    "risk_return",
-    "savings_by_payer",
-    "save_all",
-    "corridor",
-    "tornado",
-]
+__all__ = ["PLOT_FILES", "employment", "investor_irr", "net_position", "risk_return",
+           "save_all", "savings_by_payer"]
 
 #: File names written by :func:`save_all`, in order.
 PLOT_FILES = (
@@ -67,51 +40,15 @@ PLOT_FILES = (
 )
 
 
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """The figure to return and the axes to draw on (a new pyplot-free figure if ``ax`` is None)."""
-    if ax is None:
-        fig = Figure(figsize=figsize, layout="constrained")
-        return fig, fig.add_subplot()
-    fig = ax.figure
-    # An axes inside a SubFigure: return the top-level Figure, which is what can be saved.
-    while not isinstance(fig, Figure) and getattr(fig, "figure", None) is not None:
-        if fig.figure is fig:
-            break
-        fig = fig.figure
-    return fig, ax
-
-
-def _money_scale(values: np.ndarray) -> tuple[float, str]:
-    """Divisor and unit label for amounts in DKK, from the largest absolute finite value."""
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    top = float(np.max(np.abs(finite))) if finite.size else 0.0
-    if top >= 1e6:
-        return 1e6, "million DKK"
-    if top >= 1e3:
-        return 1e3, "thousand DKK"
-    return 1.0, "DKK"
-
-
 def _time_dim(da: xr.DataArray) -> str:
     """The time dimension of a variable already checked against the schema."""
     return next(dim for dim in TIME_DIMS if dim in da.dims)
-
 
 def _finite(values: np.ndarray) -> np.ndarray:
     """The values with every non-finite one made NaN, which the statistics leave out."""
     values = np.asarray(values, dtype=float)
     return np.where(np.isfinite(values), values, np.nan)
 
-
-# ---------------------------------------------------------------------------------------------
-# plots
-# ---------------------------------------------------------------------------------------------
 
 
 def employment(
@@ -151,6 +88,7 @@ def employment(
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = employment(result, state="employed", arms=["treatment", "counterfactual"])
     >>> fig.axes[0].get_legend_handles_labels()[1][0]
@@ -163,7 +101,7 @@ def employment(
         require_labels(result, "arm", [str(a) for a in arms], function="employment",
                        option="arms")
     time = _time_dim(occupancy)
-    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    fig, ax = figure_and_axes(ax, (7.0, 4.2))
     x = np.asarray(result[time].values)
     share = occupancy.sel(state=state)
     for arm in arm_list:
@@ -217,6 +155,7 @@ def net_position(
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = net_position(result, party="municipality")
     >>> fig.axes[0].get_xticklabels()[0].get_text()
@@ -226,9 +165,9 @@ def net_position(
     npv = result["npv"]
     require_label(result, "party", party, function="net_position")
     contracts = labels(result, "contract")
-    fig, ax = _figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
+    fig, ax = figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
     values = npv.sel(party=party).transpose("draw", "contract").values
-    scale, unit = _money_scale(values)
+    scale, unit = money_scale(values)
     data, tick_labels = [], []
     for c, name in enumerate(contracts):
         column = values[:, c]
@@ -278,6 +217,7 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = investor_irr(result)
     >>> fig.axes[0].get_title()
@@ -286,7 +226,7 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     result = require(result, ["investor_irr"], function="investor_irr",
                      optional=["investor_multiple"])
     irr = result["investor_irr"]
-    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
+    fig, ax = figure_and_axes(ax, (7.0, 4.2))
     contracts = labels(result, "contract")
     values = irr.transpose("draw", "contract").values.astype(float)
     multiple = (
@@ -350,6 +290,7 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = risk_return(result)
     >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
@@ -357,7 +298,7 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     """
     result = require(result, ["npv"], function="risk_return")
     npv = result["npv"]
-    fig, ax = _figure_and_axes(ax, (7.5, 5.0))
+    fig, ax = figure_and_axes(ax, (7.5, 5.0))
     contracts = labels(result, "contract")
     parties = labels(result, "party")
     values = npv.transpose("draw", "contract", "party").values.astype(float)
@@ -371,7 +312,7 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             points.setdefault(party, []).append(
                 (statistics.prob_loss(column), statistics.mean(column), contract)
             )
-    scale, unit = _money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
+    scale, unit = money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
     for party, pts in points.items():
         # A party outside every contract (a payer that only saves) has the same position under
         # each: one point, labelled with every contract's name (or "all contracts").
@@ -424,20 +365,21 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> fig = savings_by_payer(result)
     >>> fig.axes[0].get_legend().get_title().get_text()
     'category'
     """
     result = require(result, ["savings_npv"], function="savings_by_payer")
-    fig, ax = _figure_and_axes(ax, (7.0, 4.5))
+    fig, ax = figure_and_axes(ax, (7.0, 4.5))
     payers = labels(result, "payer")
     categories = labels(result, "category")
     # A payer and category without any finite draw shows as a bar of 0.
     mean = np.nan_to_num(statistics.mean(_finite(to_numpy(result, "savings_npv")), axis=0),
                          nan=0.0)
     total = mean.sum(axis=1)
-    scale, unit = _money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
+    scale, unit = money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
                                                np.clip(mean, None, 0).sum(1)]))
     x = np.arange(len(payers))
     up = np.zeros(len(payers))
@@ -479,6 +421,7 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
     Examples
     --------
     >>> import tempfile
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     paths = save_all(result, folder)
@@ -506,207 +449,3 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
         fig.savefig(path, dpi=120)
         paths.append(path)
     return paths
-
-
-# ---------------------------------------------------------------------------------------------
-# analysis plots (tables from sibsim.analysis in, figure out)
-# ---------------------------------------------------------------------------------------------
-
-
-def _require_columns(table: Any, columns: Sequence[str], maker: str, function: str) -> None:
-    """The analysis tables are DataFrames, not results: their columns are checked here."""
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"{function}: table: expected the pandas.DataFrame returned by "
-                        f"sibsim.{maker}, got {type(table).__name__}")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise ValueError(f"{function}: table has no column(s) {missing} (columns: "
-                         f"{list(table.columns)}); pass the DataFrame returned by "
-                         f"sibsim.{maker}")
-
-
-def _shade_runs(ax: Axes, x: np.ndarray, ok: np.ndarray) -> None:
-    """Shade each run of acceptable values, out to half-way to its neighbours."""
-    first = True
-    i = 0
-    while i < x.size:
-        if not ok[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < x.size and ok[j + 1]:
-            j += 1
-        left = x[i] if i == 0 else 0.5 * (x[i - 1] + x[i])
-        right = x[j] if j == x.size - 1 else 0.5 * (x[j] + x[j + 1])
-        if right == left:  # a single value at an end: a visible sliver
-            width = 0.01 * (np.ptp(x) or 1.0)
-            left, right = left - width, right + width
-        ax.axvspan(left, right, color="tab:green", alpha=0.15,
-                   label="acceptable to both" if first else None)
-        first = False
-        i = j + 1
-
-
-def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "counterparty",
-             max_prob_loss: float | None = None, param: str | None = None,
-             contract: str | None = None, ax: Axes | None = None) -> Figure:
-    """Both sides' probability of loss against the price, the acceptable band shaded.
-
-    One line per side (payer and counterparty) of the probability of loss at each value
-    tried; a dashed line at ``max_prob_loss``; the values where both sides are at or below it
-    (``acceptable``) are shaded, each run of acceptable values out to half-way to its
-    neighbours. The settings :func:`sibsim.price_corridor` was run with are passed here as
-    keyword arguments and shown in the legend, the axis label and the title.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The result of :func:`sibsim.price_corridor` (columns value, payer_prob_loss,
-        counterparty_prob_loss, acceptable). Values that are not numbers (distributions)
-        are placed evenly and labelled.
-    payer, counterparty : str, keyword-only
-        The two sides' names, for the legend.
-    max_prob_loss : float, optional, keyword-only
-        The largest probability of loss either side accepts: a dashed line when given.
-    param : str, optional, keyword-only
-        The key path of the price, for the x axis (default "value").
-    contract : str, optional, keyword-only
-        The contract, for the title.
-    ax : matplotlib.axes.Axes, optional, keyword-only
-        Axes to draw on; a new figure is made when omitted.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure holding the axes: two lines, one shaded span per run of acceptable values.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"value": [2e4, 4e4, 6e4], "payer_prob_loss": [0.0, 0.1, 0.4],
-    ...                       "counterparty_prob_loss": [0.9, 0.15, 0.0],
-    ...                       "payer_mean": [3e6, 2e6, 1e6], "counterparty_mean": [-1e6, 0, 1e6],
-    ...                       "acceptable": [False, True, False]})
-    >>> fig = corridor(table, payer="municipality", counterparty="provider", max_prob_loss=0.2,
-    ...                param="contracts[1].outcomes[0].price", contract="narrow")
-    >>> fig.axes[0].get_title()
-    "Price corridor of contract 'narrow'\\nboth sides' probability of loss"
-    """
-    _require_columns(table, ("value", "payer_prob_loss", "counterparty_prob_loss", "acceptable"),
-                     "price_corridor", "corridor")
-    fig, ax = _figure_and_axes(ax, (7.0, 4.2))
-    raw = table["value"].to_numpy()
-    try:
-        x = np.asarray(raw, dtype=float)
-        numeric = True
-    except (TypeError, ValueError):
-        x = np.arange(len(raw), dtype=float)
-        numeric = False
-    order = np.argsort(x, kind="stable")
-    x = x[order]
-    ax.plot(x, np.asarray(table["payer_prob_loss"], dtype=float)[order], marker="o",
-            label=f"{payer} (payer)")
-    ax.plot(x, np.asarray(table["counterparty_prob_loss"], dtype=float)[order], marker="s",
-            label=f"{counterparty} (counterparty)")
-    if max_prob_loss is not None:
-        ax.axhline(float(max_prob_loss), color="black", linestyle="--", linewidth=0.8,
-                   label=f"max P(loss) {float(max_prob_loss):.0%}")
-    _shade_runs(ax, x, np.asarray(table["acceptable"], dtype=bool)[order])
-    if not numeric:
-        ax.set_xticks(x, [str(v) for v in raw[order]], rotation=20, ha="right",
-                      fontsize="small")
-    ax.set_xlabel(param if param is not None else "value")
-    ax.set_ylabel("Probability of loss (share of draws with npv < 0)")
-    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title("Price corridor" + (f" of contract '{contract}'" if contract else "")
-                 + "\nboth sides' probability of loss", fontsize="medium")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return fig
-
-
-def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
-            quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
-            ax: Axes | None = None) -> Figure:
-    """Swing of a party's mean npv over each uncertain parameter, largest on top.
-
-    One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
-    its median, a vertical line) to the mean npv with the parameter at its low quantile,
-    and one to the mean npv at its high quantile, in two colours. The tick label names the
-    parameter and its low and high value. Without ``npv_base`` the bars run from npv_low
-    to npv_high. The settings :func:`sibsim.tornado` was run with are passed here as keyword
-    arguments and shown in the legend, the axis label and the title.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The result of :func:`sibsim.tornado` (columns param, low_value, high_value, npv_low,
-        npv_high, swing).
-    contract, party : str, optional, keyword-only
-        The contract and the party, for the title and the x axis.
-    quantiles : (float, float), optional, keyword-only
-        The low and high quantile, for the legend.
-    npv_base : float, optional, keyword-only
-        The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
-    ax : matplotlib.axes.Axes, optional, keyword-only
-        Axes to draw on; a new figure is made when omitted.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure holding the axes: two bar series (low and high quantile), one row each.
-
-    Examples
-    --------
-    >>> table = pd.DataFrame({"param": ["transitions[0].effect.ratio", "flows[0].monthly"],
-    ...                       "low_value": [1.2, 9000.0], "high_value": [2.8, 11000.0],
-    ...                       "npv_low": [-2e6, 5e5], "npv_high": [3e6, 1.5e6],
-    ...                       "swing": [5e6, 1e6]})
-    >>> fig = tornado(table, contract="narrow", party="municipality", quantiles=(0.1, 0.9),
-    ...               npv_base=1e6)
-    >>> fig.axes[0].get_xlabel()
-    'Mean npv of municipality (million DKK)'
-    """
-    _require_columns(table, ("param", "low_value", "high_value", "npv_low", "npv_high", "swing"),
-                     "tornado", "tornado")
-    rows = table.sort_values("swing", ascending=True, kind="stable")
-    fig, ax = _figure_and_axes(ax, (8.0, 1.0 + 0.45 * max(len(rows), 2)))
-    low = np.asarray(rows["npv_low"], dtype=float)
-    high = np.asarray(rows["npv_high"], dtype=float)
-    scale, unit = _money_scale(np.concatenate([low, high, [npv_base] if npv_base is not None
-                                               else []]))
-    y = np.arange(len(rows))
-    q_low, q_high = quantiles if quantiles is not None else (None, None)
-    low_label = f"at the {q_low:.0%} quantile" if q_low is not None else "at the low quantile"
-    high_label = f"at the {q_high:.0%} quantile" if q_high is not None else "at the high quantile"
-    if npv_base is not None:
-        b = float(npv_base) / scale
-        ax.barh(y, low / scale - b, left=b, height=0.6, color="tab:blue",
-                label=f"parameter {low_label}")
-        ax.barh(y, high / scale - b, left=b, height=0.6, color="tab:orange", alpha=0.8,
-                label=f"parameter {high_label}")
-        ax.axvline(b, color="black", linewidth=0.8, label="every parameter at its median")
-    else:
-        ax.barh(y, (high - low) / scale, left=low / scale, height=0.6, color="tab:blue",
-                label="from the low to the high quantile")
-    tick_labels = [f"{p}\n({_short(lo)} to {_short(hi)})" for p, lo, hi in
-                   zip(rows["param"], rows["low_value"], rows["high_value"])]
-    ax.set_yticks(y, tick_labels, fontsize="small")
-    who = party if party is not None else "the party"
-    ax.set_xlabel(f"Mean npv of {who} ({unit})")
-    ax.set_title("What drives the result: one parameter at a time"
-                 + (f"\ncontract '{contract}', {who}" if contract else ""),
-                 fontsize="medium")
-    if len(rows):
-        ax.legend(loc="lower right", fontsize="small")
-    ax.grid(True, axis="x", alpha=0.3)
-    return fig
-
-
-def _short(value) -> str:
-    """A number in three significant digits, for labels."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
