@@ -23,8 +23,7 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import sibsim  # noqa: E402
-from sibsim import plot  # noqa: E402
-from sibsim import analysis  # noqa: E402
+from sibsim import analysis, plot  # noqa: E402
 from sibsim.cli import main  # noqa: E402
 
 PRICE = "contracts[0].outcomes[0].price"

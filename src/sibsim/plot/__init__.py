@@ -36,12 +36,12 @@ from sibsim.plot.result_plots import (
 
 __all__ = [
     "PLOT_FILES",
-    "employment",
-    "net_position",
-    "investor_irr",
-    "risk_return",
-    "savings_by_payer",
-    "save_all",
     "corridor",
+    "employment",
+    "investor_irr",
+    "net_position",
+    "risk_return",
+    "save_all",
+    "savings_by_payer",
     "tornado",
 ]
