@@ -22,7 +22,7 @@ from pathlib import Path
 
 import sibsim
 from sibsim import plot
-from sibsim.analysis.summary import format_summary
+from sibsim.analysis import format_summary
 
 DRAWS = int(os.environ.get("SIBSIM_DRAWS", "2000"))
 OUT = Path(os.environ.get("SIBSIM_OUT", "examples-out"))

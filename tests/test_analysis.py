@@ -23,8 +23,7 @@ from hypothesis import strategies as st  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import sibsim  # noqa: E402
-from sibsim import plot  # noqa: E402
-from sibsim.analysis import core as analysis  # noqa: E402
+from sibsim import analysis, plot  # noqa: E402
 from sibsim.cli import main  # noqa: E402
 
 PRICE = "contracts[0].outcomes[0].price"
@@ -179,13 +178,18 @@ def test_corridor_probabilities_are_monotone_in_the_price(scenario):
     np.testing.assert_array_equal(table["acceptable"], expected)
     assert table["acceptable"].dtype == bool
     assert table["counterparty_prob_loss"].iloc[0] == 1.0  # paid nothing, spent the programme
-    assert table.attrs["payer"] == "municipality" and table.attrs["max_prob_loss"] == 0.6
+    # The settings stay with the caller: nothing is carried in attrs.
+    assert table.attrs == {}
 
 
 def test_corridor_agrees_with_a_plain_simulate(scenario):
     table = sibsim.price_corridor(scenario, PRICE, [25000.0], "card", draws=40, seed=6)
-    assert table.attrs["payer"] == "municipality"  # the contract's payer by default
-    assert table.attrs["counterparty"] == "provider"
+    # The contract's payer by default (the rows below are the municipality's npv), and the
+    # provider as counterparty.
+    assert analysis.contract_payer(scenario, "card") == "municipality"
+    explicit = sibsim.price_corridor(scenario, PRICE, [25000.0], "card", payer="municipality",
+                                     counterparty="provider", draws=40, seed=6)
+    pd.testing.assert_frame_equal(table, explicit)
     npv = simulate(scenario.replace(PRICE, 25000.0), draws=40, seed=6)["npv"].sel(contract="card")
     payer = npv.sel(party="municipality").values
     provider = npv.sel(party="provider").values
@@ -324,7 +328,8 @@ def test_tornado_without_uncertain_parameters():
     data["contracts"][1]["outcomes"][0]["price"] = 20000
     table = sibsim.tornado(data, "card", "municipality", draws=5)
     assert table.empty and list(table.columns)[-1] == "swing"
-    assert "no uncertain" in analysis.format_tornado(table)
+    assert "no uncertain" in analysis.format_tornado(table, contract="card",
+                                                     party="municipality")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -377,7 +382,11 @@ def test_sensitivity_on_a_simulation(scenario, result):
     index = table.set_index("param")["index"]
     assert table["param"].iloc[0] == RATIO and index[RATIO] > 0.3
     assert index[OTHER_PRICE] < 0.1  # does not touch this npv at all
-    assert table.attrs["bins"] == analysis._default_bins(300)
+    # The default groups: about sqrt(draws).
+    assert analysis.default_bins(300) == 17
+    pd.testing.assert_frame_equal(
+        table, sibsim.sensitivity(result, "card", "municipality", bins=17))
+    assert not table.equals(sibsim.sensitivity(result, "card", "municipality", bins=5))
 
 
 @settings(deadline=None, max_examples=40)
@@ -482,18 +491,23 @@ def corridor_table() -> pd.DataFrame:
         "counterparty_mean": [-3e5, -1e5, 1e5, 3e5, 5e5],
         "acceptable": [False, False, True, False, False],
     })
-    table.attrs = {"payer": "municipality", "counterparty": "provider", "max_prob_loss": 0.2,
-                   "param": PRICE, "contract": "card"}
     return table
 
 
+#: The settings the corridor table above stands for, as the plot and the text table take them.
+CORRIDOR = {"payer": "municipality", "counterparty": "provider", "max_prob_loss": 0.2,
+            "param": PRICE, "contract": "card"}
+
+
 def test_corridor_plot():
-    fig = plot.corridor(corridor_table())
+    fig = plot.corridor(corridor_table(), **CORRIDOR)
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
     assert len(ax.lines) == 3  # two sides and the limit
     labels = ax.get_legend_handles_labels()[1]
-    assert "municipality (payer)" in labels and "acceptable to both" in labels
+    assert "municipality (payer)" in labels and "provider (counterparty)" in labels
+    assert "acceptable to both" in labels and "max P(loss) 20%" in labels
+    assert ax.get_xlabel() == PRICE and "'card'" in ax.get_title()
     (band,) = ax.patches
     x0, x1 = band.get_x(), band.get_x() + band.get_width()
     assert (x0, x1) == pytest.approx((2.5e4, 3.5e4))
@@ -502,13 +516,35 @@ def test_corridor_plot():
     assert plot.corridor(corridor_table(), ax=ax2) is fig2
 
 
+def test_corridor_plot_reads_nothing_from_attrs():
+    table = corridor_table()
+    table.attrs = {"payer": "bank", "max_prob_loss": 0.9}
+    (ax,) = plot.corridor(table).axes
+    labels = ax.get_legend_handles_labels()[1]
+    assert labels[:2] == ["payer (payer)", "counterparty (counterparty)"]
+    assert len(ax.lines) == 2  # no limit line without max_prob_loss
+
+
 def test_tornado_plot(scenario):
-    table = sibsim.tornado(scenario, "card", "municipality", draws=10, seed=1)
-    fig = plot.tornado(table)
+    table = sibsim.tornado(scenario, "card", "municipality", draws=10, seed=1,
+                           quantiles=(0.2, 0.8))
+    fig = plot.tornado(table, contract="card", party="municipality", quantiles=(0.2, 0.8),
+                       npv_base=table.attrs["npv_base"])
     (ax,) = fig.axes
     assert len(ax.patches) == 2 * len(table)
     top = ax.get_yticklabels()[-1].get_text()
     assert top.startswith(table["param"].iloc[0])
+    labels = ax.get_legend_handles_labels()[1]
+    assert "parameter at the 20% quantile" in labels
+    assert "every parameter at its median" in labels
+    assert "municipality" in ax.get_xlabel() and "'card'" in ax.get_title()
+    # Every bar starts at the base.
+    scale = 1e6 if "million" in ax.get_xlabel() else 1e3 if "thousand" in ax.get_xlabel() else 1
+    assert all(bar.get_x() == pytest.approx(table.attrs["npv_base"] / scale)
+               for bar in ax.patches)
+    # Without the base, one bar per parameter from npv_low to npv_high.
+    (bare,) = plot.tornado(table).axes
+    assert len(bare.patches) == len(table)
 
 
 def test_plots_reject_other_tables():
@@ -598,11 +634,27 @@ def test_cli_bad_options_exit_2(argv, capsys):
 
 
 def test_format_corridor_names_the_acceptable_values():
-    text = analysis.format_corridor(corridor_table())
+    text = analysis.format_corridor(corridor_table(), **CORRIDOR, draws=40, seed=6)
     assert "Acceptable to both: 30,000." in text
+    assert text.startswith("Price corridor of 'card' over contracts[0].outcomes[0].price: payer "
+                           "municipality, counterparty provider (40 draws, seed 6).")
+    assert "at most 20.0%" in text and "P(loss) municipality" in text
     table = corridor_table()
     table["acceptable"] = False
-    assert "No value tried is acceptable" in analysis.format_corridor(table)
+    assert "No value tried is acceptable" in analysis.format_corridor(table, **CORRIDOR)
+
+
+def test_format_tornado_header_shows_the_settings(scenario):
+    table = sibsim.tornado(scenario, "card", "municipality", draws=10, seed=3)
+    text = analysis.format_tornado(table, contract="card", party="municipality",
+                                   quantiles=(0.1, 0.9), npv_base=table.attrs["npv_base"],
+                                   draws=10, seed=3)
+    lines = text.splitlines()
+    assert lines[0] == "Tornado: mean npv of municipality under 'card', in DKK thousands " \
+                       "(10 draws, seed 3)."
+    assert lines[1].startswith("Each uncertain parameter at its 10% and 90% quantile")
+    assert lines[2].startswith("With every parameter at its median: ")
+    assert RATIO in text
 
 
 def test_evpi_value_is_finite_for_a_simulation(result):

@@ -1,5 +1,6 @@
 """Tests of sibsim.calibrate and sibsim.hazards_from_survival, and of the calibration of
-the shipped danish-pilot scenario (case 1 of /shared/data/cases.md)."""
+the shipped danish-pilot scenario (COWI's register comparison of DRC Business Training,
+rows J2 and E1 of docs/parameters.rst)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sibsim
+from sibsim.analysis import scale_value
 from sibsim.engine.exact import expected_share
 
 JOB = "transitions[0].probability"
@@ -189,22 +191,20 @@ def test_a_factor_that_moves_no_share_stays_at_1_with_a_warning(scenario):
                                                             "high": 0.6}}]]}),
 ])
 def test_factor_rules_for_values_that_are_not_probabilities(value, factor, expected):
-    from sibsim.analysis.core import _scale
-
-    assert _scale(value, factor, probability=False, where="x") == pytest.approx(expected) \
-        if not isinstance(expected, dict) else _scale(value, factor, probability=False,
-                                                      where="x") == expected
+    scaled = scale_value(value, factor, probability=False, where="x")
+    if isinstance(expected, dict):
+        assert scaled == expected
+    else:
+        assert scaled == pytest.approx(expected)
 
 
 def test_factor_rule_for_probabilities():
-    from sibsim.analysis.core import _scale
-
-    assert _scale(0.1, 2.0, probability=True, where="p") == pytest.approx(0.19)
-    assert _scale(1.0, 0.5, probability=True, where="p") == 1.0
-    assert _scale(0.0, 5.0, probability=True, where="p") == 0.0
-    assert _scale({"by_months_in_state": [[0, 0.5], [3, 0.1]]}, 2.0, probability=True,
-                  where="p") == {"by_months_in_state": [[0, pytest.approx(0.75)],
-                                                        [3, pytest.approx(0.19)]]}
+    assert scale_value(0.1, 2.0, probability=True, where="p") == pytest.approx(0.19)
+    assert scale_value(1.0, 0.5, probability=True, where="p") == 1.0
+    assert scale_value(0.0, 5.0, probability=True, where="p") == 0.0
+    assert scale_value({"by_months_in_state": [[0, 0.5], [3, 0.1]]}, 2.0, probability=True,
+                       where="p") == {"by_months_in_state": [[0, pytest.approx(0.75)],
+                                                             [3, pytest.approx(0.19)]]}
 
 
 # ---------------------------------------------------------------------------------------------

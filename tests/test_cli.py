@@ -1,4 +1,4 @@
-"""The ``sibsim`` command line: validate, run, demo and ``python -m sibsim`` (SPEC section 1).
+"""The ``sibsim`` command line: validate, run, demo and ``python -m sibsim``.
 
 Most checks call :func:`sibsim.cli.main` in process (it returns the exit code); the entry
 points themselves (``python -m sibsim``, the ``sibsim`` script) run as subprocesses.

@@ -7,15 +7,30 @@ import inspect
 import pytest
 
 import sibsim
-from sibsim import plot
+from sibsim import analysis, plot, results
+from sibsim.analysis import statistics, tables
 from sibsim.engine import exact
 
-PUBLIC = [getattr(sibsim, name) for name in sibsim.__all__
-          if inspect.isfunction(getattr(sibsim, name))]
-PUBLIC += [f for name, f in inspect.getmembers(plot, inspect.isfunction)
-           if not name.startswith("_") and f.__module__ == plot.__name__]
+
+def _functions(module) -> list:
+    """The functions a module lists in ``__all__``."""
+    return [getattr(module, name) for name in module.__all__
+            if inspect.isfunction(getattr(module, name))]
+
+
+PUBLIC = _functions(sibsim)
+for _module in (analysis, statistics, tables, plot, results):
+    PUBLIC += [f for f in _functions(_module) if f not in PUBLIC]
 PUBLIC += [exact.share_by_months_since_entry, exact.expected_occupancy, exact.expected_share,
            exact.historical_baseline]
+
+
+def test_the_list_holds_the_plots_and_the_analysis_layers():
+    names = {f"{f.__module__}.{f.__name__}" for f in PUBLIC}
+    for name in ("sibsim.plot.result_plots.employment", "sibsim.plot.analysis_plots.tornado",
+                 "sibsim.analysis.statistics.prob_loss", "sibsim.analysis.tables.render",
+                 "sibsim.results.schema.require", "sibsim.analysis.resimulate.contract_payer"):
+        assert name in names, name
 
 
 @pytest.mark.parametrize("function", PUBLIC, ids=lambda f: f"{f.__module__}.{f.__name__}")

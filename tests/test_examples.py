@@ -2,7 +2,7 @@
 
 Each script in ``examples/`` runs as a subprocess with ``SIBSIM_DRAWS=100`` and a temporary
 ``SIBSIM_OUT`` (and a temporary working folder, so nothing lands in the repository). The
-qualitative results of the published cases (``/shared/data/cases.md``) are checked in
+qualitative results of the published cases (see docs/examples.rst) are checked in
 process on the scenario files with a modest number of draws.
 """
 

@@ -25,7 +25,7 @@ PARTIES = ["municipality", "state", "region", "foundation", "investor", "provide
 
 
 def make_result(draws: int = 40, months: int = 36, seed: int = 0) -> xr.Dataset:
-    """A Dataset with the SPEC section 7 names and dims, filled with random numbers."""
+    """A Dataset with the result variables' names and dims, filled with random numbers."""
     rng = np.random.default_rng(seed)
     occupancy = rng.dirichlet(np.ones(len(STATES)), size=(draws, len(ARMS), months))
     cost = rng.normal(5e4, 2e4, size=(draws, len(ARMS), months, len(PAYERS), len(CATEGORIES)))

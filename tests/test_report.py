@@ -1,4 +1,5 @@
-"""Tests of the risk summary (sibsim.analysis.summary) on hand-made result Datasets."""
+"""Tests of the risk summary (sibsim.analysis.summary) and its text table
+(sibsim.analysis.tables) on hand-made result Datasets."""
 
 from __future__ import annotations
 
@@ -11,12 +12,8 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sibsim.analysis.summary import (
-    COLUMNS,
-    expected_shortfall,
-    format_summary,
-    summarize,
-)
+from sibsim.analysis import COLUMNS, format_summary, summarize
+from sibsim.analysis.statistics import expected_shortfall
 
 PARTIES = ["municipality", "investor", "provider"]
 

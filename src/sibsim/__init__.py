@@ -1,13 +1,19 @@
 """sibsim: Monte Carlo risk simulation for social investment deals.
 
-The public API (SPEC sections 1 and 8)::
+The public API (see ``docs/quickstart.rst``, ``docs/analysis.rst`` and ``docs/api.rst``)::
 
     scenario = sibsim.load_scenario("danish-pilot")
     result = sibsim.simulate(scenario, draws=2000, seed=1)
     table = sibsim.summarize(result)
+    fig = sibsim.plot.net_position(result, party="municipality")
+
+``sibsim.plot`` is imported on first use, so that ``import sibsim`` does not load matplotlib.
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -19,10 +25,10 @@ from sibsim.analysis import (
     hazards_from_survival,
     price_corridor,
     sensitivity,
+    summarize,
     sweep,
     tornado,
 )
-from sibsim.analysis.summary import summarize
 from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
 from sibsim.scenario import Scenario, load_scenario
@@ -39,6 +45,7 @@ __all__ = [
     "evppi",
     "hazards_from_survival",
     "load_scenario",
+    "plot",
     "price_corridor",
     "sensitivity",
     "simulate",
@@ -46,3 +53,17 @@ __all__ = [
     "sweep",
     "tornado",
 ]
+
+#: Submodules imported on first access as attributes of the package.
+_LAZY_SUBMODULES = ("plot",)
+
+
+def __getattr__(name: str) -> Any:
+    # Only reached for names not found otherwise: import a lazy submodule on first use.
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"sibsim.{name}")
+    raise AttributeError(f"module 'sibsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))

@@ -37,9 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the embedded Danish pilot, print the summary, write plots")
-    demo.add_argument("--out", default="sibsim-demo", help="folder for the plots (default: sibsim-demo)")
-    demo.add_argument("--draws", type=_positive_int, default=2000, help="Monte Carlo draws (default 2000)")
+    demo = sub.add_parser("demo",
+                          help="run the embedded Danish pilot, print the summary, write plots")
+    demo.add_argument("--out", default="sibsim-demo",
+                      help="folder for the plots (default: sibsim-demo)")
+    demo.add_argument("--draws", type=_positive_int, default=2000,
+                      help="Monte Carlo draws (default 2000)")
     demo.add_argument("--seed", type=_seed, default=1, help="random seed (default 1)")
 
     run = sub.add_parser("run", help="simulate a scenario and write the results as netCDF")
@@ -145,7 +148,7 @@ def cmd_run(args) -> int:
 def cmd_demo(args) -> int:
     import sibsim
     from sibsim import plot
-    from sibsim.analysis.summary import format_summary
+    from sibsim.analysis import format_summary
 
     scenario = sibsim.load_scenario(DEFAULT_SCENARIO)
     result = sibsim.simulate(scenario, draws=args.draws, seed=args.seed, progress=None)
@@ -192,14 +195,13 @@ def _out_folder(text: str) -> Path:
 def cmd_tornado(args) -> int:
     import sibsim
     from sibsim import analysis, plot
-    from sibsim.analysis import core as analysis_core
 
     scenario = sibsim.load_scenario(args.file)
     contract = args.contract if args.contract is not None else _default_contract(scenario)
     if contract not in scenario.contract_names():
         raise ValueError(f"--contract: got {contract!r}, expected one of "
                          f"{scenario.contract_names()}")
-    party = args.party if args.party is not None else analysis_core._contract_payer(scenario, contract)
+    party = args.party if args.party is not None else analysis.contract_payer(scenario, contract)
     if party not in scenario.parties():
         raise ValueError(f"--party: got {party!r}, expected one of {scenario.parties()}")
     low, high = args.quantiles
@@ -208,9 +210,13 @@ def cmd_tornado(args) -> int:
     out = _out_folder(args.out)
     table = analysis.tornado(scenario, contract, party, draws=args.draws, seed=args.seed,
                              quantiles=(low, high))
+    npv_base = table.attrs["npv_base"]
     print(f"{scenario.name}")
-    print(analysis.format_tornado(table), end="")
-    _write_table_and_plot(out, "tornado", table, plot.tornado(table))
+    print(analysis.format_tornado(table, contract=contract, party=party, quantiles=(low, high),
+                                  npv_base=npv_base, draws=args.draws, seed=args.seed), end="")
+    figure = plot.tornado(table, contract=contract, party=party, quantiles=(low, high),
+                          npv_base=npv_base)
+    _write_table_and_plot(out, "tornado", table, figure)
     return 0
 
 
@@ -239,9 +245,15 @@ def cmd_corridor(args) -> int:
         counterparty=args.counterparty, max_prob_loss=args.max_prob_loss, draws=args.draws,
         seed=args.seed,
     )
+    # price_corridor has checked the contract's payer; name the default one in the output.
+    payer = args.payer if args.payer is not None else analysis.contract_payer(scenario, contract)
+    sides = {"payer": payer, "counterparty": args.counterparty,
+             "max_prob_loss": args.max_prob_loss}
     print(f"{scenario.name}")
-    print(analysis.format_corridor(table), end="")
-    _write_table_and_plot(out, "corridor", table, plot.corridor(table))
+    print(analysis.format_corridor(table, contract=contract, param=args.param, **sides,
+                                   draws=args.draws, seed=args.seed), end="")
+    figure = plot.corridor(table, param=args.param, contract=contract, **sides)
+    _write_table_and_plot(out, "corridor", table, figure)
     return 0
 
 

@@ -1,21 +1,36 @@
-"""Analyses of scenarios and results: re-simulation, sensitivity, value of information."""
+"""Analyses of scenarios and results: what drives the risk, and what price both sides accept.
 
-from sibsim.analysis.core import (
-    break_even,
-    calibrate,
-    correlation_ratio,
-    evpi,
-    evppi,
-    format_corridor,
-    format_tornado,
-    hazards_from_survival,
-    price_corridor,
-    sensitivity,
-    sweep,
-    tornado,
-)
-from sibsim.analysis.summary import expected_shortfall, format_summary, summarize
+One module per method, on one layer of statistics:
 
-__all__ = ["break_even", "calibrate", "correlation_ratio", "evpi", "evppi", "expected_shortfall",
+- :mod:`~sibsim.analysis.statistics`: the risk statistics of draws (probability of loss,
+  expected shortfall, mean, quantiles, ...) as numpy functions with an ``axis`` argument;
+  everything below that reports a statistic computes it there.
+- :mod:`~sibsim.analysis.summary`: :func:`summarize`, the risk of each party under each
+  contract.
+- :mod:`~sibsim.analysis.resimulate`: re-simulation on common random numbers (the same seed
+  for every variant), :func:`sweep` and :func:`tornado`.
+- :mod:`~sibsim.analysis.pricing`: :func:`price_corridor` and :func:`break_even`.
+- :mod:`~sibsim.analysis.variance_share`: :func:`sensitivity`, first-order variance shares
+  from a finished result (:func:`correlation_ratio`).
+- :mod:`~sibsim.analysis.value_of_information`: :func:`evpi` and :func:`evppi`.
+- :mod:`~sibsim.analysis.calibration`: :func:`calibrate` and :func:`hazards_from_survival`.
+- :mod:`~sibsim.analysis.tables`: the text tables of the command line
+  (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
+- :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
+
+The methods, estimators and their limits are described in ``docs/analysis.rst``.
+"""
+
+from sibsim.analysis.calibration import calibrate, hazards_from_survival, scale_value
+from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
+from sibsim.analysis.resimulate import contract_payer, sweep, tornado
+from sibsim.analysis.statistics import expected_shortfall
+from sibsim.analysis.summary import COLUMNS, summarize
+from sibsim.analysis.tables import format_corridor, format_summary, format_tornado
+from sibsim.analysis.value_of_information import evpi, evppi
+from sibsim.analysis.variance_share import correlation_ratio, default_bins, sensitivity
+
+__all__ = ["COLUMNS", "STATISTICS", "break_even", "calibrate", "contract_payer",
+           "correlation_ratio", "default_bins", "evpi", "evppi", "expected_shortfall",
            "format_corridor", "format_summary", "format_tornado", "hazards_from_survival",
-           "price_corridor", "sensitivity", "summarize", "sweep", "tornado"]
+           "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado"]

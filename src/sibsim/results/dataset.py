@@ -1,4 +1,4 @@
-"""The result Dataset: every variable declared once (dims, units, meaning) and assembled.
+"""The result Dataset, assembled from the declarations of :mod:`sibsim.results.schema`.
 
 Dimensions come sample-first (``draw``), every dimension has coordinates, no variable is
 named like a dimension, and the Dataset carries the scenario (as TOML), the seed, the number
@@ -9,51 +9,17 @@ dicts or None).
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
 
 import sibsim
-
-
-@dataclass(frozen=True)
-class Variable:
-    dims: tuple
-    units: str
-    long_name: str
-
-
-#: The result variables (SPEC section 7 and a few additions), declared once.
-VARIABLES: dict[str, Variable] = {
-    "occupancy": Variable(("draw", "arm", "month", "state"), "1",
-                          "share of enrolled participants in each state"),
-    "cost": Variable(("draw", "arm", "month", "payer", "category"), "DKK",
-                     "public cost in the month, undiscounted (comparison arm per treated-cohort size)"),
-    "savings_npv": Variable(("draw", "payer", "category"), "DKK",
-                            "discounted counterfactual cost minus treatment cost"),
-    "programme_cost": Variable(("draw", "month"), "DKK",
-                               "cost of the programme in the month, undiscounted"),
-    "payment": Variable(("draw", "contract", "month"), "DKK",
-                        "outcome payments made in the month, undiscounted"),
-    "npv": Variable(("draw", "contract", "party"), "DKK",
-                    "discounted net position of each party under each contract"),
-    "investor_irr": Variable(("draw", "contract"), "1/year",
-                             "annualised IRR of all tranches together; NaN where none"),
-    "investor_multiple": Variable(("draw", "contract"), "1",
-                                  "money returned to tranches / money drawn from them"),
-    "params": Variable(("draw", "param"), "1", "sampled value of each uncertain parameter"),
-    "enrolled": Variable(("month",), "participants", "treated-cohort participants enrolled"),
-    "tranche_party": Variable(("contract", "party"), "1",
-                              "whether the party funds a tranche of the contract"),
-    "investor_irr_no_root": Variable(("contract",), "1",
-                                     "share of draws with money drawn whose IRR has no root"),
-}
+from sibsim.results.schema import VARIABLES
+from sibsim.rules import ARMS, COMPARISON
 
 
 def _attrs(name: str) -> dict:
-    var = VARIABLES[name]
-    return {"units": var.units, "long_name": var.long_name}
+    return VARIABLES[name].attrs
 
 
 def _data_array(name: str, values: np.ndarray) -> tuple:
@@ -62,9 +28,35 @@ def _data_array(name: str, values: np.ndarray) -> tuple:
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
              resolution: str = "month") -> xr.Dataset:
-    """Build the result Dataset from the engine's ledger and the contract settlement."""
+    """Build the result Dataset from the engine's ledger and the contract settlement.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario simulated (stored as TOML in the ``scenario`` attribute).
+    st : Structure
+        The compiled scenario: its ``states``, ``payers`` and ``categories`` label the dims.
+    ledger : Ledger
+        Occupancy, costs, programme cost and enrolment per draw (and the comparison groups).
+    values : ParamValues
+        The sampled parameters: ``uncertain`` key paths and their ``matrix()``.
+    settlement : Settlement
+        Payments, npv per party, investor IRR and multiple, tranche parties.
+    parties : sequence of str
+        The ``party`` labels, in the settlement's order.
+    seed : int, keyword-only
+        The seed of the run.
+    resolution : {"month", "year"}, keyword-only
+        "year" aggregates the monthly variables with :func:`to_years`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The variables of :data:`sibsim.results.schema.VARIABLES` with their attributes,
+        coordinates for every dimension, and the run's provenance as text attributes.
+    """
     months = ledger.months
-    arms = ["treatment", "counterfactual"]
+    arms = list(ARMS)
     enrolled = ledger.enrolled.astype(np.float64)
     occupancy = ledger.occupancy / enrolled[None, None, :, None]
     cost = ledger.cost
@@ -78,7 +70,7 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         cost = np.concatenate(
             [cost, (group.cost * scale[None, :, None, None])[:, None]], axis=1
         )
-        arms.append("comparison")
+        arms.append(COMPARISON)
     contracts = scenario.data["contracts"]
     data_vars = {
         "occupancy": _data_array("occupancy", occupancy),
@@ -125,6 +117,17 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
 
     occupancy: mean over the year's months; cost, payment, programme_cost: sums;
     enrolled: the count at the year's last month.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A monthly result.
+
+    Returns
+    -------
+    xarray.Dataset
+        The same result with a ``year`` dimension in place of ``month`` and
+        ``resolution="year"``.
     """
     year = xr.DataArray(
         ds["month"].values // 12, dims="month", coords={"month": ds["month"]}, name="year"
@@ -138,8 +141,7 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
         "enrolled": ds["enrolled"].groupby(year).last("month"),
     }
     for name, arr in grouped.items():
-        dims = tuple("year" if d == "month" else d for d in VARIABLES[name].dims)
-        out[name] = arr.transpose(*dims)
+        out[name] = arr.transpose(*VARIABLES[name].dims_for("year"))
         out[name].attrs = _attrs(name)
     out = out.assign_coords(year=np.arange(out.sizes["year"]))
     out.attrs = dict(ds.attrs, resolution="year")
@@ -155,7 +157,13 @@ def write_netcdf(result: xr.Dataset, path) -> None:
     Parameters
     ----------
     result : xarray.Dataset
+        The result to write.
     path : str or Path
+        The file to write, in an existing folder.
+
+    Returns
+    -------
+    None
     """
     import os
     import tempfile

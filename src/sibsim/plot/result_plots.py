@@ -1,0 +1,451 @@
+"""The five plots of a finished result (those of ``sibsim demo``): result in, figure out.
+
+Each function checks the variables it reads against :mod:`sibsim.results.schema`, computes
+what it shows with :mod:`sibsim.analysis.statistics`, and draws on the given ``ax`` or a new
+figure. See ``docs/plots.rst`` for how to read each plot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from sibsim.analysis import statistics
+from sibsim.plot.figure import figure_and_axes, money_scale
+from sibsim.results import (
+    TIME_DIMS,
+    labels,
+    require,
+    require_label,
+    require_labels,
+    to_numpy,
+)
+
+__all__ = ["PLOT_FILES", "employment", "investor_irr", "net_position", "risk_return",
+           "save_all", "savings_by_payer"]
+
+#: File names written by :func:`save_all`, in order.
+PLOT_FILES = (
+    "employment.png",
+    "net_position.png",
+    "investor_irr.png",
+    "risk_return.png",
+    "savings.png",
+)
+
+
+def _time_dim(da: xr.DataArray) -> str:
+    """The time dimension of a variable already checked against the schema."""
+    return next(dim for dim in TIME_DIMS if dim in da.dims)
+
+def _finite(values: np.ndarray) -> np.ndarray:
+    """The values with every non-finite one made NaN, which the statistics leave out."""
+    values = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(values), values, np.nan)
+
+
+
+def employment(
+    result: xr.Dataset,
+    *,
+    state: str = "employed",
+    arms: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Share of enrolled participants in one state over time, per arm.
+
+    Draws, for each arm, the median over draws as a line and the 5-95% range over draws as a
+    shaded band. Works for monthly results and for ``resolution="year"`` (then the x axis is
+    in years and each point is the year's mean share).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``occupancy`` (draw, arm, month|year, state).
+    state : str, default "employed"
+        The state whose share is shown.
+    arms : sequence of str, optional
+        Arms to show, in this order; default every arm in the result (treatment,
+        counterfactual and, where present, comparison).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one line and one band per arm.
+
+    Raises
+    ------
+    ValueError
+        If ``state`` or an entry of ``arms`` is not in the result.
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> fig = employment(result, state="employed", arms=["treatment", "counterfactual"])
+    >>> fig.axes[0].get_legend_handles_labels()[1][0]
+    'treatment (median)'
+    """
+    result = require(result, ["occupancy"], function="employment")
+    occupancy = result["occupancy"]
+    require_label(result, "state", state, function="employment")
+    arm_list = labels(result, "arm") if arms is None else \
+        require_labels(result, "arm", [str(a) for a in arms], function="employment",
+                       option="arms")
+    time = _time_dim(occupancy)
+    fig, ax = figure_and_axes(ax, (7.0, 4.2))
+    x = np.asarray(result[time].values)
+    share = occupancy.sel(state=state)
+    for arm in arm_list:
+        values = share.sel(arm=arm).transpose("draw", time).values
+        low, median, high = statistics.quantiles(_finite(values), (0.05, 0.5, 0.95), axis=0)
+        (line,) = ax.plot(x, median, label=f"{arm} (median)")
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0,
+                        label=f"{arm} (5-95%)")
+    ax.set_xlabel("Month from programme start" if time == "month" else "Year from programme start")
+    ax.set_ylabel(f"Share of enrolled participants in '{state}'")
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_ylim(bottom=0.0)
+    if x.size > 1:
+        ax.set_xlim(x[0], x[-1])
+    ax.set_title(f"Participants in '{state}' by arm: median and 5-95% over draws")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def net_position(
+    result: xr.Dataset,
+    *,
+    party: str = "municipality",
+    ax: Axes | None = None,
+) -> Figure:
+    """Distribution over draws of one party's net present value under each contract.
+
+    One box per contract: the box spans the 25-75% range, the whiskers the 5-95% range, the
+    line is the median and the marker the mean. The tick label gives the probability of loss
+    (share of draws with npv < 0). A dashed line marks zero.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
+    party : str, default "municipality"
+        The party whose position is shown (a payer, a contract party or ``provider``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one box per contract.
+
+    Raises
+    ------
+    ValueError
+        If ``party`` is not in the result.
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> fig = net_position(result, party="municipality")
+    >>> fig.axes[0].get_xticklabels()[0].get_text()
+    'donation\\nP(loss) 0%'
+    """
+    result = require(result, ["npv"], function="net_position")
+    npv = result["npv"]
+    require_label(result, "party", party, function="net_position")
+    contracts = labels(result, "contract")
+    fig, ax = figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
+    values = npv.sel(party=party).transpose("draw", "contract").values
+    scale, unit = money_scale(values)
+    data, tick_labels = [], []
+    for c, name in enumerate(contracts):
+        column = values[:, c]
+        column = column[np.isfinite(column)]
+        data.append(column / scale)
+        loss = f"{statistics.prob_loss(column):.0%}" if column.size else "n/a"
+        tick_labels.append(f"{name}\nP(loss) {loss}")
+    positions = np.arange(1, len(contracts) + 1)
+    ax.boxplot(
+        data,
+        positions=positions,
+        whis=(5, 95),
+        showfliers=False,
+        showmeans=True,
+        widths=0.6,
+        meanprops={"marker": "D", "markersize": 5},
+    )
+    ax.set_xticks(positions, tick_labels)
+    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_ylabel(f"Net present value ({unit})")
+    ax.set_xlabel("Contract")
+    ax.set_title(f"Net position of the {party}: box 25-75%, whiskers 5-95%, diamond = mean")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Distribution over draws of the investors' annualised IRR, per financed contract.
+
+    Only contracts with investor tranches are shown (those whose ``investor_irr`` is not NaN
+    in every draw). NaN draws (nothing drawn from the tranches) are skipped and counted in the
+    legend; an IRR of -100% means nothing was returned. When no contract has tranches, the
+    axes are left empty and the title says so.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``investor_irr`` (draw, contract) and,
+        when present, ``investor_multiple`` for the legend.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one histogram per financed contract.
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> fig = investor_irr(result)
+    >>> fig.axes[0].get_title()
+    'Investor IRR per financed contract (annualised)'
+    """
+    result = require(result, ["investor_irr"], function="investor_irr",
+                     optional=["investor_multiple"])
+    irr = result["investor_irr"]
+    fig, ax = figure_and_axes(ax, (7.0, 4.2))
+    contracts = labels(result, "contract")
+    values = irr.transpose("draw", "contract").values.astype(float)
+    multiple = (
+        result["investor_multiple"].transpose("draw", "contract").values.astype(float)
+        if "investor_multiple" in result
+        else None
+    )
+    shown = [c for c in range(len(contracts)) if np.any(np.isfinite(values[:, c]))]
+    ax.set_xlabel("Annualised investor IRR")
+    ax.set_ylabel("Share of draws")
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    if not shown:
+        ax.set_title("Investor IRR: no contract has investor tranches (IRR is NaN in every draw)")
+        ax.text(0.5, 0.5, "no investor tranches", transform=ax.transAxes,
+                ha="center", va="center", color="gray")
+        return fig
+    finite = values[:, shown][np.isfinite(values[:, shown])]
+    low, high = float(finite.min()), float(finite.max())
+    if high - low < 1e-9:
+        low, high = low - 0.01, high + 0.01
+    bins = np.linspace(low, high, 31)
+    for c in shown:
+        column = values[:, c]
+        ok = np.isfinite(column)
+        label = f"{contracts[c]}: median {statistics.median(column[ok]):.1%}"
+        if multiple is not None and np.any(np.isfinite(multiple[:, c])):
+            label += f", median multiple {statistics.median(multiple[:, c]):.2f}"
+        if not ok.all():
+            label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
+        weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
+        ax.hist(column[ok], bins=bins, weights=weights, histtype="step", linewidth=1.5,
+                label=label)
+    ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_title("Investor IRR per financed contract (annualised)")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Expected net present value against probability of loss, per party and contract.
+
+    One point per (party, contract), coloured by party and labelled with the contract's name.
+    Parties with a net position of exactly 0 in every draw of a contract (not involved in it)
+    are left out; where a party's position is the same under several contracts (a payer that
+    takes no part in them and only saves), one point carries all their names, or
+    "all contracts".
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one scatter series per party, one text label per point.
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> fig = risk_return(result)
+    >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
+    ['donation', 'narrow']
+    """
+    result = require(result, ["npv"], function="risk_return")
+    npv = result["npv"]
+    fig, ax = figure_and_axes(ax, (7.5, 5.0))
+    contracts = labels(result, "contract")
+    parties = labels(result, "party")
+    values = npv.transpose("draw", "contract", "party").values.astype(float)
+    points: dict[str, list[tuple[float, float, str]]] = {}
+    for p, party in enumerate(parties):
+        for c, contract in enumerate(contracts):
+            column = values[:, c, p]
+            column = column[np.isfinite(column)]
+            if column.size == 0 or np.all(column == 0.0):
+                continue
+            points.setdefault(party, []).append(
+                (statistics.prob_loss(column), statistics.mean(column), contract)
+            )
+    scale, unit = money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
+    for party, pts in points.items():
+        # A party outside every contract (a payer that only saves) has the same position under
+        # each: one point, labelled with every contract's name (or "all contracts").
+        merged: list[tuple[float, float, list[str]]] = []
+        for x, y, name in pts:
+            for mx, my, names in merged:
+                if x == mx and np.isclose(y, my, rtol=1e-9, atol=1e-6):
+                    names.append(name)
+                    break
+            else:
+                merged.append((x, y, [name]))
+        xs = [x for x, _, _ in merged]
+        ys = [y / scale for _, y, _ in merged]
+        ax.scatter(xs, ys, label=party, s=40, zorder=3)
+        for x, y, (_, _, names) in zip(xs, ys, merged):
+            text = "all contracts" if len(names) == len(contracts) > 1 else ", ".join(names)
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 4),
+                        fontsize="small")
+    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_xlim(-0.05, 1.05)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel("Probability of loss (share of draws with npv < 0)")
+    ax.set_ylabel(f"Expected net present value ({unit})")
+    ax.set_title("Risk and return of each party under each contract")
+    if ax.collections:
+        ax.legend(title="party", loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
+
+
+def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+    """Mean discounted savings of the whole cohort by payer, stacked by category.
+
+    Positive savings (the payer spends less with the programme) stack upwards from zero and
+    negative ones downwards; a black marker shows each payer's net total. Taxes are negative
+    costs, so more tax collected shows as a positive saving. The programme's own cost is not
+    included (it is in ``npv``).
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`; uses ``savings_npv`` (draw, payer, category).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure holding the axes: one bar series per category, one bar per payer.
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> fig = savings_by_payer(result)
+    >>> fig.axes[0].get_legend().get_title().get_text()
+    'category'
+    """
+    result = require(result, ["savings_npv"], function="savings_by_payer")
+    fig, ax = figure_and_axes(ax, (7.0, 4.5))
+    payers = labels(result, "payer")
+    categories = labels(result, "category")
+    # A payer and category without any finite draw shows as a bar of 0.
+    mean = np.nan_to_num(statistics.mean(_finite(to_numpy(result, "savings_npv")), axis=0),
+                         nan=0.0)
+    total = mean.sum(axis=1)
+    scale, unit = money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
+                                               np.clip(mean, None, 0).sum(1)]))
+    x = np.arange(len(payers))
+    up = np.zeros(len(payers))
+    down = np.zeros(len(payers))
+    for k, category in enumerate(categories):
+        column = mean[:, k] / scale
+        bottom = np.where(column >= 0, up, down)
+        ax.bar(x, column, bottom=bottom, width=0.6, label=category)
+        up += np.clip(column, 0, None)
+        down += np.clip(column, None, 0)
+    ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label="net total")
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xticks(x, payers)
+    ax.set_xlabel("Payer")
+    ax.set_ylabel(f"Mean discounted savings ({unit})")
+    ax.set_title("Who saves what: mean discounted savings of the cohort by payer")
+    ax.legend(title="category", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.grid(True, axis="y", alpha=0.3)
+    return fig
+
+
+def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
+    """Write the five demo plots of a result as PNG files.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        The result of :func:`sibsim.simulate`.
+    out_dir : str or pathlib.Path
+        Folder to write into; created (with its parents) if missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, in this order: employment.png, net_position.png (the
+        municipality's position, or the first party's when there is no municipality),
+        investor_irr.png, risk_return.png, savings.png.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     paths = save_all(result, folder)
+    >>> [p.name for p in paths]
+    ['employment.png', 'net_position.png', 'investor_irr.png', 'risk_return.png', 'savings.png']
+    """
+    # Check everything the five plots read before the first file is written.
+    result = require(result, ["occupancy", "npv", "investor_irr", "savings_npv"],
+                     function="save_all", optional=["investor_multiple"])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    parties = labels(result, "party")
+    party = "municipality" if "municipality" in parties or not parties else parties[0]
+    makers = (
+        employment,
+        lambda r: net_position(r, party=party),
+        investor_irr,
+        risk_return,
+        savings_by_payer,
+    )
+    paths = []
+    for maker, filename in zip(makers, PLOT_FILES):
+        fig = maker(result)
+        path = out / filename
+        fig.savefig(path, dpi=120)
+        paths.append(path)
+    return paths
