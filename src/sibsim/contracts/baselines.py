@@ -31,8 +31,8 @@ def _comparison_group(contract: Mapping[str, Any], ledger: Ledger, path: str) ->
     size = contract["comparison_size"]
     if size not in ledger.comparison:
         raise ValueError(
-            f"{join(path, 'comparison_size')}: got {size!r}, but the ledger holds comparison groups "
-            f"of sizes {sorted(ledger.comparison)}"
+            f"{join(path, 'comparison_size')}: got {size!r}, but the ledger holds comparison "
+            f"groups of sizes {sorted(ledger.comparison)}"
         )
     group = ledger.comparison[size]
     return BaselineGroup(cost=group.cost, occupancy=group.occupancy, enrolled=group.enrolled,
@@ -111,5 +111,6 @@ def baseline_of(contract: Mapping[str, Any], *, path: str = "contract") -> Basel
     except (KeyError, TypeError):
         names = [repr(n) for n in BASELINES]
         raise ValueError(
-            f"{join(path, 'baseline')}: got {name!r}, expected {', '.join(names[:-1])} or {names[-1]}"
+            f"{join(path, 'baseline')}: got {name!r}, expected "
+            f"{', '.join(names[:-1])} or {names[-1]}"
         ) from None

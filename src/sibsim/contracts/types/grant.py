@@ -26,9 +26,8 @@ CONTRACT_TYPE = ContractType(
     name="grant",
     summary="a funder pays the programme; nothing is repaid",
     docs=(
-        "A donation: the ``funder`` pays the programme as it is spent and receives "
-        "nothing back. The provider, paid its cost, nets 0; each payer keeps its own "
-        "savings."
+        "A donation: the ``funder`` (a foundation, say) pays the programme as it is "
+        "spent. The provider, paid its cost, nets 0; each payer keeps its own savings."
     ),
     outcome=False,
     pays_programme="the funder",
