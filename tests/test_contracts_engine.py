@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import numpy_financial as npf
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from money import money, rounding_allowance
@@ -484,6 +485,35 @@ def test_grant_and_fee_for_service():
     assert (npv(result, "fee", "provider") == 0.0).all()
     assert (npv(result, "fee", "foundation") == 0.0).all()
     assert not result["payment"].values.any()
+
+
+def test_party_names_with_spaces_dots_and_danish_letters_settle_through_simulate():
+    # Contract parties as partners write them; each is named in results and messages.
+    region, bank, fund = "Region Midtjylland", "Nørre Snede Sparekasse", 'Fonden "St. Heddinge"'
+    contracts = [
+        {"name": "donation", "type": "grant", "funder": "Ærø Fonden"},
+        rate_card("sib", [S3], payer={region: 0.6, "municipality": 0.4},
+                  financing={"tranches": [{"party": bank, "amount": 5000.0,
+                                           "return_cap_multiple": 1.1}],
+                             "guarantees": [{"party": fund, "covers": bank,
+                                             "amount": 2000.0}]}),
+    ]
+    result = simulate(cycling_scenario(contracts))
+    parties = list(result["party"].values)
+    assert {region, bank, fund, "Ærø Fonden"} <= set(parties)
+    # s3 pays 100 at months 5..8: 400 in all; the tranche drew the programme (1700) and
+    # the guarantee pays its unrepaid principal, 1300.
+    np.testing.assert_array_equal(npv(result, "sib", region), -0.6 * 400.0)
+    np.testing.assert_array_equal(npv(result, "sib", bank), 0.0)
+    np.testing.assert_array_equal(npv(result, "sib", fund), -1300.0)
+    np.testing.assert_array_equal(npv(result, "donation", "Ærø Fonden"), -1700.0)
+    assert result["tranche_party"].sel(contract="sib", party=bank).item()
+    unknown = cycling_scenario([dict(contracts[1], financing={
+        "tranches": [{"party": bank, "amount": 5000.0}],
+        "guarantees": [{"party": fund, "covers": "Nørre Snede", "amount": 1.0}]})])
+    with pytest.raises(sibsim.ScenarioError, match="contracts\\[0\\].financing.guarantees"
+                       "\\[0\\].covers: got 'Nørre Snede'"):
+        sibsim.load_scenario(unknown)
 
 
 # ------------------------------------------------------------------------------------------

@@ -101,41 +101,11 @@ def finance_programme(
     >>> flows.made
     array([[ 0., 50., 70.]])
     """
-    amount = np.maximum(np.asarray(amount, dtype=np.float64), 0.0)
-    total_amount = amount.sum(axis=0)  # (draws,)
     programme_cost = np.asarray(programme_cost, dtype=np.float64)
-
-    # Drawing: the tranches fund each month's cost while their total lasts. Where it covers
-    # the whole programme (up to rounding, ROUNDING_TOLERANCE) they fund every month's cost
-    # bit for bit, and the provider's part is exactly 0 in every month.
-    drawn_total, _ = cumulative_limit(programme_cost, total_amount)  # (draws, months)
-    unfunded = programme_cost - drawn_total  # x - x == 0 exactly where fully funded
-    pro_rata = np.divide(
-        amount, total_amount, out=np.zeros_like(amount), where=total_amount > 0
-    )
-    drawn = pro_rata[:, :, None] * drawn_total[None, :, :]  # (tranches, draws, months)
-
-    # Waterfall: tranche i takes what the tranches listed before it left over, in time
-    # order, up to its return cap (infinite without one: it takes everything left, and the
-    # tranches after it nothing).
+    drawn, unfunded = _draw(programme_cost, amount)
     principal = drawn.sum(axis=2)  # (tranches, draws)
-    uncapped = np.isinf(return_cap_multiple)
-    finite_multiple = np.where(uncapped, 0.0, return_cap_multiple)
-    return_cap = np.where(uncapped, np.inf, principal * finite_multiple)
-    received = np.zeros_like(drawn)
-    returned = np.zeros_like(principal)  # total received, exact at the return cap
-    left = np.asarray(due, dtype=np.float64)
-    for i in range(drawn.shape[0]):
-        received[i], returned[i] = cumulative_limit(left, return_cap[i])
-        left = left - received[i]
-
-    # Guarantees: the covered tranche's unrepaid principal, in listing order.
-    payout = np.zeros((len(covered), programme_cost.shape[0]))
-    for g, tranche in enumerate(covered):
-        unrepaid = principal[tranche] - returned[tranche]
-        unrepaid = np.where(unrepaid > ROUNDING_TOLERANCE * principal[tranche], unrepaid, 0.0)
-        payout[g] = np.minimum(np.maximum(guarantee_amount[g], 0.0), unrepaid)
-        returned[tranche] += payout[g]
+    received, returned = _waterfall(drawn.shape, principal, due, return_cap_multiple)
+    payout = _guarantees(principal, returned, guarantee_amount, covered)
     return TrancheFlows(
         drawn=drawn,
         received=received,
@@ -144,6 +114,60 @@ def finance_programme(
         made=received.sum(axis=0) if received.shape[0] > 1 else received[0].copy(),
         unfunded=unfunded,
     )
+
+
+def _draw(programme_cost: np.ndarray, amount: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Money drawn from each tranche (tranches, draws, months), and the cost left unfunded."""
+    amount = np.maximum(np.asarray(amount, dtype=np.float64), 0.0)
+    total_amount = amount.sum(axis=0)  # (draws,)
+    # The tranches fund each month's cost while their total lasts. Where it covers the
+    # whole programme (up to rounding, ROUNDING_TOLERANCE) they fund every month's cost bit
+    # for bit, and the provider's part is exactly 0 in every month.
+    drawn_total, _ = cumulative_limit(programme_cost, total_amount)  # (draws, months)
+    unfunded = programme_cost - drawn_total  # x - x == 0 exactly where fully funded
+    pro_rata = np.divide(
+        amount, total_amount, out=np.zeros_like(amount), where=total_amount > 0
+    )
+    return pro_rata[:, :, None] * drawn_total[None, :, :], unfunded
+
+
+def _waterfall(
+    shape: tuple[int, ...], principal: np.ndarray, due: np.ndarray,
+    return_cap_multiple: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """What each tranche receives per month, and in all (exact at its return cap).
+
+    Tranche i takes what the tranches listed before it left over, in time order, up to its
+    return cap (infinite without one: it takes everything left, and the tranches after it
+    nothing).
+    """
+    uncapped = np.isinf(return_cap_multiple)
+    finite_multiple = np.where(uncapped, 0.0, return_cap_multiple)
+    return_cap = np.where(uncapped, np.inf, principal * finite_multiple)
+    received = np.zeros(shape)
+    returned = np.zeros_like(principal)
+    left = np.asarray(due, dtype=np.float64)
+    for i in range(shape[0]):
+        received[i], returned[i] = cumulative_limit(left, return_cap[i])
+        left = left - received[i]
+    return received, returned
+
+
+def _guarantees(
+    principal: np.ndarray, returned: np.ndarray, guarantee_amount: np.ndarray,
+    covered: Sequence[int],
+) -> np.ndarray:
+    """Each guarantee's payout: its covered tranche's unrepaid principal, in listing order.
+
+    ``returned`` (tranches, draws) is updated in place with the payouts.
+    """
+    payout = np.zeros((len(covered), principal.shape[1]))
+    for g, tranche in enumerate(covered):
+        unrepaid = principal[tranche] - returned[tranche]
+        unrepaid = np.where(unrepaid > ROUNDING_TOLERANCE * principal[tranche], unrepaid, 0.0)
+        payout[g] = np.minimum(np.maximum(guarantee_amount[g], 0.0), unrepaid)
+        returned[tranche] += payout[g]
+    return payout
 
 
 def finance_contract(terms: ContractTerms, due: np.ndarray) -> TrancheFlows:
