@@ -26,6 +26,7 @@ from sibsim.contracts import (
     describe_baselines,
     describe_types,
     is_outcome_contract,
+    named_parties,
     needs_historical_baseline,
     needs_outcome_detection,
 )
@@ -131,7 +132,11 @@ def engine_cases() -> dict:
              "baseline": "historical"},
             {"name": "card_again", "type": "rate_card", "payer": "state",
              "outcomes": [{"name": "job", "state": "employed", "cumulative_months": 3,
-                           "price": 100.0}]},
+                           "price": 100.0}],
+             "financing": {"tranches": [{"party": "Nørre Snede Sparekasse", "amount": 1e4}],
+                           "guarantees": [{"party": "foundation",
+                                           "covers": "Nørre Snede Sparekasse",
+                                           "amount": 500.0}]}},
         ],
     }
 
@@ -150,6 +155,8 @@ def test_what_the_registry_says_the_engine_needs_is_what_the_ledger_holds():
     assert not any(needs_historical_baseline(c) for i, c in enumerate(normalised) if i != 6)
     assert ledger.historical is not None
     assert [is_outcome_contract(c) for c in normalised] == [False, False] + [True] * 6
+    named = [p for c in normalised for p in named_parties(c)]
+    assert scenario.parties() == [*dict.fromkeys([*scenario.payers(), *named]), "provider"]
     # Every type settles through the registry, and money only moves between parties.
     result = sibsim.simulate(scenario, draws=3, seed=1)
     total = result["savings_npv"].sum(("payer", "category")).values - (

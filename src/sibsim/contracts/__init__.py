@@ -16,7 +16,8 @@ Modules, in the order of settlement:
 
 Other packages use the names below. The engine asks :func:`needs_outcome_detection`,
 :func:`comparison_size` and :func:`needs_historical_baseline` of each contract; the CLI
-and the docs list the types with :func:`describe_types`. None of this package imports
+and the docs list the types with :func:`describe_types`; the scenario's list of parties
+follows :func:`named_parties`. None of this package imports
 ``sibsim.engine`` at run time, so the scenario package may import it lazily.
 """
 
@@ -33,6 +34,7 @@ from sibsim.contracts.registry import (
     describe_baselines,
     describe_types,
     is_outcome_contract,
+    named_parties,
     needs_historical_baseline,
     needs_outcome_detection,
 )
@@ -63,6 +65,7 @@ __all__ = [
     "gain_share_due",
     "is_outcome_contract",
     "measured_saving",
+    "named_parties",
     "needs_historical_baseline",
     "needs_outcome_detection",
     "rate_card_paid",

@@ -237,6 +237,9 @@ class ContractType:
     measures_baseline : bool
         True when the contract has a ``baseline`` (and ``comparison_size``): what the
         engine must simulate or compute for it follows from the :class:`Baseline`.
+    party_key : str
+        The key that names who pays: ``"funder"`` (one party) or ``"payer"`` (a party or
+        ``{party: share}``).
     schema : object or None
         The scenario package's declaration of the contract's keys, attached by that
         package; None until then. Settlement does not read it.
@@ -251,6 +254,7 @@ class ContractType:
     due: Callable[[ContractTerms], np.ndarray] | None = None
     detects_outcomes: bool = False
     measures_baseline: bool = False
+    party_key: str = "payer"
     schema: Any = None
 
     def __post_init__(self) -> None:

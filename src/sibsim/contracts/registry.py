@@ -31,6 +31,7 @@ __all__ = [
     "describe_baselines",
     "describe_types",
     "is_outcome_contract",
+    "named_parties",
     "needs_historical_baseline",
     "needs_outcome_detection",
 ]
@@ -126,6 +127,36 @@ def is_outcome_contract(contract: Mapping[str, Any]) -> bool:
     False
     """
     return contract_type(contract["type"]).outcome
+
+
+def named_parties(contract: Mapping[str, Any]) -> list[str]:
+    """The parties a contract names, in order of appearance.
+
+    Parameters
+    ----------
+    contract : mapping
+        A normalised contract.
+
+    Returns
+    -------
+    list of str
+        Its funder or payers, then the parties of its tranches and of its guarantees (a
+        party may appear more than once).
+
+    Examples
+    --------
+    >>> named_parties({"type": "fee_for_service", "payer": {"municipality": 0.7,
+    ...                                                     "Region Midtjylland": 0.3}})
+    ['municipality', 'Region Midtjylland']
+    """
+    kind = contract_type(contract["type"])
+    named = contract[kind.party_key]
+    names = [named] if isinstance(named, str) else list(named)
+    financing = contract.get("financing") if kind.outcome else None
+    if financing:
+        names += [tranche["party"] for tranche in financing["tranches"]]
+        names += [guarantee["party"] for guarantee in financing["guarantees"]]
+    return names
 
 
 def needs_outcome_detection(contract: Mapping[str, Any]) -> bool:

@@ -32,4 +32,5 @@ CONTRACT_TYPE = ContractType(
     outcome=False,
     pays_programme="the funder",
     programme_shares=programme_shares,
+    party_key="funder",
 )
