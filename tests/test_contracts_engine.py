@@ -2,8 +2,8 @@
 
 The scenarios here have certain transitions (probability 1 or 0, or step tables of 0 and 1),
 so every participant's path, and with it every cost and every outcome, is known by hand; the
-comments show the arithmetic behind each expected number. The rules are those of SPEC
-section 6 and ``docs/contracts.rst``. The last part checks properties over random small
+comments show the arithmetic behind each expected number. The rules are those of
+``docs/contracts.rst``. The last part checks properties over random small
 scenarios (conservation of money, caps never exceeded) and shows why a noisy baseline makes
 a payer pay for nothing.
 """
@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import numpy_financial as npf
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from money import money, rounding_allowance
 
 import sibsim
 
@@ -485,6 +487,35 @@ def test_grant_and_fee_for_service():
     assert not result["payment"].values.any()
 
 
+def test_party_names_with_spaces_dots_and_danish_letters_settle_through_simulate():
+    # Contract parties as partners write them; each is named in results and messages.
+    region, bank, fund = "Region Midtjylland", "Nørre Snede Sparekasse", 'Fonden "St. Heddinge"'
+    contracts = [
+        {"name": "donation", "type": "grant", "funder": "Ærø Fonden"},
+        rate_card("sib", [S3], payer={region: 0.6, "municipality": 0.4},
+                  financing={"tranches": [{"party": bank, "amount": 5000.0,
+                                           "return_cap_multiple": 1.1}],
+                             "guarantees": [{"party": fund, "covers": bank,
+                                             "amount": 2000.0}]}),
+    ]
+    result = simulate(cycling_scenario(contracts))
+    parties = list(result["party"].values)
+    assert {region, bank, fund, "Ærø Fonden"} <= set(parties)
+    # s3 pays 100 at months 5..8: 400 in all; the tranche drew the programme (1700) and
+    # the guarantee pays its unrepaid principal, 1300.
+    np.testing.assert_array_equal(npv(result, "sib", region), -0.6 * 400.0)
+    np.testing.assert_array_equal(npv(result, "sib", bank), 0.0)
+    np.testing.assert_array_equal(npv(result, "sib", fund), -1300.0)
+    np.testing.assert_array_equal(npv(result, "donation", "Ærø Fonden"), -1700.0)
+    assert result["tranche_party"].sel(contract="sib", party=bank).item()
+    unknown = cycling_scenario([dict(contracts[1], financing={
+        "tranches": [{"party": bank, "amount": 5000.0}],
+        "guarantees": [{"party": fund, "covers": "Nørre Snede", "amount": 1.0}]})])
+    with pytest.raises(sibsim.ScenarioError, match="contracts\\[0\\].financing.guarantees"
+                       "\\[0\\].covers: got 'Nørre Snede'"):
+        sibsim.load_scenario(unknown)
+
+
 # ------------------------------------------------------------------------------------------
 # The built-in scenario: nobody carries a loss made of rounding
 # ------------------------------------------------------------------------------------------
@@ -639,7 +670,7 @@ def small_scenario(draw, *, contracts):
                                        other: "rest"}]))
         flows.append({"name": f"flow{f}", "state": draw(st.sampled_from(states)),
                       "category": draw(st.sampled_from(["benefits", "tax", "health"])),
-                      "monthly": draw(st.one_of(st.floats(-500.0, 2000.0),
+                      "monthly": draw(st.one_of(money(2000.0, low=-500.0),
                                                 st.just({"normal": {"mean": 800.0, "sd": 50.0}}))),
                       "split": split})
     doc = {
@@ -654,8 +685,8 @@ def small_scenario(draw, *, contracts):
                              "B": {"size": draw(st.integers(1, 10)),
                                    "multiplier": draw(st.floats(0.5, 1.5))}}},
         "programme": {"months": programme_months,
-                      "cost_per_participant": draw(st.floats(0.0, 5000.0)),
-                      "fixed_cost": draw(st.floats(0.0, 5000.0))},
+                      "cost_per_participant": draw(money(5000.0)),
+                      "fixed_cost": draw(money(5000.0))},
         "transitions": transitions,
         "flows": flows,
         "contracts": [],
@@ -675,7 +706,7 @@ def payer_strategy(doc_payers):
 def caps(draw, scale: float) -> dict:
     out = {}
     if draw(st.booleans()):
-        out["cap_total"] = draw(st.floats(0.0, scale))
+        out["cap_total"] = draw(money(scale))
     return out
 
 
@@ -692,7 +723,7 @@ def financing_strategy(draw):
         tranches.append(tranche)
     guarantees = [{"party": draw(st.sampled_from(["foundation", "state"])),
                    "covers": draw(st.sampled_from(names)),
-                   "amount": draw(st.floats(0.0, 20000.0))}
+                   "amount": draw(money(20000.0))}
                   for _ in range(draw(st.integers(0, 2)))]
     return {"financing": {"tranches": tranches, "guarantees": guarantees}}
 
@@ -726,12 +757,12 @@ def any_contracts(doc):
                     counting = draw(st.sampled_from(["sustained_months", "cumulative_months"]))
                     outcomes.append({"name": f"o{o}", "state": draw(st.sampled_from(states)),
                                      counting: draw(st.integers(1, 8)),
-                                     "price": draw(st.floats(0.0, 5000.0))})
+                                     "price": draw(money(5000.0))})
                 contract["outcomes"] = outcomes
                 if draw(st.booleans()):
                     contract["window_months"] = draw(st.integers(1, 20))
                 if draw(st.booleans()):
-                    contract["cap_per_participant"] = draw(st.floats(0.0, 8000.0))
+                    contract["cap_per_participant"] = draw(money(8000.0))
             else:
                 baseline = draw(st.sampled_from(["counterfactual", "comparison_group",
                                                  "historical"]))
@@ -748,8 +779,8 @@ def any_contracts(doc):
                 else:
                     contract["state"] = draw(st.sampled_from(states))
                     contract["measure_at_month"] = draw(st.integers(1, doc["months"]))
-                    contract["tiers"] = [[0.0, draw(st.floats(0.0, 1000.0))],
-                                         [draw(st.floats(0.01, 0.5)), draw(st.floats(0.0, 9000.0))]]
+                    contract["tiers"] = [[0.0, draw(money(1000.0))],
+                                         [draw(st.floats(0.01, 0.5)), draw(money(9000.0))]]
             contracts.append(contract)
         return contracts
 
@@ -786,10 +817,10 @@ def capped_contracts(doc):
         outcomes = [{"name": f"o{o}", "state": state,
                      draw(st.sampled_from(["sustained_months", "cumulative_months"])):
                          draw(st.integers(1, 6)),
-                     "price": draw(st.floats(0.0, 3000.0))}
+                     "price": draw(money(3000.0))}
                     for o in range(draw(st.integers(1, 3)))]
-        per_participant = draw(st.floats(0.0, 5000.0))
-        total = draw(st.floats(0.0, 40000.0))
+        per_participant = draw(money(5000.0))
+        total = draw(money(40000.0))
         multiple = draw(st.floats(0.1, 2.0))
         amount = draw(st.floats(1.0, 40000.0))
 
@@ -813,8 +844,53 @@ def capped_contracts(doc):
     return build()
 
 
+def capped_case(*, cost_per_participant: float, sizes: tuple[int, int], price: float,
+                return_cap_multiple: float) -> dict:
+    """One case of :func:`test_caps_are_never_exceeded`, written out: every participant
+    stays on benefits and reaches the one outcome (a month on benefits) in its entry month;
+    every cap but the tranche's return cap is 0."""
+    outcomes = [{"name": "o0", "state": "benefits", "sustained_months": 1, "price": price}]
+
+    def card(name, **settings):
+        return {"name": name, "type": "rate_card", "payer": "municipality",
+                "outcomes": outcomes, **settings}
+
+    gain = {"type": "gain_share", "payer": "municipality", "share": 0.5,
+            "settle_every_months": 1}
+    return {
+        "months": 6, "discount_rate": 0.0, "states": ["benefits", "employed"],
+        "cohort": {"initial_state": "benefits", "intake_months": 0, "prior_months": 0.0,
+                   "frailty_variance": 0.0,
+                   "sites": {"A": {"size": sizes[0]}, "B": {"size": sizes[1], "multiplier": 1.0}}},
+        "programme": {"months": 1, "cost_per_participant": cost_per_participant,
+                      "fixed_cost": 0.0},
+        "transitions": [{"from": "benefits", "to": "employed", "probability": 0.0,
+                         "frailty": False}],
+        "flows": [{"name": "flow0", "state": "benefits", "category": "benefits",
+                   "monthly": 0.0, "split": {"municipality": 1.0}}],
+        "contracts": [
+            card("free"), card("per_participant", cap_per_participant=0.0),
+            card("total", cap_total=0.0), card("both", cap_per_participant=0.0, cap_total=0.0),
+            card("financed", financing={"tranches": [
+                {"party": "investor", "amount": 1.0,
+                 "return_cap_multiple": return_cap_multiple}]}),
+            {"name": "gain_free", **gain}, {"name": "gain_total", "cap_total": 0.0, **gain}],
+    }
+
+
+#: The case that once failed in a fresh clone: a subnormal programme cost (5e-324 for each
+#: of six participants) and a return cap of 0.25. The tranche draws 6 units of the smallest
+#: float, its cap of 1.5 units rounds to 2, and it receives 2: a multiple of 0.333 against
+#: a cap of 0.25, though the excess is half a unit of 5e-324. The strategies no longer draw
+#: such amounts (see tests/money.py); the case stays to show that the invariant, stated on
+#: amounts with an allowance for rounding, holds at any scale.
+SUBNORMAL_PROGRAMME_COST = capped_case(cost_per_participant=5e-324, sizes=(5, 1), price=1.0,
+                                       return_cap_multiple=0.25)
+
+
 @settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 @given(small_scenario(contracts=capped_contracts))
+@example(SUBNORMAL_PROGRAMME_COST)
 def test_caps_are_never_exceeded(doc):
     result = sibsim.simulate(doc, draws=20, seed=11)
     paid = result["payment"]
@@ -823,21 +899,37 @@ def test_caps_are_never_exceeded(doc):
     total_cap = contracts["total"]["cap_total"]
     per_participant = contracts["per_participant"]["cap_per_participant"]
     size = sum(site["size"] for site in doc["cohort"]["sites"].values())
-    tolerance = 1e-9 * (1.0 + total_cap)
     # cap_total: the running sum of payments is the uncapped running sum, limited.
     for capped, free in [("total", "free"), ("gain_total", "gain_free")]:
-        np.testing.assert_allclose(cumulative.sel(contract=capped),
-                                   np.minimum(cumulative.sel(contract=free), total_cap),
-                                   rtol=0.0, atol=tolerance)
-        assert (cumulative.sel(contract=capped).values <= total_cap + tolerance).all()
+        uncapped = cumulative.sel(contract=free).values
+        allowance = rounding_allowance(total_cap, uncapped[:, -1:])
+        limited = cumulative.sel(contract=capped).values
+        assert (np.abs(limited - np.minimum(uncapped, total_cap)) <= allowance).all()
+        assert (limited <= total_cap + allowance).all()
+    both = cumulative.sel(contract="both").values
+    assert (both <= total_cap + rounding_allowance(total_cap, both[:, -1:])).all()
     # cap_per_participant: no participant gets more, so the cohort gets at most size x cap,
     # and never more than without the cap.
     sums = paid.sum("month")
+    free_sum = sums.sel(contract="free").values
     for name in ("per_participant", "both"):
-        assert (sums.sel(contract=name) <= size * per_participant * (1 + 1e-12) + 1e-9).all()
-        assert (sums.sel(contract=name) <= sums.sel(contract="free") * (1 + 1e-12) + 1e-9).all()
-    assert (cumulative.sel(contract="both").values <= total_cap + tolerance).all()
-    # Return cap: the tranche receives at most multiple x money drawn (no guarantee).
-    multiple = contracts["financed"]["financing"]["tranches"][0]["return_cap_multiple"]
-    received = result["investor_multiple"].sel(contract="financed").values
-    assert np.all(np.isnan(received) | (received <= multiple * (1 + 1e-12)))
+        received = sums.sel(contract=name).values
+        cohort_cap = size * per_participant
+        assert (received <= cohort_cap + rounding_allowance(cohort_cap, free_sum)).all()
+        assert (received <= free_sum + rounding_allowance(free_sum, free_sum)).all()
+    # Return cap: the tranche (no guarantee) receives at most multiple x money drawn, the
+    # money drawn being the programme cost up to the tranche's amount. Both are cumulative
+    # limits with their own rounding allowance.
+    tranche = contracts["financed"]["financing"]["tranches"][0]
+    drawn = np.minimum(result["programme_cost"].sum("month").values, tranche["amount"])
+    return_cap = tranche["return_cap_multiple"] * drawn
+    received = sums.sel(contract="financed").values
+    allowance = rounding_allowance(return_cap, free_sum + drawn, limits=2)
+    assert (received <= return_cap + allowance).all()
+    # The multiple reported is what the tranche received per unit drawn.
+    multiple = result["investor_multiple"].sel(contract="financed").values
+    funded = drawn > 0
+    assert np.isnan(multiple[~funded]).all()
+    np.testing.assert_allclose(multiple[funded] * drawn[funded], received[funded], rtol=1e-11,
+                               atol=rounding_allowance(received, free_sum + drawn)[funded].max(
+                                   initial=0.0))

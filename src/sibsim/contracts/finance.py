@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["irr", "multiple", "RATE_GRID"]
+__all__ = ["RATE_GRID", "irr", "multiple"]
 
 #: Grid of continuously compounded per-period rates g = ln(1 + r) scanned for a sign change.
 #: It runs from g = -200 (r = -1 + 1e-87) to g = 20 (r = 4.9e8 per period), log-spaced on
