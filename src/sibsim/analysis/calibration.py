@@ -21,22 +21,14 @@ from scipy import optimize
 from sibsim.analysis.options import is_whole_number, real_pair
 from sibsim.errors import ScenarioError
 from sibsim.rules import ARMS, TABLE, is_table
-from sibsim.scenario import Scenario, load_scenario
+from sibsim.scenario import LOCATION_PARAMETERS, Scenario, load_scenario
 from sibsim.scenario.distributions import as_real, is_distribution
 from sibsim.scenario.keypath import format_path, join, parse_path, problem, show
 
 __all__ = ["calibrate", "hazards_from_survival", "scale_value"]
 
 _TARGET_KEYS = ("state", "arm", "months_since_entry", "share")
-_LOCATION = {
-    "normal": ("mean",),
-    "lognormal": ("median",),
-    "gamma": ("mean",),
-    "beta": ("mean",),
-    "uniform": ("low", "high"),
-    "triangular": ("low", "mode", "high"),
-    "pert": ("low", "mode", "high"),
-}
+_LOCATION = LOCATION_PARAMETERS  # the parameters a calibration factor scales, by family
 
 
 def _is_probability(path: str) -> bool:
