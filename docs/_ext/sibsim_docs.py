@@ -165,20 +165,25 @@ def documented_on_topic_pages(srcdir: Path) -> list[str]:
 
 
 def documented_elsewhere(srcdir: Path) -> list[str]:
-    """Public names whose object a topic page already documents, under any name.
+    """Public names that a topic page already puts into the index.
 
     The reference's generated page for such a name carries ``:no-index:``, so that each
-    object has one place in the index: a second one is a "duplicate object" warning (a class
-    is also indexed under its defining module's name), and makes cross-references ambiguous.
+    object has one place in the index (a second one is a "duplicate object" warning, and
+    makes cross-references ambiguous): a name documented under that same name, and a class
+    documented under any name (autodoc indexes a class under its defining module's name as
+    well, so two names of one class collide there).
     """
-    elsewhere = []
-    for name in documented_on_topic_pages(srcdir):
+    topic_names = documented_on_topic_pages(srcdir)
+    classes = []
+    for name in topic_names:
         try:
-            elsewhere.append(_resolve(name))
+            target = _resolve(name)
         except (ImportError, AttributeError):
             continue  # autodoc reports a name that does not import, on its own page
+        if isinstance(target, type):
+            classes.append(target)
     return [name for name in public_names()
-            if any(_resolve(name) is other for other in elsewhere)]
+            if name in topic_names or any(_resolve(name) is other for other in classes)]
 
 
 # -- the example gallery ---------------------------------------------------------------------------
