@@ -58,7 +58,6 @@ autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
 autodoc_typehints_format = "short"
 autosummary_generate = True
-autosummary_imported_members = True
 # Objects that a topic page already documents get ``:no-index:`` on their generated reference
 # page (see docs/_templates/autosummary), so that each object has a single home in the index.
 autosummary_context = {"documented_elsewhere": sibsim_docs.documented_elsewhere(DOCS)}
