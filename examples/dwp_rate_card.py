@@ -1,7 +1,9 @@
-"""DWP Innovation Fund: a gross rate card pays for outcomes that would have happened anyway.
+"""
+DWP Innovation Fund: a gross rate card pays for outcomes that would have happened anyway
+========================================================================================
 
-A published case (``/shared/data/cases.md``, case 3). One project was paid GBP 4.50m for
-4,222 young people while the fund's matched evaluation found no net benefit. With
+A published case (case 3 of the published cases, ``docs/cases.md``). One project was paid
+GBP 4.50m for 4,222 young people while the fund's matched evaluation found no net benefit. With
 ``examples/dwp_rate_card.toml`` (no effect, as the evaluation found) this script compares
 what the DWP pays and gets under the rate card and under a contract measured against a
 comparison group; then it gives the programme an effect and shows how much of the rate card

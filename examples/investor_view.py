@@ -1,4 +1,6 @@
-"""The investor's view of the social impact bond: IRR, multiple, return cap and guarantee.
+"""
+The investor's view of the social impact bond: IRR, multiple, return cap and guarantee
+======================================================================================
 
 In the built-in ``danish-pilot`` scenario, contract ``sib`` (``contracts[3]``) is a social
 impact bond: an investor funds the programme (a 7m DKK tranche) and is repaid from a rate

@@ -1,8 +1,10 @@
-"""Koto-SIB (Finland): why the investors got back only a fraction of their capital.
+"""
+Koto-SIB (Finland): why the investors got back only a fraction of their capital
+===============================================================================
 
-A published case (``/shared/data/cases.md``, case 2). The Finnish state paid investors 50% of
-the measured gap in taxes and unemployment benefits between the programme group and a
-randomised control group. The programme worked (earnings +18%), yet the variable payment
+A published case (case 2 of the published cases, ``docs/cases.md``). The Finnish state paid
+investors 50% of the measured gap in taxes and unemployment benefits between the programme
+group and a randomised control group. The programme worked (earnings +18%), yet the variable payment
 stayed far below the EUR 14.3m the investors committed. This script reproduces that with
 ``examples/koto_sib.toml``, shows why (effect size, share, horizon) and what would have had
 to change for the investors to get their money back.

@@ -1,6 +1,8 @@
-"""Narrow vs broad: a rate card on jobs against a share of the municipality's savings.
+"""
+Narrow vs broad: a rate card on jobs against a share of the municipality's savings
+==================================================================================
 
-The partners' first question (MISSION): should the municipality pay per job (narrow), or a
+The partners' first question: should the municipality pay per job (narrow), or a
 share of the savings it measures across its budgets (broad)? Both contracts are in the
 built-in ``danish-pilot`` scenario; in both the provider (DRC) pays the programme and
 receives the payments. This script compares, for the municipality and the provider: the

@@ -1,4 +1,6 @@
-"""Quickstart: load the default scenario, simulate, summarize, plot.
+"""
+Quickstart: load the default scenario, simulate, summarize, plot
+================================================================
 
 The built-in scenario ``danish-pilot`` is DRC's Business Training in Herning and Viborg: 65
 long-term unemployed men, a programme of about 100,000 DKK per participant, and four ways to

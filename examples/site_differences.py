@@ -1,4 +1,6 @@
-"""Herning vs Viborg: how much the site matters, and how much chance does.
+"""
+Herning vs Viborg: how much the site matters, and how much chance does
+======================================================================
 
 The partners report that citizens referred from Herning are harder to lift than those from
 Viborg, and cohorts are small (about 33 per site). In the built-in ``danish-pilot`` scenario

@@ -1,7 +1,8 @@
-"""Calibrate the built-in ``danish-pilot`` scenario to case 1 of ``/shared/data/cases.md``.
+"""Calibrate the built-in ``danish-pilot`` scenario to case 1 of the published cases.
 
-COWI's register comparison of DRC's Business Training in Herning and Viborg (J2 and E1 in
-``/shared/data/dk_parameters.md``) found, two months after the programme ended:
+The published cases are ``docs/cases.md``; the parameter sheet with rows J2 and E1 is
+``docs/sources.md``. COWI's register comparison of DRC's Business Training in Herning and
+Viborg (case 1; J2 and E1) found, two months after the programme ended:
 
 ==========================================  ============  ==========
 share of the group                          comparison    programme
