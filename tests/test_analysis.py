@@ -397,9 +397,12 @@ def test_correlation_ratio_in_unit_interval(n, bins, seed):
     bins = min(bins, n // 2)
     value = analysis.correlation_ratio(x, y, bins)
     assert 0.0 <= value <= 1.0
-    # y = u for u uniform: B equal-count bins leave 1/B**2 of the variance within them.
+    # y = u for u uniform: B equal-count bins leave about 1/B**2 of the variance within them.
+    # Below ~100 draws the bias-corrected estimate itself scatters too much for a fixed bound
+    # (at n = 20, B = 4 it reaches 0.72 in 300 seeds; at n >= 100 its minimum over 100,000
+    # seeds was 0.88), so the bound is checked where it is a property, not a coin toss.
     u = rng.uniform(size=n)
-    if bins >= 4:
+    if bins >= 4 and n >= 100:
         assert analysis.correlation_ratio(u, u, bins) > 0.85
 
 

@@ -84,7 +84,11 @@ def public_names() -> list[str]:
     import sibsim
     import sibsim.plot
 
-    names = [f"sibsim.{name}" for name in sibsim.__all__ if not name.startswith("_")]
+    import types
+
+    # Submodules (``sibsim.plot``) have a section of their own, listed name by name below.
+    names = [f"sibsim.{name}" for name in sibsim.__all__
+             if not name.startswith("_") and not isinstance(getattr(sibsim, name), types.ModuleType)]
     names += [f"sibsim.plot.{name}" for name in sibsim.plot.__all__]
     return names
 
