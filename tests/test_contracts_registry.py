@@ -47,6 +47,9 @@ def test_every_type_is_listed_once_in_order_with_its_own_module():
         # An outcome contract settles through its payments due, any other through who
         # pays the programme.
         assert (kind.due is not None) == kind.outcome == (kind.programme_shares is None)
+    # Every module of the types package is a registered type.
+    modules = sorted(p.stem for p in (SOURCE / "types").glob("*.py") if p.stem != "__init__")
+    assert modules == sorted(CONTRACT_TYPES)
     assert [name for name, kind in CONTRACT_TYPES.items() if kind.detects_outcomes] == [
         "rate_card"]
     assert [name for name, kind in CONTRACT_TYPES.items() if kind.measures_baseline] == [

@@ -12,6 +12,13 @@ both from the baseline declarations of :mod:`sibsim.contracts.baselines`) and th
 The parts are kinds of :mod:`sibsim.scenario.kinds`; nothing here imports the scenario
 package's own ``__init__``, so this module may be imported while that package is loading.
 ``docs/scenario.rst`` documents every key.
+
+Examples
+--------
+>>> BASELINE_FIELDS[0].kind.options, BASELINE_FIELDS[0].default
+(('counterfactual', 'comparison_group', 'historical'), 'counterfactual')
+>>> [field.name for field in OUTCOME_BASED_FIELDS]
+['cap_total', 'payment_lag_months', 'financing']
 """
 
 from __future__ import annotations
