@@ -47,6 +47,9 @@ def test_every_type_is_listed_once_in_order_with_its_own_module():
         # An outcome contract settles through its payments due, any other through who
         # pays the programme.
         assert (kind.due is not None) == kind.outcome == (kind.programme_shares is None)
+    # Every module of the types package is a registered type.
+    modules = sorted(p.stem for p in (SOURCE / "types").glob("*.py") if p.stem != "__init__")
+    assert modules == sorted(CONTRACT_TYPES)
     assert [name for name, kind in CONTRACT_TYPES.items() if kind.detects_outcomes] == [
         "rate_card"]
     assert [name for name, kind in CONTRACT_TYPES.items() if kind.measures_baseline] == [
@@ -174,9 +177,9 @@ def test_contract_terms_build_quoted_key_paths():
 
 
 def test_registry_imports_neither_the_engine_nor_the_scenario_core():
-    # The scenario package will import the registry while it is itself being imported:
-    # with `sibsim` and `sibsim.scenario` present but not run, importing the contracts
-    # must load nothing of the engine (which imports the scenario) nor the scenario core.
+    # With `sibsim` and `sibsim.scenario` present but not run, importing the contracts must
+    # load nothing of the engine (which imports the scenario) nor the scenario core (its
+    # schema, model and loading): only the validation kinds their schema parts are built of.
     source = Path(sibsim.__file__).parent
     code = textwrap.dedent(f"""
         import sys, types
@@ -197,7 +200,95 @@ def test_registry_imports_neither_the_engine_nor_the_scenario_core():
     assert "sibsim.contracts.registry" in loaded
     others = [m for m in loaded if not m.startswith("sibsim.contracts")]
     assert set(others) <= {"sibsim.scenario", "sibsim.scenario.keypath", "sibsim.errors",
-                           "sibsim.rules"}, others
+                           "sibsim.rules", "sibsim.scenario.kinds", "sibsim.scenario.checks",
+                           "sibsim.scenario.distributions", "sibsim.scenario.families"}, others
+
+
+#: Validates a scenario with every contract type and checks the registry's names are
+#: re-exported by the scenario package (run after the imports of each case).
+_USE_BOTH = """
+import sibsim.contracts, sibsim.scenario
+from test_contracts_registry import engine_cases
+scenario = sibsim.scenario.load_scenario(engine_cases())
+assert list(dict.fromkeys(c["type"] for c in scenario.data["contracts"])) == list(
+    sibsim.contracts.CONTRACT_TYPES)
+assert scenario.comparison_sizes() == [9, 30]
+assert sibsim.scenario.CONTRACT_TYPES is sibsim.contracts.CONTRACT_TYPES
+assert sibsim.scenario.BASELINES is sibsim.contracts.BASELINES
+print("ok")
+"""
+
+
+@pytest.mark.parametrize("first", [
+    "import sibsim",
+    "import sibsim.contracts",
+    "import sibsim.scenario",
+    "import sibsim.scenario.kinds",
+    # With the top-level package bare (its __init__, which fixes an order, not run), the
+    # contracts and the scenario package are imported first in turn.
+    "BARE; import sibsim.contracts; import sibsim.scenario",
+    "BARE; import sibsim.scenario; import sibsim.contracts",
+    "BARE; import sibsim.contracts.types.gain_share",
+    "BARE; import sibsim.engine",
+])
+def test_the_packages_import_in_any_order_in_a_fresh_process(first):
+    bare = textwrap.dedent(f"""
+        import sys, types
+        package = types.ModuleType("sibsim")
+        package.__path__ = [{str(Path(sibsim.__file__).parent)!r}]
+        sys.modules["sibsim"] = package
+    """)
+    code = first.replace("BARE; ", bare).replace("; ", "\n") + _USE_BOTH
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False, cwd=Path(__file__).parent)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["ok"]
+
+
+def test_each_type_declares_its_scenario_keys_and_the_scenario_builds_its_table_from_them():
+    from sibsim.scenario import contract_schema
+
+    tables = contract_schema.CONTRACT.tables
+    assert list(tables) == list(CONTRACT_TYPES)
+    outcome_keys = [field.name for field in contracts.OUTCOME_BASED_FIELDS]
+    assert outcome_keys == ["cap_total", "payment_lag_months", "financing"]
+    for name, kind in CONTRACT_TYPES.items():
+        assert isinstance(kind.schema, contracts.ContractSchema), name
+        own = [field.name for field in kind.schema.fields]
+        assert list(tables[name].fields) == ["name", "type", *own,
+                                             *(outcome_keys if kind.outcome else [])]
+        # Who pays is one of the type's own keys.
+        assert kind.party_key in own, name
+    # The baseline choices are the declared baselines, the paired arm by default.
+    for name, kind in CONTRACT_TYPES.items():
+        field = tables[name].fields.get("baseline")
+        assert (field is not None) == kind.measures_baseline, name
+        if field is not None:
+            assert field.kind.options == tuple(BASELINES)
+            assert field.default == "counterfactual"
+
+
+def test_the_scenario_package_knows_no_contract_type_or_baseline_by_name():
+    # Adding a type or a baseline touches the contracts package only.
+    folder = Path(sibsim.__file__).parent
+    for path in [*sorted((folder / "scenario").glob("*.py")), folder / "cli.py"]:
+        text = path.read_text(encoding="utf-8")
+        for name in [*CONTRACT_TYPES, *BASELINES]:
+            assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)
+
+
+def test_scenario_reference_page_has_one_section_per_registered_type():
+    # docs/scenario.rst documents each type's keys under a heading of its name, in the
+    # registry's order, and lists the baselines as the registry does.
+    text = (ROOT / "docs" / "scenario.rst").read_text(encoding="utf-8")
+    section = text[text.index("\n[[contracts]]\n"):text.index("\nFinancing\n")]
+    headings = re.findall(r"^``(\w+)``\n~+$", section, flags=re.MULTILINE)
+    assert headings == list(CONTRACT_TYPES)
+    listed = re.search(r"^     - one of the baselines of :ref:`baselines`: (.*\n.*)$", section,
+                       flags=re.MULTILINE)
+    assert listed is not None
+    assert re.findall(r'``"(\w+)"``', listed.group(1)) == list(BASELINES)
+    assert "SPEC" not in text
 
 
 def test_public_functions_of_the_package_document_parameters_and_returns():

@@ -163,11 +163,13 @@ def cmd_demo(args) -> int:
 
 def _default_contract(scenario) -> str:
     """The first outcome contract of a scenario, else its first contract."""
+    from sibsim.contracts import is_outcome_contract
+
     contracts = scenario.data["contracts"]
     if not contracts:
         raise ValueError("--contract: the scenario has no contract")
     for contract in contracts:
-        if contract["type"] in ("rate_card", "gain_share", "effect_tiers"):
+        if is_outcome_contract(contract):
             return contract["name"]
     return contracts[0]["name"]
 

@@ -5,9 +5,10 @@ Modules, in the order of settlement:
 - :mod:`~sibsim.contracts.registry`: the contract types and baselines, looked up by name,
   and what each asks of the engine; :mod:`~sibsim.contracts.declaration` holds the
   records they are declared with;
-- :mod:`~sibsim.contracts.types`: one module per contract type (``grant``,
-  ``fee_for_service``, ``rate_card``, ``gain_share``, ``effect_tiers``), each with its
-  payments due; :mod:`~sibsim.contracts.baselines`: one declaration per baseline;
+- :mod:`~sibsim.contracts.types`: one module per contract type, each with its keys in a
+  scenario and its payments due; :mod:`~sibsim.contracts.baselines`: one declaration per
+  baseline; :mod:`~sibsim.contracts.schema_parts`: the scenario keys several types share
+  (payer, baseline, financing, the keys of every outcome contract);
 - :mod:`~sibsim.contracts.limits`: payment lag, ``cap_total`` and cumulative limits;
 - :mod:`~sibsim.contracts.financing`: tranches, waterfall, guarantees;
 - :mod:`~sibsim.contracts.positions`: npv per party, investor returns;
@@ -16,9 +17,13 @@ Modules, in the order of settlement:
 
 Other packages use the names below. The engine asks :func:`needs_outcome_detection`,
 :func:`comparison_size` and :func:`needs_historical_baseline` of each contract; the CLI
-and the docs list the types with :func:`describe_types`; the scenario's list of parties
-follows :func:`named_parties`. None of this package imports
-``sibsim.engine`` at run time, so the scenario package may import it lazily.
+asks :func:`is_outcome_contract` and, with the docs, lists the types with
+:func:`describe_types`; the scenario package builds a contract's table from
+``CONTRACT_TYPES[type].schema`` and :data:`OUTCOME_BASED_FIELDS`, and its parties and
+comparison sizes follow :func:`named_parties` and :func:`comparison_size`. This package
+imports the scenario package's validation kinds (``sibsim.scenario.kinds``, ``checks``,
+``keypath``) but neither its ``__init__`` nor ``sibsim.engine`` at run time, and the
+scenario package imports it lazily, so either may be imported first.
 """
 
 from sibsim.contracts.declaration import Baseline, ContractTerms, ContractType
@@ -38,6 +43,7 @@ from sibsim.contracts.registry import (
     needs_historical_baseline,
     needs_outcome_detection,
 )
+from sibsim.contracts.schema_parts import OUTCOME_BASED_FIELDS, ContractSchema
 from sibsim.contracts.settle import Settlement, settle
 from sibsim.contracts.types.effect_tiers import effect_tiers_due, relative_reduction
 from sibsim.contracts.types.gain_share import gain_share_due, measured_saving, settlement_periods
@@ -47,9 +53,11 @@ __all__ = [
     "BASELINES",
     "BOUNDARY_TOLERANCE",
     "CONTRACT_TYPES",
+    "OUTCOME_BASED_FIELDS",
     "OUTCOME_TYPES",
     "ROUNDING_TOLERANCE",
     "Baseline",
+    "ContractSchema",
     "ContractTerms",
     "ContractType",
     "Settlement",

@@ -21,6 +21,7 @@ import numpy as np
 from sibsim.scenario.keypath import Part, format_path
 
 if TYPE_CHECKING:
+    from sibsim.contracts.schema_parts import ContractSchema
     from sibsim.engine.ledger import Ledger
 
 __all__ = [
@@ -223,6 +224,11 @@ class ContractType:
         the provider, or the tranches, pay the programme.
     pays_programme : str
         Who pays the programme, in words.
+    schema : ContractSchema
+        The type's own keys in a scenario and their cross-field rule
+        (:class:`~sibsim.contracts.schema_parts.ContractSchema`); the scenario package
+        builds the table of a ``[[contracts]]`` entry of this type from it. Settlement
+        does not read it.
     programme_shares : callable or None
         For a contract without outcomes: ``programme_shares(terms) -> [ProgrammeShare]``,
         the parties that pay the programme and their shares. None for an outcome contract.
@@ -240,9 +246,6 @@ class ContractType:
     party_key : str
         The key that names who pays: ``"funder"`` (one party) or ``"payer"`` (a party or
         ``{party: share}``).
-    schema : object or None
-        The scenario package's declaration of the contract's keys, attached by that
-        package; None until then. Settlement does not read it.
     """
 
     name: str
@@ -250,12 +253,12 @@ class ContractType:
     docs: str
     outcome: bool
     pays_programme: str
+    schema: ContractSchema
     programme_shares: Callable[[ContractTerms], list[ProgrammeShare]] | None = None
     due: Callable[[ContractTerms], np.ndarray] | None = None
     detects_outcomes: bool = False
     measures_baseline: bool = False
     party_key: str = "payer"
-    schema: Any = None
 
     def __post_init__(self) -> None:
         # An outcome contract settles through its payments due, any other through who

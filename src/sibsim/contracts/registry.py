@@ -1,11 +1,12 @@
 """The registry of contract types and baselines: lookup, listing, and what the engine needs.
 
 Adding a contract type is writing one module in :mod:`sibsim.contracts.types` that declares
-a :class:`~sibsim.contracts.declaration.ContractType` and listing it in ``_TYPE_MODULES``
-below; adding a baseline is one :class:`~sibsim.contracts.declaration.Baseline` in
-:mod:`sibsim.contracts.baselines`. Settlement, the engine (which contracts need outcome
-detection in the kernel, comparison groups, the historical baseline), the CLI and the docs
-ask the registry; none of them compares type names.
+a :class:`~sibsim.contracts.declaration.ContractType` (its scenario keys included) and
+listing it in ``_TYPE_MODULES`` below; adding a baseline is one
+:class:`~sibsim.contracts.declaration.Baseline` in :mod:`sibsim.contracts.baselines` (the
+scenario's ``baseline`` choices follow). Settlement, the scenario schema, the engine (which
+contracts need outcome detection in the kernel, comparison groups, the historical
+baseline), the CLI and the docs ask the registry; none of them compares type names.
 
 Nothing here imports ``sibsim.engine`` at run time, so the scenario package may import the
 registry (lazily) without an import cycle.

@@ -10,7 +10,8 @@ becomes a validated, immutable :class:`Scenario`. The modules, by concern:
     ``parameters``, ``uncertain``), ``to_toml`` and the names in it.
 ``schema``, ``contract_schema``, ``checks``
     The format, declared once as a tree of kinds: cohort, sites, programme, economy,
-    transitions and flows; one declaration per contract type; the cross-field rules.
+    transitions and flows; the contracts' tables, built from the keys each contract type
+    declares in the registry (:mod:`sibsim.contracts`); the cross-field rules.
 ``kinds``
     The validation framework (kinds of values that check, normalise and list parameters).
 ``toml``
@@ -21,10 +22,13 @@ becomes a validated, immutable :class:`Scenario`. The modules, by concern:
     The distribution families, each declared once (parameters, checks, scipy, the kernel
     sampler's code and natural parameters, calibration location), and :class:`Distribution`.
 
-Other packages import from here only.
+Other packages import from here only. ``CONTRACT_TYPES`` and ``BASELINES`` are the
+registry's own (:mod:`sibsim.contracts`; iterating either gives the names in the documented
+order), looked up on first use because the contracts package imports this one.
 """
 
-from sibsim.scenario.contract_schema import BASELINES, CONTRACT_SCHEMAS, CONTRACT_TYPES
+from typing import Any
+
 from sibsim.scenario.distributions import Distribution, as_real, is_distribution
 from sibsim.scenario.families import (
     CONSTANT_CODE,
@@ -50,7 +54,6 @@ from sibsim.scenario.model import Scenario
 __all__ = [
     "BASELINES",
     "CONSTANT_CODE",
-    "CONTRACT_SCHEMAS",
     "CONTRACT_TYPES",
     "FAMILIES",
     "FAMILY",
@@ -73,3 +76,13 @@ __all__ = [
     "show",
     "validate",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The registry's names, re-exported; imported here on first use, as the contracts
+    # package imports submodules of this package while it loads.
+    if name in ("BASELINES", "CONTRACT_TYPES"):
+        import sibsim.contracts
+
+        return getattr(sibsim.contracts, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

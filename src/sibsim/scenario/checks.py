@@ -9,7 +9,8 @@ reported) and reports at the key path of the value that breaks the rule:
 - the transitions of ``[economy]`` exist;
 - a transition leads to another state, and an effect's ``from_month < to_month``.
 
-The contracts' rules are in :mod:`sibsim.scenario.contract_schema`.
+The contracts' rules are declared with their types in :mod:`sibsim.contracts` (the shared
+ones in :mod:`sibsim.contracts.schema_parts`).
 """
 
 from __future__ import annotations

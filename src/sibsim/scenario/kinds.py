@@ -1,8 +1,9 @@
 """The validation framework: kinds of values that check, normalise and list parameters.
 
 The scenario format is a tree of *kinds* (:class:`Real`, :class:`Whole`, :class:`Table`,
-:class:`List`, ...), declared in :mod:`sibsim.scenario.schema` and
-:mod:`sibsim.scenario.contract_schema`. One tree does three jobs, so they cannot disagree:
+:class:`List`, ...), declared in :mod:`sibsim.scenario.schema` and, for each contract type,
+in its module of :mod:`sibsim.contracts.types`. One tree does three jobs, so they cannot
+disagree:
 
 - :meth:`Kind.check` checks an input value and returns it normalised (defaults filled), or
   :data:`INVALID` after reporting its problem to the :class:`Context`;

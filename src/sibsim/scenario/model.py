@@ -19,7 +19,6 @@ import numpy as np
 
 from sibsim.errors import ScenarioError
 from sibsim.rules import PROVIDER, apportion
-from sibsim.scenario.contract_schema import contract_parties
 from sibsim.scenario.distributions import Distribution
 from sibsim.scenario.keypath import format_path, get_in, parse_path, problem
 from sibsim.scenario.kinds import Leaf, Path, suggest
@@ -306,16 +305,21 @@ class Scenario:
             The payers of the flows, then the parties named in the contracts (funder, payer,
             tranche and guarantee parties, in order of appearance), then ``"provider"``.
         """
+        # Imported here: the contracts package imports this one's validation kinds.
+        from sibsim.contracts import named_parties
+
         names = self.payers()
         for contract in self._data["contracts"]:
-            names += contract_parties(contract)
+            names += named_parties(contract)
         parties = [p for p in dict.fromkeys(names) if p != PROVIDER]
         return [*parties, PROVIDER]
 
     def comparison_sizes(self) -> list[int]:
         """The distinct comparison-group sizes that contracts measure against, ascending."""
-        return sorted({c["comparison_size"] for c in self._data["contracts"]
-                       if c.get("baseline") == "comparison_group"})
+        from sibsim.contracts import comparison_size
+
+        sizes = (comparison_size(contract) for contract in self._data["contracts"])
+        return sorted({size for size in sizes if size is not None})
 
     def comparison_site_sizes(self, size: int) -> dict[str, int]:
         """How a comparison group of ``size`` participants is spread over the sites.

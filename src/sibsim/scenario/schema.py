@@ -1,8 +1,9 @@
 """The scenario format, declared once: cohort, sites, programme, economy, transitions, flows.
 
 The tree of kinds below (see :mod:`sibsim.scenario.kinds`) checks an input document, fills its
-defaults and lists its per-draw parameters. The contracts' part of the tree is declared in
-:mod:`sibsim.scenario.contract_schema`, and the rules that tie several keys together in
+defaults and lists its per-draw parameters. The contracts' part of the tree is built in
+:mod:`sibsim.scenario.contract_schema` from the keys each contract type declares in
+:mod:`sibsim.contracts`, and the rules that tie several keys together are in
 :mod:`sibsim.scenario.checks`. ``docs/scenario.rst`` documents every key, and
 ``docs/internals.rst`` the normalised document.
 """

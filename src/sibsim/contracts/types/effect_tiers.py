@@ -15,7 +15,21 @@ import numpy as np
 from sibsim.contracts.baselines import baseline_of
 from sibsim.contracts.declaration import BaselineGroup, ContractTerms, ContractType, index_of
 from sibsim.contracts.limits import BOUNDARY_TOLERANCE
-from sibsim.scenario.keypath import join
+from sibsim.contracts.schema_parts import BASELINE_FIELDS, PAYER, ContractSchema, post_baseline
+from sibsim.scenario.keypath import format_path, join
+from sibsim.scenario.kinds import (
+    INVALID,
+    NONNEG,
+    Context,
+    Field,
+    List,
+    Path,
+    Real,
+    Row,
+    StateName,
+    Whole,
+    fmt,
+)
 
 if TYPE_CHECKING:
     from sibsim.engine.ledger import Ledger
@@ -148,6 +162,38 @@ def due(terms: ContractTerms) -> np.ndarray:
     )
 
 
+_TIER_REDUCTION = Real(0.0, 1.0)
+
+
+def _post_tiers(tiers: list, path: Path, ctx: Context) -> None:
+    previous: tuple[int, float] | None = None
+    for i, tier in enumerate(tiers):
+        if tier is INVALID or tier[0] is INVALID:
+            return
+        low, high = _TIER_REDUCTION.bounds(tier[0])
+        if previous is not None and not low > previous[1]:
+            ctx.report((*path, i, 0), tier[0],
+                       f"a reduction above that of {format_path(('tiers', previous[0]))} "
+                       f"({fmt(previous[1])}): reductions strictly increasing")
+        previous = (i, high)
+
+
+def _horizon(ctx: Context) -> int | None:
+    return ctx.months()
+
+
+_TIERS = List(Row(_TIER_REDUCTION, NONNEG, "minimum reduction, payment"),
+              what="[minimum reduction, payment] tiers", nonempty=True, post=_post_tiers)
+
+#: The effect tiers' keys: payer, the state measured, the baseline, the month, the tiers.
+SCHEMA = ContractSchema((
+    PAYER,
+    Field("state", StateName(), required=True),
+    *BASELINE_FIELDS,
+    Field("measure_at_month", Whole(1, _horizon, high_text="months"), required=True),
+    Field("tiers", _TIERS, required=True),
+), post=post_baseline)
+
 CONTRACT_TYPE = ContractType(
     name="effect_tiers",
     summary="one payment at a measurement month, by the reduction of months in a state "
@@ -160,6 +206,7 @@ CONTRACT_TYPE = ContractType(
     ),
     outcome=True,
     pays_programme="the provider, or the tranches of its financing",
+    schema=SCHEMA,
     due=due,
     measures_baseline=True,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sibsim.contracts.declaration import ContractTerms, ContractType, ProgrammeShare
+from sibsim.contracts.schema_parts import PAYER, ContractSchema
 
 __all__ = ["CONTRACT_TYPE"]
 
@@ -35,5 +36,6 @@ CONTRACT_TYPE = ContractType(
     ),
     outcome=False,
     pays_programme="the payers, in their shares",
+    schema=ContractSchema((PAYER,)),
     programme_shares=programme_shares,
 )

@@ -8,7 +8,7 @@ settlement period pays ``share`` of its saving when the relative saving reaches 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +16,19 @@ import numpy as np
 from sibsim.contracts.baselines import baseline_of
 from sibsim.contracts.declaration import ContractTerms, ContractType, index_of
 from sibsim.contracts.limits import BOUNDARY_TOLERANCE
+from sibsim.contracts.schema_parts import BASELINE_FIELDS, PAYER, ContractSchema, post_baseline
 from sibsim.scenario.keypath import join
+from sibsim.scenario.kinds import (
+    INVALID,
+    MONTHS,
+    NONNEG,
+    SHARE,
+    Context,
+    Field,
+    Kind,
+    quoted,
+    suggest,
+)
 
 if TYPE_CHECKING:
     from sibsim.engine.ledger import Ledger
@@ -200,6 +212,52 @@ def due(terms: ContractTerms) -> np.ndarray:
     )
 
 
+class FlowNames(Kind):
+    """A non-empty list of payers (or categories) that appear in the flows."""
+
+    def __init__(self, source: str):
+        self.source = source  # "payers" or "categories"
+        self.singular = "payer" if source == "payers" else "category"
+        self.expected = f"a non-empty list of {source} named in the flows"
+
+    def check(self, value, path, ctx):
+        known = ctx.payers() if self.source == "payers" else ctx.categories()
+        if not isinstance(value, list) or (not value and known != []):
+            # (Empty only where the flows name none: the default then is the empty list.)
+            return ctx.report(path, value, self.expected)
+        result: list[Any] = []
+        for i, name in enumerate(value):
+            if not isinstance(name, str) or (known is not None and name not in known):
+                what = (f"a {self.singular} named in the flows ({quoted(known)})"
+                        if known is not None else f"a {self.singular} name")
+                result.append(ctx.report((*path, i), name, what + suggest(name, known or [])))
+            elif name in result:
+                result.append(ctx.report((*path, i), name, f"a {self.singular} not listed before"))
+            else:
+                result.append(name)
+        return result
+
+
+def _every(source: str) -> Callable[[Context], Any]:
+    # The default of savings_of and categories: every payer (category) of the flows.
+    def default(ctx: Context) -> Any:
+        names = ctx.payers() if source == "payers" else ctx.categories()
+        return INVALID if names is None else names
+
+    return default
+
+
+#: The gain share's keys: payer, share, what is measured, the baseline, periods, threshold.
+SCHEMA = ContractSchema((
+    PAYER,
+    Field("share", SHARE, required=True),
+    Field("savings_of", FlowNames("payers"), default=_every("payers")),
+    Field("categories", FlowNames("categories"), default=_every("categories")),
+    *BASELINE_FIELDS,
+    Field("settle_every_months", MONTHS, default=12),
+    Field("threshold", NONNEG, default=0.0),
+), post=post_baseline)
+
 CONTRACT_TYPE = ContractType(
     name="gain_share",
     summary="a share of the measured savings of chosen payers and categories, per "
@@ -214,6 +272,7 @@ CONTRACT_TYPE = ContractType(
     ),
     outcome=True,
     pays_programme="the provider, or the tranches of its financing",
+    schema=SCHEMA,
     due=due,
     measures_baseline=True,
 )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from sibsim.contracts.declaration import ContractTerms, ContractType, ProgrammeShare
+from sibsim.contracts.schema_parts import ContractSchema
+from sibsim.scenario.kinds import PARTY, Field
 
 __all__ = ["CONTRACT_TYPE"]
 
@@ -31,6 +33,7 @@ CONTRACT_TYPE = ContractType(
     ),
     outcome=False,
     pays_programme="the funder",
+    schema=ContractSchema((Field("funder", PARTY, required=True),)),
     programme_shares=programme_shares,
     party_key="funder",
 )

@@ -12,6 +12,19 @@ import numpy as np
 
 from sibsim.contracts.declaration import ContractTerms, ContractType
 from sibsim.contracts.limits import shift_to_payment_month
+from sibsim.contracts.schema_parts import PAYER, ContractSchema
+from sibsim.scenario.kinds import (
+    MONTHS,
+    NAME,
+    NONNEG,
+    Context,
+    Field,
+    List,
+    Path,
+    StateName,
+    Table,
+    valid,
+)
 
 __all__ = ["CONTRACT_TYPE", "rate_card_paid"]
 
@@ -59,6 +72,33 @@ def due(terms: ContractTerms) -> np.ndarray:
     return rate_card_paid(terms.ledger.rate_card_due[terms.index], lag)
 
 
+def _post_outcome(outcome: dict, path: Path, ctx: Context) -> None:
+    given = [key for key in ("sustained_months", "cumulative_months") if outcome[key] is not None]
+    if len(given) != 1:
+        ctx.report(path, {k: outcome[k] for k in ("sustained_months", "cumulative_months")},
+                   "exactly one of sustained_months or cumulative_months "
+                   "(a whole number >= 1)")
+
+
+_OUTCOME = Table([
+    Field("name", NAME, required=True),
+    Field("state", StateName(), required=True),
+    Field("sustained_months", MONTHS),
+    Field("cumulative_months", MONTHS),
+    Field("price", NONNEG, required=True),
+], what="an outcome", post=_post_outcome)
+
+#: The rate card's keys: its payer, its outcomes, their window and the per-participant cap.
+SCHEMA = ContractSchema((
+    PAYER,
+    Field("outcomes", List(_OUTCOME, what="outcomes", nonempty=True,
+                           unique=lambda o: o["name"] if valid(o["name"]) else None,
+                           unique_at=("name",), unique_what="an outcome name"),
+          required=True),
+    Field("window_months", MONTHS),
+    Field("cap_per_participant", NONNEG),
+))
+
 CONTRACT_TYPE = ContractType(
     name="rate_card",
     summary="a price per participant outcome (a job held 6 months, say), on the treatment "
@@ -73,6 +113,7 @@ CONTRACT_TYPE = ContractType(
     ),
     outcome=True,
     pays_programme="the provider, or the tranches of its financing",
+    schema=SCHEMA,
     due=due,
     detects_outcomes=True,
 )
