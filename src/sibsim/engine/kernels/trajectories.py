@@ -40,9 +40,11 @@ from sibsim.engine.rng import (
     participant_key,
     uniform_at,
 )
+from sibsim.rules import ARMS
 
-TREATMENT = 0
-COUNTERFACTUAL = 1
+#: Arm index of the treatment arm in the outputs (a comparison group has only its
+#: counterfactual arm, at index 0, and never this one).
+TREATMENT = ARMS.index("treatment")
 
 
 # ----------------------------------------------------------------------------------------
