@@ -17,7 +17,9 @@ entries of the sparse rows of :class:`LedgerCells`). A dimension may also be a n
 expression over dimensions and integer scalar fields (``states + 1``, ``last_key + 1``).
 """
 
+import inspect
 import re
+import textwrap
 import typing
 from typing import Annotated, Any, NamedTuple
 
@@ -90,8 +92,10 @@ def _record(cls: type) -> type:
     lines = ["", "", "Attributes", "----------"]
     for name, field in declaration(cls).items():
         lines.append(f"{name} : {_describe(field)}")
-        lines.append(f"    {field.meaning}")
-    cls.__doc__ = (cls.__doc__ or "").rstrip() + "\n".join(lines) + "\n"
+        lines += textwrap.wrap(field.meaning, width=88, break_on_hyphens=False,
+                               initial_indent="    ",
+                               subsequent_indent="    ")
+    cls.__doc__ = inspect.cleandoc(cls.__doc__ or "") + "\n".join(lines) + "\n"
     return cls
 
 

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from sibsim.engine._numba import jit, jit_parallel, prange
+from sibsim.engine._numba import jit, jit_borrowing, jit_parallel, prange
 from sibsim.engine.kernels.sampling import GAMMA, sample
 from sibsim.engine.records import Participant, Workspace
 from sibsim.engine.rng import (
@@ -468,18 +468,16 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
     )
 
 
-@jit
-def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
-    """Every participant of the group, in each of its arms, in draw d of the chunk.
+@jit_borrowing
+def simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, due):
+    """Every participant of the group, in each of its arms, in draw d: spells, counts, outcomes.
 
-    A plain serial function, called (never inlined) once per draw by
-    :func:`simulate_group`: numba's parallel backend loses writes made through a record's
-    array field inside a ``prange`` body (numba issues 7135 and 10338), and the same holds
-    for a record of arrays made there. Inside a called function the code is serial and
-    reads and writes records as any other.
+    The hot loop of the model. It allocates nothing and only reads and writes the arrays it
+    is given, so it is compiled without reference counting (see ``jit_borrowing``): every
+    inlined helper binds whole records, and counting each of their arrays in and out at
+    every call would cost ten times the arithmetic.
     """
-    work = new_workspace(d, transitions, buckets, rate_cards, draws, out)
-    n_arms = out.occupancy.shape[1]
+    n_arms = work.count_change.shape[0]
     for j in range(group.site.shape[0]):
         key = participant_key(draws.seed, draws.first_draw + d, j)
         frailty, prior_months = participant_attributes(key, group, work.frailty_parameters)
@@ -494,7 +492,21 @@ def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out)
             spells_to_ledger(arm, n_spells, buckets, work)
             if treated and rate_cards.window_months.shape[0] > 0:
                 rate_card_outcomes(d, participant.entry_month, n_spells, rate_cards, draws,
-                                   work, out.due)
+                                   work, due)
+
+
+@jit
+def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
+    """Draw d of the chunk: the participants' counts, then their occupancy and cost.
+
+    A plain serial function, called (never inlined) once per draw by
+    :func:`simulate_group`: numba's parallel backend loses writes made through a record's
+    array field inside a ``prange`` body (numba issues 7135 and 10338), and the same holds
+    for a record of arrays made there. Inside a called function the code is serial and
+    reads and writes records as any other.
+    """
+    work = new_workspace(d, transitions, buckets, rate_cards, draws, out)
+    simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, out.due)
     cumulate(d, work.count_change, cells, draws.cost_rate, out)
 
 
