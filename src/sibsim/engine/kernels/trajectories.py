@@ -539,4 +539,6 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out):
     The records and their fields are in :mod:`sibsim.engine.records`.
     """
     for d in prange(out.occupancy.shape[0]):
-        simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out)
+        # The parallel backend types the loop index as int64 and then as uint64: one type,
+        # so that simulate_draw compiles once.
+        simulate_draw(np.int64(d), group, transitions, buckets, cells, rate_cards, draws, out)
