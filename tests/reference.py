@@ -61,30 +61,31 @@ def uniform(seed, draw, participant, month, stream):
     return float(uniform_np(seed, draw, participant, month, stream))
 
 
-def hazards(data, values, d, state, mis, treated, mse, month, fm, economy):
+def hazards(data, values, d, state, months_in_state, treated, months_since_entry, month,
+            multiplier, economy):
     """List of (transition index, hazard) out of ``state`` in listing order."""
     out = []
-    for k, tr in enumerate(data["transitions"]):
-        if tr["from"] != state:
+    for k, transition in enumerate(data["transitions"]):
+        if transition["from"] != state:
             continue
-        p = table_value(tr["probability"], ("transitions", k, "probability"), values, d, mis)
+        p = table_value(transition["probability"], ("transitions", k, "probability"), values, d, months_in_state)
         h = float(hazard_from_probability(p))
         if h == 0.0:
             out.append((k, 0.0))
             continue
         m = 1.0
-        if tr["frailty"]:
-            m *= fm
-        effect = tr.get("effect")
-        if treated and effect and effect["from_month"] <= mse < effect["to_month"]:
+        if transition["frailty"]:
+            m *= multiplier
+        effect = transition.get("effect")
+        if treated and effect and effect["from_month"] <= months_since_entry < effect["to_month"]:
             m *= values.get(format_path(("transitions", k, "effect", "ratio")))[d]
-        if economy is not None and [tr["from"], tr["to"]] in [list(p) for p in data["economy"]["transitions"]]:
+        if economy is not None and [transition["from"], transition["to"]] in [list(p) for p in data["economy"]["transitions"]]:
             m *= economy[d, month]
         out.append((k, 0.0 if m == 0.0 else h * m))
     return out
 
 
-def flow_costs(data, values, d, state, mis, payers, categories):
+def flow_costs(data, values, d, state, months_in_state, payers, categories):
     """Public cost of one participant-month, shape (payers, categories)."""
     out = np.zeros((len(payers), len(categories)))
     for f, flow in enumerate(data["flows"]):
@@ -98,7 +99,7 @@ def flow_costs(data, values, d, state, mis, payers, categories):
             if share == REST:
                 rest = payer
                 continue
-            portion = table_value(share, ("flows", f, "split", payer), values, d, mis)
+            portion = table_value(share, ("flows", f, "split", payer), values, d, months_in_state)
             assigned += portion
             out[payers.index(payer), c] += amount * portion
         if rest is not None:
@@ -163,23 +164,24 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     due = np.zeros((draws, len(rate_cards), T))
     prior_code, prior_par = prior_months_sampler(scenario)
     for d in range(draws):
-        fv = values.get("cohort.frailty_variance")[d]
+        frailty_variance = values.get("cohort.frailty_variance")[d]
         for j, (site, entry) in enumerate(who):
             key = np.uint64(participant_key(np.uint64(seed), d, j))
             frailty = 1.0
-            if fv > 0:
-                par = np.array([1.0 / fv, fv, 1.0, np.sqrt(fv)])
+            if frailty_variance > 0:
+                par = np.array([1.0 / frailty_variance, frailty_variance, 1.0, np.sqrt(frailty_variance)])
                 frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + offset)
             x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + offset)
             prior_months = int(np.rint(x)) if x > 0 else 0
-            fm = frailty * values.get(format_path(("cohort", "sites", site, "multiplier")))[d]
+            site_path = format_path(("cohort", "sites", site, "multiplier"))
+            multiplier = frailty * values.get(site_path)[d]
             for arm in range(n_arms):
                 treated = both_arms and arm == 0
                 path = walk(data, values, d, seed, j, offset, entry, prior_months,
-                            fm, treated, economy, T)
-                for t, (state, mis) in path.items():
+                            multiplier, treated, economy, T)
+                for t, (state, months_in_state) in path.items():
                     occupancy[d, arm, t, states.index(state)] += 1
-                    cost[d, arm, t] += flow_costs(data, values, d, state, mis, payers, categories)
+                    cost[d, arm, t] += flow_costs(data, values, d, state, months_in_state, payers, categories)
                 if treated:
                     for r, contract in enumerate(rate_cards):
                         index = data["contracts"].index(contract)
@@ -187,48 +189,49 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     return {"occupancy": occupancy, "cost": cost, "due": due}
 
 
-def walk(data, values, d, seed, j, offset, entry, prior_months, fm, treated, economy, T):
+def walk(data, values, d, seed, j, offset, entry, prior_months, multiplier, treated, economy, T):
     """The participant's {month: (state, months_in_state)} from entry to the horizon."""
     state = data["cohort"]["initial_state"]
-    mis = prior_months
+    months_in_state = prior_months
     path = {}
     key = np.uint64(participant_key(np.uint64(seed), d, j))
     threshold = exponential_at(key, entry, STREAM_SPELL + offset)
     cumulative = 0.0
     for t in range(entry, T):
-        path[t] = (state, mis)
-        hs = hazards(data, values, d, state, mis, treated, t - entry, t, fm, economy)
-        total = sum_in_order(h for _, h in hs)
+        path[t] = (state, months_in_state)
+        hazards_out = hazards(data, values, d, state, months_in_state, treated, t - entry, t,
+                              multiplier, economy)
+        total = sum_in_order(h for _, h in hazards_out)
         if total > 0.0:
             cumulative += total
         if total > 0.0 and cumulative >= threshold:
             u = uniform(seed, d, j, t, STREAM_DESTINATION + offset)
-            k = destination(hs, u)
+            k = destination(hazards_out, u)
             state = data["transitions"][k]["to"]
-            mis = 0
+            months_in_state = 0
             if t + 1 < T:
                 threshold = exponential_at(key, t + 1, STREAM_SPELL + offset)
             cumulative = 0.0
         else:
-            mis += 1
+            months_in_state += 1
     return path
 
 
-def sum_in_order(hs):
+def sum_in_order(hazards_out):
     total = 0.0
-    for h in hs:
+    for h in hazards_out:
         total += h
     return total
 
 
-def destination(hs, u):
-    certain = [k for k, h in hs if h == math.inf]
+def destination(hazards_out, u):
+    certain = [k for k, h in hazards_out if h == math.inf]
     if certain:
         return certain[min(int(u * len(certain)), len(certain) - 1)]
-    total = sum_in_order(h for _, h in hs)
+    total = sum_in_order(h for _, h in hazards_out)
     running = 0.0
     chosen = None
-    for k, h in hs:
+    for k, h in hazards_out:
         if h > 0.0:
             chosen = k
             running += h

@@ -88,8 +88,9 @@ def comparison_group_sizes(data: Mapping) -> list[int]:
     """
     sizes: list[int] = []
     for contract in data["contracts"]:
-        if contract.get("baseline") == "comparison_group" and contract["comparison_size"] not in sizes:
-            sizes.append(contract["comparison_size"])
+        size = contract.get("comparison_size")
+        if contract.get("baseline") == "comparison_group" and size not in sizes:
+            sizes.append(size)
     return sizes
 
 
@@ -150,10 +151,6 @@ class CompiledScenario:
     cohort: Group
     comparison: dict
     programme_enrolled: np.ndarray
-
-    def groups(self) -> list[Group]:
-        """The cohort, then the comparison groups by first use."""
-        return [self.cohort, *self.comparison.values()]
 
 
 def compile_scenario(scenario) -> CompiledScenario:
@@ -308,7 +305,7 @@ def rate_card_layout(data: Mapping, state_index: dict, contracts: list[int]) -> 
             states.append(state_index[outcome["state"]])
             counts_all = outcome.get("cumulative_months") is not None
             cumulative.append(int(counts_all))
-            months.append(outcome["cumulative_months"] if counts_all else outcome["sustained_months"])
+            months.append(outcome["cumulative_months" if counts_all else "sustained_months"])
         starts.append(len(states))
         window = contract.get("window_months")
         windows.append(-1 if window is None else int(window))

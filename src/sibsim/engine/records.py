@@ -84,7 +84,8 @@ def _describe(field: Field) -> str:
     kind = "bool" if field.dtype is bool else field.dtype.name
     if not field.dims:
         return kind
-    return f"ndarray of {kind}, shape ({', '.join(field.dims)}{',' if len(field.dims) == 1 else ''})"
+    comma = "," if len(field.dims) == 1 else ""
+    return f"ndarray of {kind}, shape ({', '.join(field.dims)}{comma})"
 
 
 def _record(cls: type) -> type:
@@ -121,11 +122,6 @@ class Group(NamedTuple):
         "sampler code (sibsim.engine.kernels.sampling) of the prior months distribution"))]
     prior_months_parameters: Annotated[Array, _array(np.float64, "4", (
         "its natural parameters (a constant: the value, then zeros)"))]
-
-    @property
-    def size(self) -> int:
-        """Number of participants."""
-        return int(self.site.shape[0])
 
     def enrolled(self, months: int) -> np.ndarray:
         """Participants enrolled by each month, shape (months,), int64."""
@@ -322,11 +318,23 @@ _NAME = re.compile(r"[A-Za-z_]\w*")
 
 
 def _size(dim: str, sizes: dict[str, int]) -> int | None:
-    """The size a dimension stands for (None when a name in it is not known yet)."""
-    names = _NAME.findall(dim)
-    if any(name not in sizes for name in names):
-        return None
-    return int(eval(dim, {"__builtins__": {}}, dict(sizes)))  # our own declarations only
+    """The size a dimension stands for: a sum of products of numbers and names.
+
+    None when a name in it is not known (no array or scalar of the records gives it).
+    """
+    total = 0
+    for term in dim.split("+"):
+        product = 1
+        for factor in term.split("*"):
+            factor = factor.strip()
+            if factor.isdigit():
+                product *= int(factor)
+            elif factor in sizes:
+                product *= sizes[factor]
+            else:
+                return None
+        total += product
+    return total
 
 
 def _scalar_problem(name: str, field: Field, value: Any) -> str | None:

@@ -122,7 +122,8 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
     """
     compiled = comp.compile_scenario(scenario)
     values = sample_parameters(scenario, np.arange(draws), seed)
-    n_states, n_payers, n_cats = len(compiled.states), len(compiled.payers), len(compiled.categories)
+    n_states, n_payers = len(compiled.states), len(compiled.payers)
+    n_cats = len(compiled.categories)
     T = compiled.months
     occupancy = np.empty((draws, 2, T, n_states))
     cost = np.empty((draws, 2, T, n_payers, n_cats))
