@@ -111,12 +111,12 @@ def stage_times(sc, draws: int, seed: int, threads: int | None) -> dict[str, flo
     """Time the stages of one ``simulate`` call (as ``sibsim.engine.simulate`` runs them)."""
     start = time.perf_counter()
     with numba_threads(threads):
-        ledger, values, st = run_model(sc, draws, seed)
+        ledger, values, compiled = run_model(sc, draws, seed)
     engine = time.perf_counter()
     parties = list(sc.parties())
     settlement = settle(sc.data["contracts"], ledger, values.get, parties)
     settled = time.perf_counter()
-    assemble(sc, st, ledger, values, settlement, parties, seed=seed)
+    assemble(sc, compiled, ledger, values, settlement, parties, seed=seed)
     done = time.perf_counter()
     return {"engine": engine - start, "settle": settled - engine, "assemble": done - settled}
 

@@ -71,8 +71,8 @@ def model(size: int, months: int = 120) -> dict:
     }
 
 
-def participant_months(st, draws: int) -> int:
-    return int((st.months - st.cohort.entry).sum()) * draws
+def participant_months(compiled, draws: int) -> int:
+    return int((compiled.months - compiled.cohort.entry_month).sum()) * draws
 
 
 def best_of(fn, repeat: int) -> float:
@@ -105,19 +105,18 @@ def kernel_and_simulate(size: int, draws: int, repeat: int) -> dict:
     from sibsim.engine.params import sample_parameters
 
     scenario = sibsim.load_scenario(model(size))
-    st = comp.structure(scenario)
+    compiled = comp.compile_scenario(scenario)
     values = sample_parameters(scenario, np.arange(draws), 1)
-    arrays = comp.draw_arrays(scenario, st, values, 1)
-    due = np.zeros((draws, 0, st.months))
-    run_group(st.cohort, st, arrays, 1, 0, due)  # compile / load from cache
+    arrays = comp.draw_arrays(scenario, compiled, values, 1)
+    run_group(compiled.cohort, compiled, arrays)  # compile / load from cache
     sibsim.simulate(scenario, draws=2, seed=1)
-    pm = participant_months(st, draws)
+    pm = participant_months(compiled, draws)
     out = {"participants": size, "draws": draws, "participant_months": pm}
     for threads in (1, 2):
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
         # Kernel and simulate() are timed in turns, so both see the same machine load.
         kernel, whole = best_of_pair(
-            lambda: run_group(st.cohort, st, arrays, 1, 0, due),
+            lambda: run_group(compiled.cohort, compiled, arrays),
             lambda: sibsim.simulate(scenario, draws=draws, seed=1, threads=threads),
             repeat,
         )
@@ -132,10 +131,10 @@ def reference_ns(size: int, draws: int) -> float:
     from reference import simulate_reference
 
     scenario = sibsim.load_scenario(model(size))
-    st = comp.structure(scenario)
+    compiled = comp.compile_scenario(scenario)
     start = time.perf_counter()
     simulate_reference(scenario, draws, 1)
-    return (time.perf_counter() - start) / participant_months(st, draws) * 1e9
+    return (time.perf_counter() - start) / participant_months(compiled, draws) * 1e9
 
 
 CHILD = """

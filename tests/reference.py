@@ -5,11 +5,15 @@ from the scenario's tables (not from the compiled arrays), and uses the same ran
 as the kernel, so the two must agree draw for draw: occupancy counts and rate-card outcome
 months exactly, costs up to summation order.
 
-The model, month by month (SPEC sections 2-3): in month t a participant in state s with
+The model, month by month (docs/methodology.rst): in month t a participant in state s with
 months_in_state m has, for each transition k out of s, h_k = -ln(1 - p_k(m)) x multipliers;
 the spell's cumulative hazard grows by H = sum_k h_k, and the participant leaves at the end
 of the first month in which it reaches the spell's threshold E ~ Exp(1) (drawn by the same
 ``rng.exponential_at`` as the kernel, which tests/test_engine.py checks against Exp(1)).
+
+It shares with the engine only the one-line model rules of :mod:`sibsim.rules` (the step
+table's row, the hazard of a probability, the "rest" share, the entry month, the
+apportioning of a comparison group), the key-path writer, the generator and the samplers.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from sibsim.engine import compile as comp
 from sibsim.engine.kernels import sampling
 from sibsim.engine.params import sample_parameters
 from sibsim.engine.rng import (
+    GROUP_STREAM_STRIDE,
     STREAM_DESTINATION,
     STREAM_FRAILTY,
     STREAM_PRIOR,
@@ -30,64 +35,75 @@ from sibsim.engine.rng import (
     participant_key,
     uniform_np,
 )
+from sibsim.rules import (
+    REST,
+    TABLE,
+    apportion,
+    entry_month,
+    hazard_from_probability,
+    is_table,
+    rest_share,
+    table_keys,
+    table_row,
+)
+from sibsim.scenario.keypath import format_path
 
-TABLE = "by_months_in_state"
 
-
-def table_value(value, path, values, d, months_in_state):
+def table_value(value, parts, values, d, months_in_state):
     """Per-draw value of a number or step table at ``months_in_state``."""
-    if isinstance(value, dict) and TABLE in value:
-        row = max(i for i, r in enumerate(value[TABLE]) if r[0] <= months_in_state)
-        return values.get(f"{path}.{TABLE}[{row}][1]")[d]
-    return values.get(path)[d]
+    if is_table(value):
+        row = int(table_row(table_keys(value), months_in_state))
+        return values.get(format_path((*parts, TABLE, row, 1)))[d]
+    return values.get(format_path(parts))[d]
 
 
 def uniform(seed, draw, participant, month, stream):
     return float(uniform_np(seed, draw, participant, month, stream))
 
 
-def hazards(data, values, d, state, mis, treated, mse, month, fm, economy):
+def hazards(data, values, d, state, months_in_state, treated, months_since_entry, month,
+            multiplier, economy):
     """List of (transition index, hazard) out of ``state`` in listing order."""
     out = []
-    for k, tr in enumerate(data["transitions"]):
-        if tr["from"] != state:
+    for k, transition in enumerate(data["transitions"]):
+        if transition["from"] != state:
             continue
-        p = table_value(tr["probability"], f"transitions[{k}].probability", values, d, mis)
-        h = math.inf if p == 1.0 else -math.log1p(-p)
+        p = table_value(transition["probability"], ("transitions", k, "probability"), values, d, months_in_state)
+        h = float(hazard_from_probability(p))
         if h == 0.0:
             out.append((k, 0.0))
             continue
         m = 1.0
-        if tr["frailty"]:
-            m *= fm
-        effect = tr.get("effect")
-        if treated and effect and effect["from_month"] <= mse < effect["to_month"]:
-            m *= values.get(f"transitions[{k}].effect.ratio")[d]
-        if economy is not None and [tr["from"], tr["to"]] in [list(p) for p in data["economy"]["transitions"]]:
+        if transition["frailty"]:
+            m *= multiplier
+        effect = transition.get("effect")
+        if treated and effect and effect["from_month"] <= months_since_entry < effect["to_month"]:
+            m *= values.get(format_path(("transitions", k, "effect", "ratio")))[d]
+        if economy is not None and [transition["from"], transition["to"]] in [list(p) for p in data["economy"]["transitions"]]:
             m *= economy[d, month]
         out.append((k, 0.0 if m == 0.0 else h * m))
     return out
 
 
-def flow_costs(data, values, d, state, mis, payers, categories):
+def flow_costs(data, values, d, state, months_in_state, payers, categories):
     """Public cost of one participant-month, shape (payers, categories)."""
     out = np.zeros((len(payers), len(categories)))
     for f, flow in enumerate(data["flows"]):
         if flow["state"] != state:
             continue
-        amount = values.get(f"flows[{f}].monthly")[d]
+        amount = values.get(format_path(("flows", f, "monthly")))[d]
         c = categories.index(flow["category"])
         assigned = 0.0
         rest = None
         for payer, share in flow["split"].items():
-            if share == "rest":
+            if share == REST:
                 rest = payer
                 continue
-            portion = table_value(share, f"flows[{f}].split.{payer}", values, d, mis)
+            portion = table_value(share, ("flows", f, "split", payer), values, d, months_in_state)
             assigned += portion
             out[payers.index(payer), c] += amount * portion
         if rest is not None:
-            out[payers.index(rest), c] += amount * (1.0 - assigned)
+            out[payers.index(rest), c] += amount * rest_share(assigned)
     return out
 
 
@@ -95,8 +111,28 @@ def economy_multipliers(scenario, values, seed):
     """Same AR(1) as the engine (its arithmetic is not what this reference checks)."""
     if not scenario.data.get("economy"):
         return None
-    st = comp.structure(scenario)
-    return comp.draw_arrays(scenario, st, values, seed).economy
+    return comp.economy_multipliers(scenario.data, values, seed, scenario.data["months"])
+
+
+def participants(data, group):
+    """(site name, entry month) of each participant of the cohort or a comparison group.
+
+    Participants are numbered site by site; a comparison group of size n is spread over the
+    sites in proportion to their sizes, and enters on the same intake schedule.
+    """
+    sites = data["cohort"]["sites"]
+    sizes = [site["size"] for site in sites.values()]
+    if group != "cohort":
+        sizes = apportion(group, sizes)
+    intake = data["cohort"]["intake_months"]
+    return [(name, int(entry_month(j, n, intake)))
+            for name, n in zip(sites, sizes) for j in range(n)]
+
+
+def prior_months_sampler(scenario):
+    """The prior months' sampler code and parameters (the kernel's own samplers draw them)."""
+    cohort = comp.compile_scenario(scenario).cohort
+    return cohort.prior_months_family, cohort.prior_months_parameters
 
 
 def simulate_reference(scenario, draws, seed, *, group="cohort"):
@@ -113,38 +149,39 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     ``due`` (D, R, T) for the cohort.
     """
     data = scenario.data
-    st = comp.structure(scenario)
     values = sample_parameters(scenario, np.arange(draws), seed)
     economy = economy_multipliers(scenario, values, seed)
     T = data["months"]
-    states, payers, categories = st.states, st.payers, st.categories
-    grp = st.cohort if group == "cohort" else st.comparison[group]
-    n_arms = 2 if grp.both_arms else 1
+    states = list(data["states"])
+    payers, categories = list(scenario.payers()), list(scenario.categories())
+    both_arms = group == "cohort"
+    offset = 0 if both_arms else GROUP_STREAM_STRIDE * group
+    who = participants(data, group)
+    n_arms = 2 if both_arms else 1
     occupancy = np.zeros((draws, n_arms, T, len(states)))
     cost = np.zeros((draws, n_arms, T, len(payers), len(categories)))
     rate_cards = [c for c in data["contracts"] if c["type"] == "rate_card"]
     due = np.zeros((draws, len(rate_cards), T))
-    prior_code, prior_par = st.prior_code, st.prior_par
+    prior_code, prior_par = prior_months_sampler(scenario)
     for d in range(draws):
-        fv = values.get("cohort.frailty_variance")[d]
-        for j in range(grp.size):
+        frailty_variance = values.get("cohort.frailty_variance")[d]
+        for j, (site, entry) in enumerate(who):
             key = np.uint64(participant_key(np.uint64(seed), d, j))
             frailty = 1.0
-            if fv > 0:
-                par = np.array([1.0 / fv, fv, 1.0, np.sqrt(fv)])
-                frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + grp.stream_offset)
-            x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + grp.stream_offset)
+            if frailty_variance > 0:
+                par = np.array([1.0 / frailty_variance, frailty_variance, 1.0, np.sqrt(frailty_variance)])
+                frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + offset)
+            x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + offset)
             prior_months = int(np.rint(x)) if x > 0 else 0
-            site = st.sites[grp.site[j]]
-            fm = frailty * values.get(f"cohort.sites.{site}.multiplier")[d]
-            entry = int(grp.entry[j])
+            site_path = format_path(("cohort", "sites", site, "multiplier"))
+            multiplier = frailty * values.get(site_path)[d]
             for arm in range(n_arms):
-                treated = grp.both_arms and arm == 0
-                path = walk(data, values, d, seed, j, grp.stream_offset, entry, prior_months,
-                            fm, treated, economy, T)
-                for t, (state, mis) in path.items():
+                treated = both_arms and arm == 0
+                path = walk(data, values, d, seed, j, offset, entry, prior_months,
+                            multiplier, treated, economy, T)
+                for t, (state, months_in_state) in path.items():
                     occupancy[d, arm, t, states.index(state)] += 1
-                    cost[d, arm, t] += flow_costs(data, values, d, state, mis, payers, categories)
+                    cost[d, arm, t] += flow_costs(data, values, d, state, months_in_state, payers, categories)
                 if treated:
                     for r, contract in enumerate(rate_cards):
                         index = data["contracts"].index(contract)
@@ -152,48 +189,49 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
     return {"occupancy": occupancy, "cost": cost, "due": due}
 
 
-def walk(data, values, d, seed, j, offset, entry, prior_months, fm, treated, economy, T):
+def walk(data, values, d, seed, j, offset, entry, prior_months, multiplier, treated, economy, T):
     """The participant's {month: (state, months_in_state)} from entry to the horizon."""
     state = data["cohort"]["initial_state"]
-    mis = prior_months
+    months_in_state = prior_months
     path = {}
     key = np.uint64(participant_key(np.uint64(seed), d, j))
     threshold = exponential_at(key, entry, STREAM_SPELL + offset)
     cumulative = 0.0
     for t in range(entry, T):
-        path[t] = (state, mis)
-        hs = hazards(data, values, d, state, mis, treated, t - entry, t, fm, economy)
-        total = sum_in_order(h for _, h in hs)
+        path[t] = (state, months_in_state)
+        hazards_out = hazards(data, values, d, state, months_in_state, treated, t - entry, t,
+                              multiplier, economy)
+        total = sum_in_order(h for _, h in hazards_out)
         if total > 0.0:
             cumulative += total
         if total > 0.0 and cumulative >= threshold:
             u = uniform(seed, d, j, t, STREAM_DESTINATION + offset)
-            k = destination(hs, u)
+            k = destination(hazards_out, u)
             state = data["transitions"][k]["to"]
-            mis = 0
+            months_in_state = 0
             if t + 1 < T:
                 threshold = exponential_at(key, t + 1, STREAM_SPELL + offset)
             cumulative = 0.0
         else:
-            mis += 1
+            months_in_state += 1
     return path
 
 
-def sum_in_order(hs):
+def sum_in_order(hazards_out):
     total = 0.0
-    for h in hs:
+    for h in hazards_out:
         total += h
     return total
 
 
-def destination(hs, u):
-    certain = [k for k, h in hs if h == math.inf]
+def destination(hazards_out, u):
+    certain = [k for k, h in hazards_out if h == math.inf]
     if certain:
         return certain[min(int(u * len(certain)), len(certain) - 1)]
-    total = sum_in_order(h for _, h in hs)
+    total = sum_in_order(h for _, h in hazards_out)
     running = 0.0
     chosen = None
-    for k, h in hs:
+    for k, h in hazards_out:
         if h > 0.0:
             chosen = k
             running += h
@@ -223,9 +261,11 @@ def pay_outcomes(contract, index, values, d, entry, path, due_row):
         if month is not None and (window is None or month - entry <= window):
             reached.append((month, o))
     cap = contract.get("cap_per_participant")
-    remaining = math.inf if cap is None else values.get(f"contracts[{index}].cap_per_participant")[d]
+    remaining = (math.inf if cap is None
+                 else values.get(format_path(("contracts", index, "cap_per_participant")))[d])
     for month, o in sorted(reached):
-        amount = min(values.get(f"contracts[{index}].outcomes[{o}].price")[d], remaining)
+        price = values.get(format_path(("contracts", index, "outcomes", o, "price")))[d]
+        amount = min(price, remaining)
         if amount > 0:
             due_row[month] += amount
             remaining -= amount

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import sys
 
 import numpy as np
 import pytest
@@ -228,7 +230,7 @@ def test_effect_ratio_one_gives_identical_arms_and_zero_savings():
 
 
 def test_results_do_not_depend_on_threads_or_chunks(scenario, monkeypatch):
-    import sibsim.engine as engine
+    engine = sys.modules["sibsim.engine.simulate"]  # the module (the package's name is the function)
 
     one = sibsim.simulate(scenario, draws=40, seed=9, threads=1)
     two = sibsim.simulate(scenario, draws=40, seed=9, threads=2)
@@ -366,3 +368,233 @@ def test_memory_does_not_grow_with_participants():
 
     small, large = peak(50), peak(2000)
     assert large < small * 1.2 + 200_000
+
+
+# ---------------------------------------------------------------------------------------
+# The kernel boundary: records against their declarations and the kernel's reads
+# ---------------------------------------------------------------------------------------
+
+def _boundary_scenarios():
+    with_economy = base_scenario(economy={"shock_sd": 0.3, "shock_persistence": 0.8,
+                                          "transitions": [["benefits", "employed"]]})
+    with_groups = base_scenario()
+    with_groups["contracts"] = with_groups["contracts"] + [
+        {"name": "gs", "type": "gain_share", "payer": "municipality", "share": 0.5,
+         "baseline": "comparison_group", "comparison_size": 23},
+        {"name": "tiers", "type": "effect_tiers", "payer": "municipality", "state": "employed",
+         "baseline": "historical", "measure_at_month": 24, "tiers": [[0.0, 0.0], [0.1, 1e5]]},
+    ]
+    no_tables = two_state(0.1, 12, 5)
+    no_tables["contracts"] = [{"name": "grant", "type": "grant", "funder": "foundation"}]
+    return {"base": base_scenario(), "economy": with_economy, "groups": with_groups,
+            "no_tables": no_tables, "danish-pilot": "danish-pilot"}
+
+
+@pytest.mark.parametrize("name", list(_boundary_scenarios()))
+def test_records_match_their_declarations(name, monkeypatch):
+    """What the kernel receives has every field's dtype, ndim, C order and shared sizes."""
+    from sibsim.engine import records
+    from sibsim.engine.kernels.trajectories import simulate_group
+
+    module = sys.modules["sibsim.engine.simulate"]
+    calls = []
+
+    def checked(*args):
+        calls.append(args)
+        assert [type(a) for a in args] == [records.Group, records.TransitionLayout,
+                                           records.MonthsInState, records.LedgerCells,
+                                           records.RateCards, records.DrawArrays,
+                                           records.Outputs]
+        assert records.layout_problems(*args) == []
+        return simulate_group(*args)
+
+    monkeypatch.setattr(module, "simulate_group", checked)
+    scenario = sibsim.load_scenario(_boundary_scenarios()[name])
+    monkeypatch.setattr(module, "CHUNK_DRAWS", 3)
+    run_model(scenario, 5, 1)
+    groups = 1 + len({c["comparison_size"] for c in scenario.data["contracts"]
+                      if c.get("baseline") == "comparison_group"})
+    assert len(calls) == 2 * groups  # two chunks of draws, every group in each
+
+
+def test_layout_check_finds_drift():
+    from sibsim.engine import records
+    from sibsim.engine.compile import compile_scenario
+
+    compiled = compile_scenario(sibsim.load_scenario(base_scenario()))
+    t, b = compiled.transitions, compiled.buckets
+    assert records.layout_problems(t, b, compiled.cells) == []
+    broken = {
+        "dtype": t._replace(frailty=t.frailty.astype(np.float64)),
+        "ndim": t._replace(destination=t.destination[:, None]),
+        "order": t._replace(outgoing=np.repeat(t.outgoing, 2)[::2]),
+        "size": t._replace(effect_to_month=t.effect_to_month[:-1]),
+        "derived size": t._replace(outgoing_start=t.outgoing_start[:-1]),
+        "scalar": t._replace(months=float(t.months)),
+    }
+    for what, record in broken.items():
+        problems = records.layout_problems(record, b, compiled.cells)
+        assert len(problems) >= 1 and all(p.startswith("TransitionLayout.") for p in problems), what
+    assert records.layout_problems(t, b._replace(last_key=b.last_key + 1))  # bucket_of's size
+
+
+def _kernel_functions():
+    import ast
+    import inspect
+
+    from sibsim.engine.kernels import trajectories
+
+    tree = ast.parse(inspect.getsource(trajectories))
+    return [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+
+
+def test_kernels_read_only_declared_fields():
+    """Every ``record.field`` the kernel source reads is declared, and every field is read."""
+    import ast
+
+    from sibsim.engine import records
+
+    read = {name: set() for name in records.KERNEL_PARAMETERS}
+    for function in _kernel_functions():
+        parameters = {a.arg for a in function.args.args}
+        local_records = {n.targets[0].id: n.value.func.id for n in ast.walk(function)
+                         if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
+                         and isinstance(n.value.func, ast.Name)
+                         and n.value.func.id in ("Participant", "new_workspace")}
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+                continue
+            owner = node.value.id
+            if owner in records.KERNEL_PARAMETERS and (owner in parameters or owner in local_records):
+                fields = records.declaration(records.KERNEL_PARAMETERS[owner])
+                assert node.attr in fields, f"{function.name}: {owner}.{node.attr} is not declared"
+                read[owner].add(node.attr)
+            elif owner in parameters:
+                # A plain array parameter: only its shape. A record under another name
+                # would be read here unchecked, so it fails instead.
+                assert node.attr == "shape", f"{function.name}: {owner}.{node.attr}"
+    for name, record in records.KERNEL_PARAMETERS.items():
+        unread = set(records.declaration(record)) - read[name]
+        assert not unread, f"{record.__name__} declares fields no kernel reads: {sorted(unread)}"
+
+
+def test_kernel_entry_takes_the_records_by_their_names():
+    import inspect
+
+    from sibsim.engine import records
+    from sibsim.engine.kernels.trajectories import simulate_draw, simulate_group
+
+    names = list(inspect.signature(simulate_group.py_func).parameters)
+    assert names == ["group", "transitions", "buckets", "cells", "rate_cards", "draws", "out"]
+    assert all(n in records.KERNEL_PARAMETERS for n in names)
+    assert list(inspect.signature(simulate_draw.py_func).parameters) == ["d", *names]
+    for function in _kernel_functions():
+        assert len(function.args.args) <= 12, function.name
+
+
+def test_hot_loop_is_compiled_without_reference_counting():
+    """Binding records in the hot loop must not count their arrays (a tenfold slowdown)."""
+    from sibsim.engine.kernels.trajectories import simulate_participants
+
+    assert simulate_participants.targetoptions.get("_nrt") is False
+
+
+def test_records_document_every_field():
+    from sibsim.engine import records
+
+    for record in records.KERNEL_PARAMETERS.values():
+        doc = record.__doc__
+        assert "Attributes\n----------" in doc, record.__name__
+        words = " ".join(doc.split())
+        for name, field in records.declaration(record).items():
+            assert f"\n{name} : " in doc and field.meaning in words, (record.__name__, name)
+            if field.dims:
+                assert f"shape ({', '.join(field.dims)}" in doc, (record.__name__, name)
+
+
+def test_kernel_cache_is_reused_by_another_process(scenario):
+    """The records' types pickle into numba's cache: a new process loads, never recompiles."""
+    import subprocess
+
+    from sibsim.engine.kernels.trajectories import simulate_draw, simulate_participants
+
+    run_model(scenario, 2, 1)  # compiled here (or loaded), so the cache is written
+    # One signature each (a second, from the loop index's type, doubles the compile time).
+    assert len(simulate_draw.signatures) <= 1 and len(simulate_participants.signatures) <= 1
+    code = (
+        "import sibsim\n"
+        "from sibsim.engine.kernels.trajectories import simulate_draw, simulate_group\n"
+        f"sibsim.simulate(sibsim.load_scenario({base_scenario()!r}), draws=2, seed=1)\n"
+        "print(sum(simulate_group.stats.cache_misses.values()),"
+        " sum(simulate_draw.stats.cache_misses.values()),"
+        " sum(simulate_group.stats.cache_hits.values()))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, env=dict(os.environ))
+    misses_group, misses_draw, hits = map(int, done.stdout.split())
+    assert (misses_group, misses_draw, hits) == (0, 0, 1), done.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# Names that key paths must quote: spaces, dots, Danish letters
+# ---------------------------------------------------------------------------------------
+
+PLAIN = {"sites": ("A", "B"), "payers": ("municipality", "state"),
+         "categories": ("benefits", "tax"), "funder": "foundation"}
+DANISH = {"sites": ("Nørre Snede", "St. Heddinge"), "payers": ("Region Midtjylland", "Kommune.Vest"),
+          "categories": ("sygedagpenge ø", "skat.A-indkomst"), "funder": "Fonden Ø"}
+
+
+def named_scenario(names) -> dict:
+    """The base scenario with its sites, payers and categories named by ``names``.
+
+    Every number at a path that contains a name is a constant (a table or a number), so that
+    the renamed scenarios share their random numbers (a distribution's are keyed by its path).
+    """
+    (site_a, site_b), (payer_a, payer_b), (benefits, tax) = (
+        names["sites"], names["payers"], names["categories"])
+    raw = base_scenario()
+    raw["cohort"]["sites"] = {site_a: {"size": 20, "multiplier": 0.7}, site_b: {"size": 15}}
+    raw["flows"] = [
+        {"name": "benefit", "state": "benefits", "category": benefits, "monthly": 12000,
+         "split": {payer_a: {"by_months_in_state": [[0, 0.2], [1, 0.6], [12, 0.8]]},
+                   payer_b: "rest"}},
+        {"name": "tax", "state": "employed", "category": tax,
+         "monthly": {"normal": {"mean": -6000, "sd": 500}},
+         "split": {payer_a: 0.3, payer_b: 0.7}},
+    ]
+    raw["contracts"] = [
+        {"name": "grant", "type": "grant", "funder": names["funder"]},
+        {"name": "fees", "type": "fee_for_service", "payer": payer_a},
+    ]
+    return raw
+
+
+def test_names_that_need_quoting_simulate_like_plain_names():
+    danish = sibsim.load_scenario(named_scenario(DANISH))
+    assert 'cohort.sites."St. Heddinge".multiplier' in danish.parameters()
+    plain = sibsim.simulate(named_scenario(PLAIN), draws=6, seed=3)
+    renamed = sibsim.simulate(danish, draws=6, seed=3)
+    assert list(renamed["payer"].values) == list(DANISH["payers"])
+    assert list(renamed["category"].values) == list(DANISH["categories"])
+    assert set(plain.data_vars) == set(renamed.data_vars)
+    for name in plain.data_vars:
+        assert np.array_equal(plain[name].values, renamed[name].values, equal_nan=True), name
+    assert np.any(renamed["cost"].values != 0.0)
+    _compare_with_reference(danish, draws=2)
+
+
+# Blank names are invalid; every other mix of letters, quotes, brackets, dots and spaces is not.
+names_text = st.text(alphabet="aøÆå .-_\"\\[]'#=1 ", min_size=1, max_size=8).filter(str.strip)
+
+
+@settings(max_examples=10)
+@given(names=st.lists(names_text, min_size=6, max_size=6, unique=True))
+def test_any_names_simulate_like_plain_names(names):
+    generated = {"sites": tuple(names[0:2]), "payers": tuple(names[2:4]),
+                 "categories": tuple(names[4:6]), "funder": "foundation"}
+    plain, _, _ = run_model(sibsim.load_scenario(named_scenario(PLAIN)), 2, 4)
+    other, _, _ = run_model(sibsim.load_scenario(named_scenario(generated)), 2, 4)
+    assert np.array_equal(plain.occupancy, other.occupancy)
+    assert np.array_equal(plain.cost, other.cost)
+    assert np.array_equal(plain.programme_cost, other.programme_cost)

@@ -1,7 +1,8 @@
 """Tests of sibsim.engine.exact against closed forms, matrix powers, path enumeration and quadrature.
 
-The reference implementations here are plain Python, written from SPEC sections 2 and 3
-without reusing anything from ``sibsim.engine.exact``.
+The reference implementations here are plain Python, written from the model of
+docs/methodology.rst (hazards, competing risks, months in state) without reusing anything
+from ``sibsim.engine.exact``.
 """
 
 from __future__ import annotations
@@ -98,7 +99,11 @@ def naive_value(value, months_in_state):
 
 
 def naive_competing(probabilities, multipliers):
-    """SPEC section 3 for one origin: returns ([P(to k)], P(stay))."""
+    """Competing risks out of one origin in one month: returns ([P(to k)], P(stay)).
+
+    h_k = -ln(1 - p_k) m_k, P(leave) = 1 - exp(-H), P(to k) = P(leave) h_k / H; certain
+    exits (p = 1 under a positive multiplier) share the exit equally.
+    """
     certain = [p == 1.0 and m > 0 for p, m in zip(probabilities, multipliers)]
     if any(certain):
         n = sum(certain)

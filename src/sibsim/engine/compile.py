@@ -1,24 +1,38 @@
-"""From a validated scenario and its per-draw values to the kernels' flat arrays.
+"""From a validated scenario and its per-draw values to the kernels' records.
 
-Two stages: :func:`structure` holds what does not change between draws (state and
-transition indices, the months-in-state buckets, participants' sites and entry months), and
-:func:`draw_arrays` turns a chunk of :class:`~sibsim.engine.params.ParamValues` into per-draw
-hazards, cost rates, multipliers and prices. Everything is contiguous float64 or int64, so
-each kernel compiles once.
+Two stages: :func:`compile_scenario` holds what does not change between draws (state and
+transition indices, the months-in-state buckets, participants' sites and entry months, the
+rate-card outcomes), and :func:`draw_arrays` turns a chunk of
+:class:`~sibsim.engine.params.ParamValues` into per-draw hazards, cost rates, multipliers and
+prices. The records are declared in :mod:`sibsim.engine.records`; every array is contiguous
+float64 or int64, so each kernel compiles once.
 
 Months-in-state buckets: every ``by_months_in_state`` table (transition probabilities and
 payer shares) changes value only at its keys, so months_in_state matters only through the
 bucket [k_b, k_b+1) of the union of all keys. Beyond the largest key nothing changes.
+
+What the engine knows of contract types is gathered in three functions at the top:
+:func:`outcome_contracts`, :func:`comparison_group_sizes` and
+:func:`needs_historical_baseline`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtri
 
 from sibsim.engine.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
+from sibsim.engine.records import (
+    DrawArrays,
+    Group,
+    LedgerCells,
+    MonthsInState,
+    RateCards,
+    TransitionLayout,
+)
 from sibsim.engine.rng import GROUP_STREAM_STRIDE, STREAM_ECONOMY, uniform_np
 from sibsim.rules import (
     REST,
@@ -35,78 +49,158 @@ from sibsim.rules import (
 NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
 
 
+# ----------------------------------------------------------------------------------------
+# What the engine asks of contract types
+# ----------------------------------------------------------------------------------------
+
+
+def outcome_contracts(data: Mapping) -> list[int]:
+    """Contracts whose outcomes the kernel detects participant by participant.
+
+    These are the rate cards: their payments are reached by single participants' spells,
+    so the trajectory kernel finds them (``RateCards``, ``Ledger.rate_card_due``).
+
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario (``Scenario.data``).
+
+    Returns
+    -------
+    list of int
+        Indices in ``data["contracts"]``, in listing order.
+    """
+    return [i for i, contract in enumerate(data["contracts"]) if contract["type"] == "rate_card"]
+
+
+def comparison_group_sizes(data: Mapping) -> list[int]:
+    """Sizes of the comparison groups that some contract measures against.
+
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario (``Scenario.data``).
+
+    Returns
+    -------
+    list of int
+        Each size once, in the order of first use.
+    """
+    sizes: list[int] = []
+    for contract in data["contracts"]:
+        size = contract.get("comparison_size")
+        if contract.get("baseline") == "comparison_group" and size not in sizes:
+            sizes.append(size)
+    return sizes
+
+
+def needs_historical_baseline(data: Mapping) -> bool:
+    """True when some contract measures against the historical (exact) baseline.
+
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario (``Scenario.data``).
+
+    Returns
+    -------
+    bool
+    """
+    return any(contract.get("baseline") == "historical" for contract in data["contracts"])
+
+
+# ----------------------------------------------------------------------------------------
+# The draw-independent layout
+# ----------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class Group:
-    """Participants simulated together: the treated cohort or one comparison group."""
+class CompiledScenario:
+    """The draw-independent form of a scenario: its names and the kernels' records.
 
-    size: int
-    stream_offset: int
-    both_arms: bool
-    site: np.ndarray  # int64 (N,)
-    entry: np.ndarray  # int64 (N,)
-
-    def enrolled(self, months: int) -> np.ndarray:
-        """Participants enrolled by each month, shape (months,)."""
-        return np.searchsorted(np.sort(self.entry), np.arange(months), side="right").astype(
-            np.int64
-        )
-
-
-@dataclass(frozen=True)
-class Structure:
-    """The draw-independent layout of a scenario."""
+    Attributes
+    ----------
+    months : int
+        The horizon T.
+    states, payers, categories, sites : list of str
+        Names in the order of the kernels' indices (and of the results' coordinates).
+    transitions : TransitionLayout
+    buckets : MonthsInState
+    cells : LedgerCells
+    rate_cards : RateCards
+    rate_card_contracts : list of int
+        Index in ``data["contracts"]`` of rate card r of ``rate_cards``.
+    cohort : Group
+        The treated cohort (both arms).
+    comparison : dict of int to Group
+        The comparison groups, by size (counterfactual arm only).
+    programme_enrolled : ndarray of int64, shape (months,)
+        Treated participants in one of their programme months, in each month.
+    """
 
     months: int
     states: list
     payers: list
     categories: list
     sites: list
-    initial_state: int
-    prior_code: int
-    prior_par: np.ndarray
-    trans_from: np.ndarray
-    trans_to: np.ndarray
-    trans_frailty: np.ndarray
-    trans_economy: np.ndarray
-    effect_from: np.ndarray
-    effect_to: np.ndarray
-    out_start: np.ndarray
-    out_trans: np.ndarray
-    state_economy: np.ndarray
-    state_effect: np.ndarray
-    bucket_keys: np.ndarray
-    bucket_of: np.ndarray
-    next_key: np.ndarray
-    max_key: int
-    cost_next: np.ndarray  # int64 (S, B) next bucket where the state's cost rates change
-    cell_start: np.ndarray  # int64 (S * B + 1,) sparse rows of reachable payer-category pairs
-    cell_pair: np.ndarray  # int64 (nnz,)
+    transitions: TransitionLayout
+    buckets: MonthsInState
+    cells: LedgerCells
+    rate_cards: RateCards
+    rate_card_contracts: list
     cohort: Group
-    comparison: dict  # size -> Group
-    rate_cards: list  # indices of rate_card contracts
-    rc_outcome_start: np.ndarray
-    oc_state: np.ndarray
-    oc_cumulative: np.ndarray
-    oc_months: np.ndarray
-    rc_window: np.ndarray
-    programme_enrolled: np.ndarray  # (months,) participants in their programme months
+    comparison: dict
+    programme_enrolled: np.ndarray
 
 
-def structure(scenario) -> Structure:
-    """Compile the draw-independent layout of ``scenario``."""
+def compile_scenario(scenario) -> CompiledScenario:
+    """Compile the draw-independent layout of ``scenario``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+
+    Returns
+    -------
+    CompiledScenario
+    """
     data = scenario.data
-    months = data["months"]
     states = list(data["states"])
     state_index = {s: i for i, s in enumerate(states)}
+    payers, categories = list(scenario.payers()), list(scenario.categories())
+    buckets = months_in_state_buckets(data, state_index)
+    cohort_data = data["cohort"]
+    sites = list(cohort_data["sites"])
+    sizes = [cohort_data["sites"][s]["size"] for s in sites]
+    prior = _prior_months_law(cohort_data["prior_months"])
+    intake = cohort_data["intake_months"]
+    cohort = _group(sizes, intake, prior, stream_offset=0, both_arms=True)
+    comparison = {
+        n: _group(apportion(n, sizes), intake, prior, stream_offset=GROUP_STREAM_STRIDE * n,
+                  both_arms=False)
+        for n in comparison_group_sizes(data)
+    }
+    contracts = outcome_contracts(data)
+    return CompiledScenario(
+        months=data["months"], states=states, payers=payers, categories=categories,
+        sites=sites, transitions=transition_layout(data, state_index), buckets=buckets,
+        cells=ledger_cells(data, state_index, payers, categories, len(buckets.keys)),
+        rate_cards=rate_card_layout(data, state_index, contracts),
+        rate_card_contracts=contracts, cohort=cohort, comparison=comparison,
+        programme_enrolled=_programme_enrolled(cohort.entry_month, data),
+    )
+
+
+def transition_layout(data: Mapping, state_index: dict) -> TransitionLayout:
+    """The transitions grouped by origin, with their multipliers' switches."""
     transitions = data["transitions"]
-    n_trans = len(transitions)
+    n_states, n_trans = len(state_index), len(transitions)
     economy = data.get("economy")
     economy_pairs = {tuple(p) for p in economy["transitions"]} if economy else set()
-
-    trans_from = np.array([state_index[t["from"]] for t in transitions], dtype=np.int64)
-    trans_to = np.array([state_index[t["to"]] for t in transitions], dtype=np.int64)
-    trans_frailty = np.array([int(t["frailty"]) for t in transitions], dtype=np.int64)
-    trans_economy = np.array(
+    origin = np.array([state_index[t["from"]] for t in transitions], dtype=np.int64)
+    frailty = np.array([int(t["frailty"]) for t in transitions], dtype=np.int64)
+    economy_shock = np.array(
         [int((t["from"], t["to"]) in economy_pairs) for t in transitions], dtype=np.int64
     )
     effect_from = np.zeros(n_trans, dtype=np.int64)
@@ -115,129 +209,126 @@ def structure(scenario) -> Structure:
         if t.get("effect"):
             effect_from[k] = t["effect"]["from_month"]
             effect_to[k] = t["effect"]["to_month"]
-    order = np.argsort(trans_from, kind="stable")
-    out_trans = order.astype(np.int64)
-    out_start = np.searchsorted(trans_from[order], np.arange(len(states) + 1)).astype(np.int64)
+    order = np.argsort(origin, kind="stable")
     has_effect = effect_to > effect_from
-    state_economy = np.zeros(len(states), dtype=np.int64)
-    state_effect = np.zeros(len(states), dtype=np.int64)
+    state_has_shock = np.zeros(n_states, dtype=np.int64)
+    state_has_effect = np.zeros(n_states, dtype=np.int64)
     for k in range(n_trans):
-        state_economy[trans_from[k]] |= trans_economy[k]
-        state_effect[trans_from[k]] |= int(has_effect[k])
+        state_has_shock[origin[k]] |= economy_shock[k]
+        state_has_effect[origin[k]] |= int(has_effect[k])
+    return TransitionLayout(
+        months=int(data["months"]),
+        initial_state=state_index[data["cohort"]["initial_state"]],
+        destination=np.array([state_index[t["to"]] for t in transitions], dtype=np.int64),
+        outgoing_start=np.searchsorted(origin[order], np.arange(n_states + 1)).astype(np.int64),
+        outgoing=order.astype(np.int64), frailty=frailty, economy_shock=economy_shock,
+        effect_from_month=effect_from, effect_to_month=effect_to,
+        state_has_shock=state_has_shock, state_has_effect=state_has_effect,
+    )
 
+
+def months_in_state_keys(data: Mapping) -> list[int]:
+    """0 and every key of every ``by_months_in_state`` table (probabilities and shares).
+
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario (``Scenario.data``).
+
+    Returns
+    -------
+    list of int
+        Increasing, without repeats; its last entry is K, beyond which no table changes.
+    """
     keys = {0}
-    for t in transitions:
-        keys.update(table_keys(t["probability"]))
+    for transition in data["transitions"]:
+        keys.update(table_keys(transition["probability"]))
     for flow in data["flows"]:
         for share in flow["split"].values():
             keys.update(table_keys(share))
-    bucket_keys = np.array(sorted(keys), dtype=np.int64)
-    max_key = int(bucket_keys[-1])
-    mis = np.arange(max_key + 1)
-    bucket_of = (np.searchsorted(bucket_keys, mis, side="right") - 1).astype(np.int64)
+    return sorted(keys)
+
+
+def months_in_state_buckets(data: Mapping, state_index: dict) -> MonthsInState:
+    """The buckets of months_in_state and, per state, where its hazards and costs change."""
+    keys = np.array(months_in_state_keys(data), dtype=np.int64)
+    last_key = int(keys[-1])
+    months_in_state = np.arange(last_key + 1)
     # Per state: the next months_in_state at which one of its hazards changes. Keys of
     # other states' tables (or of payer shares) need no new hazard sum.
-    next_key = np.full((len(states), max_key + 1), NO_CHANGE, dtype=np.int64)
-    for t in transitions:
+    next_hazard_change = np.full((len(state_index), last_key + 1), NO_CHANGE, dtype=np.int64)
+    for t in data["transitions"]:
         s = state_index[t["from"]]
         for key in table_keys(t["probability"]):
-            below = mis < key
-            next_key[s, below] = np.minimum(next_key[s, below], key)
-
-    cell_start, cell_pair = _reachable_pairs(scenario, states, len(bucket_keys))
+            below = months_in_state < key
+            next_hazard_change[s, below] = np.minimum(next_hazard_change[s, below], key)
     # Per state: the buckets where one of its payer-share tables changes value.
-    n_buckets = len(bucket_keys)
-    cost_next = np.full((len(states), n_buckets), n_buckets, dtype=np.int64)
+    n_buckets = len(keys)
+    next_cost_change = np.full((len(state_index), n_buckets), n_buckets, dtype=np.int64)
     for flow in data["flows"]:
         s = state_index[flow["state"]]
         for share in flow["split"].values():
             for key in table_keys(share):
-                b_key = int(np.searchsorted(bucket_keys, key))
-                for b in range(b_key):
-                    cost_next[s, b] = min(cost_next[s, b], b_key)
-
-    cohort_data = data["cohort"]
-    sites = list(cohort_data["sites"])
-    sizes = [cohort_data["sites"][s]["size"] for s in sites]
-    intake = cohort_data["intake_months"]
-    cohort = _group(sizes, intake, stream_offset=0, both_arms=True)
-    comparison = {}
-    for contract in data["contracts"]:
-        if contract.get("baseline") == "comparison_group":
-            n = contract["comparison_size"]
-            if n not in comparison:
-                comparison[n] = _group(
-                    apportion(n, sizes), intake,
-                    stream_offset=GROUP_STREAM_STRIDE * n, both_arms=False,
-                )
-
-    prior = cohort_data["prior_months"]
-    if isinstance(prior, dict):
-        (family, params), = prior.items()
-        prior_code, prior_par = FAMILY_CODES[family], natural_parameters(family, params)
-    else:
-        prior_code, prior_par = CONSTANT, np.array([float(prior), 0.0, 0.0, 0.0])
-
-    rate_cards = [i for i, c in enumerate(data["contracts"]) if c["type"] == "rate_card"]
-    oc_state, oc_cumulative, oc_months, starts, windows = [], [], [], [0], []
-    for i in rate_cards:
-        contract = data["contracts"][i]
-        for outcome in contract["outcomes"]:
-            oc_state.append(state_index[outcome["state"]])
-            cumulative = outcome.get("cumulative_months") is not None
-            oc_cumulative.append(int(cumulative))
-            oc_months.append(
-                outcome["cumulative_months"] if cumulative else outcome["sustained_months"]
-            )
-        starts.append(len(oc_state))
-        window = contract.get("window_months")
-        windows.append(-1 if window is None else int(window))
-
-    programme_months = data["programme"]["months"]
-    t = np.arange(months)
-    entry = cohort.entry
-    in_programme = (entry[None, :] <= t[:, None]) & (t[:, None] < entry[None, :] + programme_months)
-
-    return Structure(
-        months=months, states=states, payers=list(scenario.payers()),
-        categories=list(scenario.categories()), sites=sites,
-        initial_state=state_index[cohort_data["initial_state"]],
-        prior_code=prior_code, prior_par=np.ascontiguousarray(prior_par, dtype=np.float64),
-        trans_from=trans_from, trans_to=trans_to, trans_frailty=trans_frailty,
-        trans_economy=trans_economy, effect_from=effect_from, effect_to=effect_to,
-        out_start=out_start, out_trans=out_trans, state_economy=state_economy,
-        state_effect=state_effect, bucket_keys=bucket_keys, bucket_of=bucket_of,
-        next_key=next_key, max_key=max_key, cost_next=cost_next, cell_start=cell_start, cell_pair=cell_pair,
-        cohort=cohort, comparison=comparison,
-        rate_cards=rate_cards,
-        rc_outcome_start=np.array(starts, dtype=np.int64),
-        oc_state=np.array(oc_state, dtype=np.int64),
-        oc_cumulative=np.array(oc_cumulative, dtype=np.int64),
-        oc_months=np.array(oc_months, dtype=np.int64),
-        rc_window=np.array(windows, dtype=np.int64),
-        programme_enrolled=in_programme.sum(axis=1).astype(np.int64),
+                bucket_of_key = int(np.searchsorted(keys, key))
+                for b in range(bucket_of_key):
+                    next_cost_change[s, b] = min(next_cost_change[s, b], bucket_of_key)
+    return MonthsInState(
+        last_key=last_key, keys=keys,
+        bucket_of=np.asarray(table_row(keys, months_in_state), dtype=np.int64),
+        next_hazard_change=next_hazard_change, next_cost_change=next_cost_change,
     )
 
 
-def _reachable_pairs(scenario, states: list, n_buckets: int):
+def ledger_cells(data: Mapping, state_index: dict, payers: list, categories: list,
+                 n_buckets: int) -> LedgerCells:
     """Sparse rows: for each (state, bucket) cell, the payer-category pairs a flow reaches."""
-    payers = list(scenario.payers())
-    categories = list(scenario.categories())
-    cells = [set() for _ in range(len(states) * n_buckets)]
-    for flow in scenario.data["flows"]:
-        s = states.index(flow["state"])
+    cells = [set() for _ in range(len(state_index) * n_buckets)]
+    for flow in data["flows"]:
+        s = state_index[flow["state"]]
         c = categories.index(flow["category"])
         for payer in flow["split"]:
             q = payers.index(payer) * len(categories) + c
             for b in range(n_buckets):
                 cells[s * n_buckets + b].add(q)
-    cell_start = np.zeros(len(cells) + 1, dtype=np.int64)
-    cell_start[1:] = np.cumsum([len(c) for c in cells])
-    cell_pair = np.array([q for c in cells for q in sorted(c)], dtype=np.int64)
-    return cell_start, cell_pair
+    pair_start = np.zeros(len(cells) + 1, dtype=np.int64)
+    pair_start[1:] = np.cumsum([len(c) for c in cells])
+    pair = np.array([q for c in cells for q in sorted(c)], dtype=np.int64)
+    return LedgerCells(pair_start=pair_start, pair=pair)
 
 
-def _group(sizes: list[int], intake: int, *, stream_offset: int, both_arms: bool) -> Group:
+def rate_card_layout(data: Mapping, state_index: dict, contracts: list[int]) -> RateCards:
+    """The outcomes of the rate-card contracts ``contracts``, in listing order."""
+    states, cumulative, months, starts, windows = [], [], [], [0], []
+    for i in contracts:
+        contract = data["contracts"][i]
+        for outcome in contract["outcomes"]:
+            states.append(state_index[outcome["state"]])
+            counts_all = outcome.get("cumulative_months") is not None
+            cumulative.append(int(counts_all))
+            months.append(outcome["cumulative_months" if counts_all else "sustained_months"])
+        starts.append(len(states))
+        window = contract.get("window_months")
+        windows.append(-1 if window is None else int(window))
+    return RateCards(
+        outcome_start=np.array(starts, dtype=np.int64),
+        outcome_state=np.array(states, dtype=np.int64),
+        outcome_cumulative=np.array(cumulative, dtype=np.int64),
+        outcome_months=np.array(months, dtype=np.int64),
+        window_months=np.array(windows, dtype=np.int64),
+    )
+
+
+def _prior_months_law(prior) -> tuple[int, np.ndarray]:
+    """Sampler code and natural parameters of the prior months (a number or a distribution)."""
+    if isinstance(prior, dict):
+        (family, params), = prior.items()
+        return FAMILY_CODES[family], np.ascontiguousarray(natural_parameters(family, params),
+                                                          dtype=np.float64)
+    return CONSTANT, np.array([float(prior), 0.0, 0.0, 0.0])
+
+
+def _group(sizes: list[int], intake: int, prior: tuple, *, stream_offset: int,
+           both_arms: bool) -> Group:
     site = np.concatenate(
         [np.full(n, i, dtype=np.int64) for i, n in enumerate(sizes)] or [np.zeros(0, np.int64)]
     )
@@ -246,95 +337,170 @@ def _group(sizes: list[int], intake: int, *, stream_offset: int, both_arms: bool
         or [np.zeros(0, np.int64)]
     )
     return Group(
-        size=int(sum(sizes)), stream_offset=stream_offset, both_arms=both_arms,
-        site=site, entry=entry.astype(np.int64),
+        stream_offset=int(stream_offset), both_arms=bool(both_arms), site=site,
+        entry_month=np.ascontiguousarray(entry, dtype=np.int64),
+        prior_months_family=int(prior[0]), prior_months_parameters=prior[1],
     )
 
 
-@dataclass(frozen=True)
-class DrawArrays:
-    """Per-draw arrays of one chunk of draws (D draws)."""
-
-    base_hazard: np.ndarray  # (D, K, B)
-    state_hazard: np.ndarray  # (D, S, B, 2) hazard sums of a state: without / with frailty
-    effect_ratio: np.ndarray  # (D, K)
-    economy: np.ndarray  # (D, T)
-    site_multiplier: np.ndarray  # (D, n_sites)
-    frailty_variance: np.ndarray  # (D,)
-    cost_rate: np.ndarray  # (D, S, B, P * C)
-    oc_price: np.ndarray  # (D, O)
-    rc_cap: np.ndarray  # (D, R)
-    programme_cost: np.ndarray  # (D, T)
-    discount: np.ndarray  # (D, T)
+def _programme_enrolled(entry: np.ndarray, data: Mapping) -> np.ndarray:
+    programme_months = data["programme"]["months"]
+    t = np.arange(data["months"])
+    in_programme = (entry[None, :] <= t[:, None]) & (t[:, None] < entry[None, :] + programme_months)
+    return in_programme.sum(axis=1).astype(np.int64)
 
 
-def value_by_bucket(value, path: str, values, bucket_keys: np.ndarray) -> np.ndarray:
+# ----------------------------------------------------------------------------------------
+# Per-draw arrays
+# ----------------------------------------------------------------------------------------
+
+
+def value_by_bucket(value, parts: tuple, values, bucket_keys: np.ndarray) -> np.ndarray:
     """Per-draw value of a number or step table in each bucket, shape (D, B).
 
     A table's value in bucket b is its entry at the largest key not above the bucket's
     first month.
+
+    Parameters
+    ----------
+    value : number, distribution or step table
+        The normalised value at the key path ``parts``.
+    parts : tuple of str or int
+        Its key path, as parts (quoted when formatted).
+    values : ParamValues
+    bucket_keys : ndarray of int64, shape (B,)
+
+    Returns
+    -------
+    ndarray, shape (D, B)
     """
     n_draws = len(values.draws)
     if not is_table(value):
-        return np.repeat(values.get(path)[:, None], len(bucket_keys), axis=1)
+        return np.repeat(values.at(*parts)[:, None], len(bucket_keys), axis=1)
     rows = value[TABLE]
     row_of_bucket = table_row(table_keys(value), bucket_keys)
-    columns = [values.get(f"{path}.{TABLE}[{i}][1]") for i in range(len(rows))]
+    columns = [values.at(*parts, TABLE, i, 1) for i in range(len(rows))]
     out = np.empty((n_draws, len(bucket_keys)))
     for b, i in enumerate(row_of_bucket):
         out[:, b] = columns[i]
     return out
 
 
-def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
-    """Per-draw arrays for the draws in ``values``."""
+def draw_arrays(scenario, compiled: CompiledScenario, values, seed: int) -> DrawArrays:
+    """Per-draw arrays for the draws in ``values`` (consecutive draws of one run).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    compiled : CompiledScenario
+        ``compile_scenario(scenario)``.
+    values : ParamValues
+        The sampled values of draws ``first .. first + D - 1``.
+    seed : int
+        The run's seed (the economy shock's random numbers, and the kernels').
+
+    Returns
+    -------
+    DrawArrays
+    """
     data = scenario.data
     draws = values.draws
-    n_draws = len(draws)
-    months = st.months
-    n_buckets = len(st.bucket_keys)
+    first_draw = int(draws[0]) if len(draws) else 0
+    if not np.array_equal(draws, first_draw + np.arange(len(draws))):
+        raise ValueError("draw_arrays: the draws of a chunk must be consecutive")
+    keys = compiled.buckets.keys
+    base_hazard, effect_ratio = _hazards(data, values, keys)
+    price, cap = _rate_card_values(data, compiled.rate_card_contracts, values)
+    return DrawArrays(
+        seed=np.uint64(seed), first_draw=first_draw,
+        base_hazard=np.ascontiguousarray(base_hazard),
+        state_hazard=_state_hazards(compiled.transitions, base_hazard),
+        effect_ratio=np.ascontiguousarray(effect_ratio),
+        economy_multiplier=np.ascontiguousarray(
+            economy_multipliers(data, values, seed, compiled.months)),
+        site_multiplier=np.ascontiguousarray(np.stack(
+            [values.at("cohort", "sites", name, "multiplier") for name in compiled.sites],
+            axis=1), dtype=np.float64),
+        frailty_variance=np.ascontiguousarray(values.get("cohort.frailty_variance").copy(),
+                                              dtype=np.float64),
+        cost_rate=np.ascontiguousarray(_cost_rates(data, compiled, values)),
+        outcome_price=np.ascontiguousarray(price, dtype=np.float64),
+        cap_per_participant=np.ascontiguousarray(cap, dtype=np.float64),
+    )
 
+
+def _hazards(data: Mapping, values, bucket_keys: np.ndarray):
+    """-ln(1 - p) of each transition in each bucket (D, K, B), and the effect ratios (D, K)."""
     transitions = data["transitions"]
-    base_hazard = np.empty((n_draws, len(transitions), n_buckets))
+    n_draws = len(values.draws)
+    base_hazard = np.empty((n_draws, len(transitions), len(bucket_keys)))
     effect_ratio = np.ones((n_draws, len(transitions)))
     for k, t in enumerate(transitions):
-        p = value_by_bucket(t["probability"], f"transitions[{k}].probability", values, st.bucket_keys)
+        p = value_by_bucket(t["probability"], ("transitions", k, "probability"), values,
+                            bucket_keys)
         base_hazard[:, k, :] = hazard_from_probability(p)
         if t.get("effect"):
-            effect_ratio[:, k] = values.get(f"transitions[{k}].effect.ratio")
+            effect_ratio[:, k] = values.at("transitions", k, "effect", "ratio")
+    return base_hazard, effect_ratio
 
-    # The hazards out of each state summed once per draw and bucket, in listing order, for
-    # the stretches where only frailty multiplies them (no effect, no economy shock).
-    n_states = len(st.states)
+
+def _state_hazards(transitions: TransitionLayout, base_hazard: np.ndarray) -> np.ndarray:
+    """The hazards out of each state summed once per draw and bucket, in listing order.
+
+    For the stretches where only frailty multiplies them (no effect, no economy shock):
+    [..., 0] the transitions without frailty, [..., 1] those with.
+    """
+    n_draws, _, n_buckets = base_hazard.shape
+    n_states = len(transitions.outgoing_start) - 1
     state_hazard = np.zeros((n_draws, n_states, n_buckets, 2))
     for s in range(n_states):
-        for k in st.out_trans[st.out_start[s]:st.out_start[s + 1]]:
-            state_hazard[:, s, :, int(st.trans_frailty[k])] += base_hazard[:, k, :]
+        start, stop = transitions.outgoing_start[s], transitions.outgoing_start[s + 1]
+        for k in transitions.outgoing[start:stop]:
+            state_hazard[:, s, :, int(transitions.frailty[k])] += base_hazard[:, k, :]
+    return state_hazard
 
-    economy = np.ones((n_draws, months))
-    if data.get("economy"):
-        sd = values.get("economy.shock_sd")[:, None]
-        rho = values.get("economy.shock_persistence")[:, None]
-        z = ndtri(uniform_np(seed, draws[:, None], 0, np.arange(months)[None, :], STREAM_ECONOMY))
-        x = np.empty((n_draws, months))
-        x[:, 0] = sd[:, 0] * z[:, 0]
-        innovation = sd[:, 0] * np.sqrt(1.0 - rho[:, 0] ** 2)
-        for t in range(1, months):
-            x[:, t] = rho[:, 0] * x[:, t - 1] + innovation * z[:, t]
-        economy = np.exp(x)
 
-    site_multiplier = np.stack(
-        [values.get(f"cohort.sites.{name}.multiplier") for name in st.sites], axis=1
-    )
-    frailty_variance = values.get("cohort.frailty_variance").copy()
+def economy_multipliers(data: Mapping, values, seed: int, months: int) -> np.ndarray:
+    """exp(x_t) of the economy's AR(1) shock, shape (D, months); ones without a shock.
 
-    state_index = {s: i for i, s in enumerate(st.states)}
-    payer_index = {p: i for i, p in enumerate(st.payers)}
-    category_index = {c: i for i, c in enumerate(st.categories)}
-    n_cat = len(st.categories)
-    cost_rate = np.zeros((n_draws, len(st.states), n_buckets, len(st.payers) * n_cat))
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario.
+    values : ParamValues
+    seed : int
+    months : int
+
+    Returns
+    -------
+    ndarray, shape (D, months)
+    """
+    draws = values.draws
+    n_draws = len(draws)
+    if not data.get("economy"):
+        return np.ones((n_draws, months))
+    sd = values.get("economy.shock_sd")[:, None]
+    rho = values.get("economy.shock_persistence")[:, None]
+    z = ndtri(uniform_np(seed, draws[:, None], 0, np.arange(months)[None, :], STREAM_ECONOMY))
+    x = np.empty((n_draws, months))
+    x[:, 0] = sd[:, 0] * z[:, 0]
+    innovation = sd[:, 0] * np.sqrt(1.0 - rho[:, 0] ** 2)
+    for t in range(1, months):
+        x[:, t] = rho[:, 0] * x[:, t - 1] + innovation * z[:, t]
+    return np.exp(x)
+
+
+def _cost_rates(data: Mapping, compiled: CompiledScenario, values) -> np.ndarray:
+    """Public cost of one participant-month per (state, bucket) cell and pair, (D, S, B, Q)."""
+    keys = compiled.buckets.keys
+    n_draws, n_buckets = len(values.draws), len(keys)
+    state_index = {s: i for i, s in enumerate(compiled.states)}
+    payer_index = {p: i for i, p in enumerate(compiled.payers)}
+    category_index = {c: i for i, c in enumerate(compiled.categories)}
+    n_cat = len(compiled.categories)
+    cost_rate = np.zeros((n_draws, len(compiled.states), n_buckets, len(compiled.payers) * n_cat))
     for f, flow in enumerate(data["flows"]):
-        amount = values.get(f"flows[{f}].monthly")[:, None]
+        amount = values.at("flows", f, "monthly")[:, None]
         s, c = state_index[flow["state"]], category_index[flow["category"]]
         assigned = np.zeros((n_draws, n_buckets))
         rest_payer = None
@@ -342,42 +508,64 @@ def draw_arrays(scenario, st: Structure, values, seed: int) -> DrawArrays:
             if share == REST:
                 rest_payer = payer
                 continue
-            portion = value_by_bucket(share, f"flows[{f}].split.{payer}", values, st.bucket_keys)
+            portion = value_by_bucket(share, ("flows", f, "split", payer), values, keys)
             assigned += portion
             cost_rate[:, s, :, payer_index[payer] * n_cat + c] += amount * portion
         if rest_payer is not None:
             cost_rate[:, s, :, payer_index[rest_payer] * n_cat + c] += amount * rest_share(assigned)
+    return cost_rate
 
+
+def _rate_card_values(data: Mapping, contracts: list[int], values):
+    """Per-draw outcome prices (D, O) and per-participant caps (D, R; inf without one)."""
+    n_draws = len(values.draws)
     prices, caps = [], []
-    for i in st.rate_cards:
+    for i in contracts:
         contract = data["contracts"][i]
         for o in range(len(contract["outcomes"])):
-            prices.append(values.get(f"contracts[{i}].outcomes[{o}].price"))
+            prices.append(values.at("contracts", i, "outcomes", o, "price"))
         if contract.get("cap_per_participant") is None:
             caps.append(np.full(n_draws, np.inf))
         else:
-            caps.append(values.get(f"contracts[{i}].cap_per_participant"))
-    oc_price = np.stack(prices, axis=1) if prices else np.zeros((n_draws, 0))
-    rc_cap = np.stack(caps, axis=1) if caps else np.zeros((n_draws, 0))
+            caps.append(values.at("contracts", i, "cap_per_participant"))
+    price = np.stack(prices, axis=1) if prices else np.zeros((n_draws, 0))
+    cap = np.stack(caps, axis=1) if caps else np.zeros((n_draws, 0))
+    return price, cap
 
-    programme = data["programme"]
-    per_month = values.get("programme.cost_per_participant") / programme["months"]
-    programme_cost = per_month[:, None] * st.programme_enrolled[None, :].astype(np.float64)
-    programme_cost[:, 0] += values.get("programme.fixed_cost")
 
+def programme_cost(data: Mapping, compiled: CompiledScenario, values) -> np.ndarray:
+    """Undiscounted programme cost per draw and month, shape (D, months).
+
+    ``fixed_cost`` in month 0 plus ``cost_per_participant / months`` in each programme month
+    of a treated participant.
+
+    Parameters
+    ----------
+    data : mapping
+    compiled : CompiledScenario
+    values : ParamValues
+
+    Returns
+    -------
+    ndarray, shape (D, months)
+    """
+    per_month = values.get("programme.cost_per_participant") / data["programme"]["months"]
+    cost = per_month[:, None] * compiled.programme_enrolled[None, :].astype(np.float64)
+    cost[:, 0] += values.get("programme.fixed_cost")
+    return cost
+
+
+def discount_factors(values, months: int) -> np.ndarray:
+    """(1 + r) ** (-t / 12) for months t, per draw, shape (D, months).
+
+    Parameters
+    ----------
+    values : ParamValues
+    months : int
+
+    Returns
+    -------
+    ndarray, shape (D, months)
+    """
     rate = values.get("discount_rate")[:, None]
-    discount = (1.0 + rate) ** (-np.arange(months)[None, :] / 12.0)
-
-    return DrawArrays(
-        base_hazard=np.ascontiguousarray(base_hazard),
-        state_hazard=state_hazard,
-        effect_ratio=np.ascontiguousarray(effect_ratio),
-        economy=np.ascontiguousarray(economy),
-        site_multiplier=np.ascontiguousarray(site_multiplier, dtype=np.float64),
-        frailty_variance=np.ascontiguousarray(frailty_variance, dtype=np.float64),
-        cost_rate=np.ascontiguousarray(cost_rate),
-        oc_price=np.ascontiguousarray(oc_price, dtype=np.float64),
-        rc_cap=np.ascontiguousarray(rc_cap, dtype=np.float64),
-        programme_cost=programme_cost,
-        discount=discount,
-    )
+    return (1.0 + rate) ** (-np.arange(months)[None, :] / 12.0)

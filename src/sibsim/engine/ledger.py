@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sibsim.rules import ARMS  # noqa: F401  (arm 0 and 1 of every array below)
+from sibsim.rules import ARMS
+
+#: Arm indices of the arrays below.
+TREATMENT, COUNTERFACTUAL = ARMS.index("treatment"), ARMS.index("counterfactual")
 
 
 @dataclass
@@ -58,7 +61,7 @@ class HistoricalBaseline:
 class Ledger:
     """Everything the contracts need, for all draws at once.
 
-    Arm index 0 is the treatment arm, 1 the paired counterfactual.
+    Arm index 0 is the treatment arm, 1 the paired counterfactual (``sibsim.rules.ARMS``).
 
     Attributes
     ----------
@@ -108,7 +111,7 @@ class Ledger:
         -------
         ndarray, shape (draws, months, payers, categories)
         """
-        return self.cost[:, 1] - self.cost[:, 0]
+        return self.cost[:, COUNTERFACTUAL] - self.cost[:, TREATMENT]
 
     def savings_npv(self) -> np.ndarray:
         """Discounted savings per payer and category.

@@ -14,6 +14,7 @@ import numpy as np
 
 from sibsim.engine.rng import STREAM_PARAMETER, path_id, uniform_np
 from sibsim.scenario.distributions import Distribution
+from sibsim.scenario.keypath import Part, format_path
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,23 @@ class ParamValues:
             return self.values[path]
         except KeyError:
             raise KeyError(f"no real-valued parameter at key path {path!r}") from None
+
+    def at(self, *parts: Part) -> np.ndarray:
+        """Values of the number at the key path made of ``parts``, shape (D,).
+
+        The path is written by :func:`sibsim.scenario.keypath.format_path`, which quotes
+        keys that need it (a site called "Region Midtjylland" or "St. Heddinge"), as the
+        parameter table does.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> values = ParamValues(draws=np.arange(1), uncertain=(),
+        ...                      values={'cohort.sites."St. Heddinge".multiplier': np.ones(1)})
+        >>> values.at("cohort", "sites", "St. Heddinge", "multiplier")
+        array([1.])
+        """
+        return self.get(format_path(parts))
 
     def matrix(self) -> np.ndarray:
         """Sampled values of the uncertain parameters, shape (D, len(uncertain))."""

@@ -13,6 +13,7 @@ from sibsim.engine import compile as comp
 from sibsim.engine.kernels.trajectories import simulate_group
 from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
+from sibsim.engine.records import DrawArrays, Group, Outputs
 from sibsim.engine.rng import check_seed
 
 #: Draws per kernel call. Results never depend on it (each draw owns its random numbers);
@@ -54,9 +55,19 @@ def _progress_bar(enabled: bool | None, total: int):
     return tqdm(total=total, desc="sibsim", unit="draw", leave=False)
 
 
-def run_group(group: comp.Group, st: comp.Structure, arrays: comp.DrawArrays, seed: int,
-              draw_offset: int, due: np.ndarray):
+def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
+              due: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the trajectory kernel for one group over one chunk of draws.
+
+    Parameters
+    ----------
+    group : Group
+        ``compiled.cohort`` or one of ``compiled.comparison``.
+    compiled : CompiledScenario
+    arrays : DrawArrays
+        The chunk's per-draw arrays (``compile.draw_arrays``).
+    due : ndarray, shape (D, rate_cards, months), optional
+        Rate-card payments, added to (the cohort's); a scratch array when omitted.
 
     Returns
     -------
@@ -66,25 +77,23 @@ def run_group(group: comp.Group, st: comp.Structure, arrays: comp.DrawArrays, se
     n_draws = arrays.base_hazard.shape[0]
     n_arms = 2 if group.both_arms else 1
     n_pairs = arrays.cost_rate.shape[3]
-    occupancy = np.zeros((n_draws, n_arms, st.months, len(st.states)))
-    cost = np.zeros((n_draws, n_arms, st.months, n_pairs))
-    if group.both_arms:
-        rate_cards = (st.rc_outcome_start, st.oc_state, st.oc_cumulative, st.oc_months,
-                      arrays.oc_price, st.rc_window, arrays.rc_cap)
-    else:
-        empty_i, empty_f = np.zeros(0, np.int64), np.zeros((n_draws, 0))
-        rate_cards = (np.zeros(1, np.int64), empty_i, empty_i, empty_i, empty_f, empty_i, empty_f)
-    simulate_group(
-        np.uint64(seed), draw_offset, group.stream_offset, group.both_arms, st.months,
-        group.site, group.entry, arrays.site_multiplier, arrays.frailty_variance,
-        st.prior_code, st.prior_par, st.initial_state,
-        st.out_start, st.out_trans, st.trans_to, arrays.base_hazard, st.trans_frailty,
-        arrays.effect_ratio, st.effect_from, st.effect_to, st.trans_economy, arrays.economy,
-        st.state_economy, st.state_effect, arrays.state_hazard, st.bucket_of, st.next_key,
-        st.max_key, st.bucket_keys, st.cost_next, st.cell_start, st.cell_pair,
-        arrays.cost_rate, *rate_cards, occupancy, cost, due,
+    months, n_states = compiled.months, len(compiled.states)
+    if due is None:
+        due = np.zeros((n_draws, len(compiled.rate_card_contracts), months))
+    out = Outputs(
+        occupancy=np.zeros((n_draws, n_arms, months, n_states)),
+        cost=np.zeros((n_draws, n_arms, months, n_pairs)),
+        due=due,
     )
-    return occupancy, cost
+    simulate_group(group, compiled.transitions, compiled.buckets, compiled.cells,
+                   compiled.rate_cards, arrays, out)
+    return out.occupancy, out.cost
+
+
+def _chunk(values: ParamValues, chunk: slice) -> ParamValues:
+    return ParamValues(draws=values.draws[chunk],
+                       values={k: v[chunk] for k, v in values.values.items()},
+                       uncertain=values.uncertain)
 
 
 def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
@@ -93,64 +102,70 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
     This is the engine without the contracts and the Dataset: useful for tests and
     benchmarks that look at the kernels alone.
 
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario.
+    draws : int
+        Number of draws.
+    seed : int
+        The run's seed.
+    progress : bool, optional
+        Show a progress bar (default: on long runs in a terminal).
+
     Returns
     -------
     ledger : Ledger
     values : ParamValues
-    st : Structure
+    compiled : CompiledScenario
+        Its ``months``, ``states``, ``payers`` and ``categories`` name the ledger's axes.
     """
-    st = comp.structure(scenario)
+    compiled = comp.compile_scenario(scenario)
     values = sample_parameters(scenario, np.arange(draws), seed)
-    n_states, n_payers, n_cats = len(st.states), len(st.payers), len(st.categories)
-    T = st.months
+    n_states, n_payers = len(compiled.states), len(compiled.payers)
+    n_cats = len(compiled.categories)
+    T = compiled.months
     occupancy = np.empty((draws, 2, T, n_states))
     cost = np.empty((draws, 2, T, n_payers, n_cats))
-    programme_cost = np.empty((draws, T))
-    discount = np.empty((draws, T))
-    due = np.zeros((draws, len(st.rate_cards), T))
+    due = np.zeros((draws, len(compiled.rate_card_contracts), T))
     comparison = {
         n: ComparisonGroup(
             size=n, enrolled=g.enrolled(T), occupancy=np.empty((draws, T, n_states)),
             cost=np.empty((draws, T, n_payers, n_cats)),
         )
-        for n, g in st.comparison.items()
+        for n, g in compiled.comparison.items()
     }
     bar = _progress_bar(progress, draws)
     for start in range(0, draws, CHUNK_DRAWS):
         stop = min(start + CHUNK_DRAWS, draws)
         chunk = slice(start, stop)
-        chunk_values = ParamValues(
-            draws=values.draws[chunk],
-            values={k: v[chunk] for k, v in values.values.items()},
-            uncertain=values.uncertain,
-        )
-        arrays = comp.draw_arrays(scenario, st, chunk_values, seed)
-        occ, cst = run_group(st.cohort, st, arrays, seed, start, due[chunk])
+        arrays = comp.draw_arrays(scenario, compiled, _chunk(values, chunk), seed)
+        occ, cst = run_group(compiled.cohort, compiled, arrays, due[chunk])
         occupancy[chunk] = occ
         cost[chunk] = cst.reshape(stop - start, 2, T, n_payers, n_cats)
-        for n, group in st.comparison.items():
-            occ, cst = run_group(group, st, arrays, seed, start, due[chunk][:, :0])
+        for n, group in compiled.comparison.items():
+            occ, cst = run_group(group, compiled, arrays)
             comparison[n].occupancy[chunk] = occ[:, 0]
             comparison[n].cost[chunk] = cst[:, 0].reshape(stop - start, T, n_payers, n_cats)
-        programme_cost[chunk] = arrays.programme_cost
-        discount[chunk] = arrays.discount
         if bar is not None:
             bar.update(stop - start)
     if bar is not None:
         bar.close()
 
     historical = None
-    if any(c.get("baseline") == "historical" for c in scenario.data["contracts"]):
+    if comp.needs_historical_baseline(scenario.data):
         from sibsim.engine.exact import historical_baseline
 
         historical = historical_baseline(scenario)
     ledger = Ledger(
-        months=T, states=st.states, payers=st.payers, categories=st.categories,
-        discount=discount, enrolled=st.cohort.enrolled(T), occupancy=occupancy, cost=cost,
-        programme_cost=programme_cost, comparison=comparison, historical=historical,
-        rate_card_due={i: due[:, r] for r, i in enumerate(st.rate_cards)},
+        months=T, states=compiled.states, payers=compiled.payers,
+        categories=compiled.categories, discount=comp.discount_factors(values, T),
+        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy, cost=cost,
+        programme_cost=comp.programme_cost(scenario.data, compiled, values),
+        comparison=comparison, historical=historical,
+        rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},
     )
-    return ledger, values, st
+    return ledger, values, compiled
 
 
 def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = None,
@@ -176,7 +191,8 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     Returns
     -------
     xarray.Dataset
-        The variables of SPEC section 7; see :mod:`sibsim.results`.
+        The result variables (occupancy, cost, payment, npv, ... by draw), declared
+        with their dims and units in :mod:`sibsim.results`; see docs/api.rst.
 
     Examples
     --------
@@ -194,8 +210,8 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     if resolution not in ("month", "year"):
         raise ValueError(f"resolution: got {resolution!r}, expected 'month' or 'year'")
     with numba_threads(threads):
-        ledger, values, st = run_model(scenario, draws, seed, progress=progress)
+        ledger, values, compiled = run_model(scenario, draws, seed, progress=progress)
     parties = list(scenario.parties())
     settlement = settle(scenario.data["contracts"], ledger, values.get, parties)
-    return assemble(scenario, st, ledger, values, settlement, parties,
+    return assemble(scenario, compiled, ledger, values, settlement, parties,
                     seed=seed, resolution=resolution)

@@ -28,8 +28,9 @@ import math
 
 import numpy as np
 
-from sibsim.engine._numba import jit, jit_parallel, prange
+from sibsim.engine._numba import jit, jit_borrowing, jit_parallel, prange
 from sibsim.engine.kernels.sampling import GAMMA, sample
+from sibsim.engine.records import Participant, Workspace
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
     STREAM_FRAILTY,
@@ -39,30 +40,36 @@ from sibsim.engine.rng import (
     participant_key,
     uniform_at,
 )
+from sibsim.rules import ARMS
 
-TREATMENT = 0
-COUNTERFACTUAL = 1
+#: Arm index of the treatment arm in the outputs (a comparison group has only its
+#: counterfactual arm, at index 0, and never this one).
+TREATMENT = ARMS.index("treatment")
+
+
+# ----------------------------------------------------------------------------------------
+# Hazards
+# ----------------------------------------------------------------------------------------
 
 
 @jit(inline="always")
-def transition_hazard(
-    k, d, bucket, treated, months_since_entry, mult_frailty,
-    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-):
+def transition_hazard(k, d, bucket, treated, months_since_entry, multiplier, transitions,
+                      draws):
     """Hazard of transition k before the economy multiplier.
 
     -ln(1 - p_k) x frailty x site (frailty transitions) x effect ratio (treated, in the
     window). A multiplier of 0 switches the transition off, also when p_k = 1 (whose hazard
     is infinite). The economy multiplier of listed transitions is applied by the caller.
     """
-    h = base_hazard[d, k, bucket]
+    h = draws.base_hazard[d, k, bucket]
     if h == 0.0:
         return 0.0
     m = 1.0
-    if trans_frailty[k]:
-        m *= mult_frailty
-    if treated and effect_from[k] <= months_since_entry < effect_to[k]:
-        m *= effect_ratio[d, k]
+    if transitions.frailty[k]:
+        m *= multiplier
+    if (treated and transitions.effect_from_month[k] <= months_since_entry
+            < transitions.effect_to_month[k]):
+        m *= draws.effect_ratio[d, k]
     if m == 0.0:
         return 0.0
     return h * m
@@ -77,24 +84,21 @@ def shocked(h, multiplier):
 
 
 @jit(inline="always")
-def split_hazards(
-    first, last, d, bucket, treated, months_since_entry, mult_frailty, out_trans,
-    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
-    hazard_of,
-):
-    """Each transition's hazard out of a state into ``hazard_of``; returns the sums of
+def split_hazards(state, d, bucket, treated, months_since_entry, multiplier, transitions,
+                  draws, hazard):
+    """Each transition's hazard out of ``state`` into ``hazard``; returns the sums of
     those without and with the economy shock (the shock itself is applied by the caller).
     """
+    first = transitions.outgoing_start[state]
+    last = transitions.outgoing_start[state + 1]
     steady = 0.0
     shocked_part = 0.0
     for i in range(first, last):
-        k = out_trans[i]
-        h = transition_hazard(
-            k, d, bucket, treated, months_since_entry, mult_frailty, base_hazard,
-            trans_frailty, effect_ratio, effect_from, effect_to,
-        )
-        hazard_of[i - first] = h
-        if trans_economy[k]:
+        k = transitions.outgoing[i]
+        h = transition_hazard(k, d, bucket, treated, months_since_entry, multiplier,
+                              transitions, draws)
+        hazard[i - first] = h
+        if transitions.economy_shock[k]:
             shocked_part += h
         else:
             steady += h
@@ -102,214 +106,276 @@ def split_hazards(
 
 
 @jit(inline="always")
-def choose_destination(u, first, last, out_trans, hazard_of):
+def choose_destination(u, state, transitions, hazard):
     """Transition taken on exit: P(k) = h_k / H; certain exits (h = inf) share equally.
 
-    ``hazard_of[i - first]`` holds h_k of the i-th transition out of the state, as summed
+    ``hazard[i - first]`` holds h_k of the i-th transition out of the state, as summed
     for the stretch in which the exit fell.
     """
+    first = transitions.outgoing_start[state]
+    last = transitions.outgoing_start[state + 1]
     total = 0.0
     n_certain = 0
     for i in range(first, last):
-        h = hazard_of[i - first]
+        h = hazard[i - first]
         if h == math.inf:
             n_certain += 1
         total += h
     if n_certain > 0:
         pick = min(int(u * n_certain), n_certain - 1)
         for i in range(first, last):
-            if hazard_of[i - first] == math.inf:
+            if hazard[i - first] == math.inf:
                 if pick == 0:
-                    return out_trans[i]
+                    return transitions.outgoing[i]
                 pick -= 1
     target = u * total
     running = 0.0
     chosen = -1
     for i in range(first, last):
-        h = hazard_of[i - first]
+        h = hazard[i - first]
         if h > 0.0:
-            chosen = out_trans[i]
+            chosen = transitions.outgoing[i]
             running += h
             if target < running:
                 return chosen
     return chosen  # rounding: the last transition with a positive hazard
 
 
+# ----------------------------------------------------------------------------------------
+# One spell
+# ----------------------------------------------------------------------------------------
+
+
 @jit(inline="always")
-def walk_arm(
-    treated, d, key, stream_offset, entry, prior, mult_frailty, initial_state,
-    months, out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio,
-    effect_from, effect_to, trans_economy, economy, state_economy, state_effect,
-    state_hazard, bucket_of, next_key, max_key, spell_state, spell_start, spell_end,
-    spell_mis, hazard_of,
-):
+def next_change_point(treated, t, months_in_state, state, participant, transitions,
+                      buckets):
+    """The month at which the hazards out of ``state`` next change, from month t on.
+
+    A change point is a months-in-state key of one of the state's tables, or (treatment
+    arm) an effect window boundary; the horizon when there is none. Also returns whether
+    an effect applies in month t.
+    """
+    entry = participant.entry_month
+    change = transitions.months
+    capped = min(months_in_state, buckets.last_key)
+    if capped < buckets.last_key:
+        change = min(change, t + buckets.next_hazard_change[state, capped] - months_in_state)
+    effect_active = False
+    if treated and transitions.state_has_effect[state]:
+        months_since_entry = t - entry
+        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
+            k = transitions.outgoing[i]
+            start = transitions.effect_from_month[k]
+            end = transitions.effect_to_month[k]
+            if start <= months_since_entry < end:
+                effect_active = True
+            if entry + start > t:
+                change = min(change, entry + start)
+            if entry + end > t:
+                change = min(change, entry + end)
+    return change, effect_active
+
+
+@jit(inline="always")
+def stretch_hazard(summed, treated, d, t, bucket, state, participant, transitions, draws,
+                   work):
+    """Total hazard of a stretch: (steady part, part under the economy shock).
+
+    ``summed``: no multiplier but frailty applies, so the state's hazards summed once per
+    draw serve. Otherwise each transition's hazard goes into ``work.hazard``.
+    """
+    if summed:
+        hazard = draws.state_hazard[d, state, bucket, 0]
+        frail = draws.state_hazard[d, state, bucket, 1]
+        if frail > 0.0 and participant.multiplier > 0.0:
+            hazard += frail * participant.multiplier
+        return hazard, 0.0
+    return split_hazards(state, d, bucket, treated, t - participant.entry_month,
+                         participant.multiplier, transitions, draws, work.hazard)
+
+
+@jit(inline="always")
+def walk_shocked_stretch(d, t, months_in_state, change, cumulative, threshold, hazard,
+                         hazard_shocked, draws):
+    """Month by month through a stretch under the economy shock.
+
+    H(t) = steady part + shocked part x exp(x_t). Returns (t, months_in_state, cumulative,
+    exited), with t the exit month when exited.
+    """
+    while t < change:
+        cumulative += hazard + shocked(hazard_shocked, draws.economy_multiplier[d, t])
+        if cumulative >= threshold:
+            return t, months_in_state, cumulative, True
+        t += 1
+        months_in_state += 1
+    return t, months_in_state, cumulative, False
+
+
+@jit(inline="always")
+def spell_exit(treated, d, t, months_in_state, state, threshold, participant, transitions,
+               buckets, draws, work):
+    """Walk one spell from month t until its cumulative hazard reaches ``threshold``.
+
+    Returns (t, months_in_state, exited): the exit month (or the horizon) and the
+    months_in_state then. On exit, ``work.hazard`` holds each transition's hazard in the
+    exit month, for the destination.
+    """
+    months = transitions.months
+    first = transitions.outgoing_start[state]
+    last = transitions.outgoing_start[state + 1]
+    cumulative = 0.0
+    while t < months:
+        bucket = buckets.bucket_of[min(months_in_state, buckets.last_key)]
+        # The hazards are constant until the next change point; those under an economy
+        # shock also change every month.
+        change, effect_active = next_change_point(treated, t, months_in_state, state,
+                                                  participant, transitions, buckets)
+        summed = not effect_active and not transitions.state_has_shock[state]
+        hazard, hazard_shocked = stretch_hazard(summed, treated, d, t, bucket, state,
+                                                participant, transitions, draws, work)
+        if transitions.state_has_shock[state] and hazard_shocked > 0.0:
+            t, months_in_state, cumulative, exited = walk_shocked_stretch(
+                d, t, months_in_state, change, cumulative, threshold, hazard,
+                hazard_shocked, draws,
+            )
+            if exited:
+                for i in range(first, last):
+                    if transitions.economy_shock[transitions.outgoing[i]]:
+                        work.hazard[i - first] = shocked(
+                            work.hazard[i - first], draws.economy_multiplier[d, t]
+                        )
+                return t, months_in_state, True
+            continue
+        # Months t .. change-1 all add `hazard`: the exit, if it falls in this stretch,
+        # is in the n-th month, the smallest n with cumulative + n * hazard >= threshold.
+        span = change - t
+        remaining = threshold - cumulative
+        if hazard == 0.0 or remaining > span * hazard:
+            cumulative += span * hazard
+            months_in_state += span
+            t = change
+            continue
+        n = min(max(math.ceil(remaining / hazard), 1), span)
+        t += n - 1
+        months_in_state += n - 1
+        if summed:
+            # The destination needs each transition's hazard in the exit month (no
+            # effect or shock applies in this stretch).
+            for i in range(first, last):
+                work.hazard[i - first] = transition_hazard(
+                    transitions.outgoing[i], d, bucket, treated, t - participant.entry_month,
+                    participant.multiplier, transitions, draws,
+                )
+        return t, months_in_state, True
+    return t, months_in_state, False
+
+
+@jit(inline="always")
+def walk_arm(treated, d, participant, group, transitions, buckets, draws, work):
     """Simulate one participant in one arm from entry to the horizon.
 
-    (At most 30 arguments: beyond that Python passes them as ``*args``, which numba cannot
-    inline.)
-
     Writes the spells (state, first month, end month exclusive, months_in_state in the
-    first month) into ``spell_*`` and returns their number.
+    first month) into ``work.spell_*`` and returns their number.
     """
-    state = initial_state
-    t = entry
-    mis = prior
+    months = transitions.months
+    state = transitions.initial_state
+    t = participant.entry_month
+    months_in_state = participant.prior_months
     n_spells = 0
     while t < months:
-        spell_state[n_spells] = state
-        spell_start[n_spells] = t
-        spell_mis[n_spells] = mis
-        threshold = exponential_at(key, t, STREAM_SPELL + stream_offset)
-        cumulative = 0.0
-        exited = False
-        first, last = out_start[state], out_start[state + 1]
-        while t < months:
-            capped = min(mis, max_key)
-            bucket = bucket_of[capped]
-            mse = t - entry
-            # The hazards are constant until the next change point: a bucket boundary or an
-            # effect window boundary (treated arm); those under an economy shock also
-            # change every month.
-            change = months
-            if capped < max_key:
-                change = min(change, t + next_key[state, capped] - mis)
-            effect_active = False
-            if treated and state_effect[state]:
-                for i in range(first, last):
-                    k = out_trans[i]
-                    if effect_from[k] <= mse < effect_to[k]:
-                        effect_active = True
-                    if entry + effect_from[k] > t:
-                        change = min(change, entry + effect_from[k])
-                    if entry + effect_to[k] > t:
-                        change = min(change, entry + effect_to[k])
-            summed = not effect_active and not state_economy[state]
-            if summed:
-                # No multiplier but frailty: the state's hazards, summed once per draw.
-                hazard = state_hazard[d, state, bucket, 0]
-                frail = state_hazard[d, state, bucket, 1]
-                if frail > 0.0 and mult_frailty > 0.0:
-                    hazard += frail * mult_frailty
-                hazard_shocked = 0.0
-            else:
-                hazard, hazard_shocked = split_hazards(
-                    first, last, d, bucket, treated, mse, mult_frailty, out_trans,
-                    base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-                    trans_economy, hazard_of,
-                )
-            if state_economy[state] and hazard_shocked > 0.0:
-                # Month by month: H(t) = steady part + shocked part x exp(x_t).
-                while t < change:
-                    cumulative += hazard + shocked(hazard_shocked, economy[d, t])
-                    if cumulative >= threshold:
-                        exited = True
-                        break
-                    t += 1
-                    mis += 1
-                if exited:
-                    for i in range(first, last):
-                        if trans_economy[out_trans[i]]:
-                            hazard_of[i - first] = shocked(hazard_of[i - first], economy[d, t])
-                    break
-                continue
-            # Months t .. change-1 all add `hazard`: the exit, if it falls in this stretch,
-            # is in the n-th month, the smallest n with cumulative + n * hazard >= threshold.
-            span = change - t
-            remaining = threshold - cumulative
-            if hazard == 0.0 or remaining > span * hazard:
-                cumulative += span * hazard
-                mis += span
-                t = change
-                continue
-            n = min(max(math.ceil(remaining / hazard), 1), span)
-            t += n - 1
-            mis += n - 1
-            exited = True
-            if summed:
-                # The destination needs each transition's hazard in the exit month (no
-                # effect or shock applies in this stretch).
-                for i in range(first, last):
-                    hazard_of[i - first] = transition_hazard(
-                        out_trans[i], d, bucket, treated, t - entry, mult_frailty,
-                        base_hazard, trans_frailty, effect_ratio, effect_from, effect_to,
-                    )
-            break
-        spell_end[n_spells] = min(t + 1, months)
+        work.spell_state[n_spells] = state
+        work.spell_start[n_spells] = t
+        work.spell_months_in_state[n_spells] = months_in_state
+        threshold = exponential_at(participant.key, t, STREAM_SPELL + group.stream_offset)
+        t, months_in_state, exited = spell_exit(
+            treated, d, t, months_in_state, state, threshold, participant, transitions,
+            buckets, draws, work,
+        )
+        work.spell_end[n_spells] = min(t + 1, months)
         n_spells += 1
         if not exited:
             break
-        u = uniform_at(key, t, STREAM_DESTINATION + stream_offset)
-        k = choose_destination(u, first, last, out_trans, hazard_of)
-        state = trans_to[k]
+        u = uniform_at(participant.key, t, STREAM_DESTINATION + group.stream_offset)
+        k = choose_destination(u, state, transitions, work.hazard)
+        state = transitions.destination[k]
         t += 1
-        mis = 0
+        months_in_state = 0
     return n_spells
 
 
+# ----------------------------------------------------------------------------------------
+# From spells to counts and outcome payments
+# ----------------------------------------------------------------------------------------
+
+
 @jit(inline="always")
-def spells_to_ledger(
-    arm, n_spells, spell_state, spell_start, spell_end, spell_mis, bucket_of, max_key,
-    bucket_keys, cost_next, count_diff,
-):
+def spells_to_ledger(arm, n_spells, buckets, work):
     """Add a participant's spells to the per-draw difference array of counts.
 
     A spell's cost changes only where months_in_state crosses a key of a payer-share table
-    of its state (``cost_next``), so the spell is cut into stretches of constant cost; each
-    stretch adds +1 to ``count_diff[arm, first month, state, bucket]`` and -1 after its last
-    month. Counts are integers, so the order in which participants are added never matters.
+    of its state (``buckets.next_cost_change``), so the spell is cut into stretches of
+    constant cost; each stretch adds +1 to ``work.count_change[arm, first month, state,
+    bucket]`` and -1 after its last month. Counts are integers, so the order in which
+    participants are added never matters.
     """
-    n_buckets = bucket_keys.shape[0]
+    n_buckets = buckets.keys.shape[0]
     for s in range(n_spells):
-        state = spell_state[s]
-        first = spell_start[s]
-        end = spell_end[s]
-        mis0 = spell_mis[s]
-        b = bucket_of[min(mis0, max_key)]
+        state = work.spell_state[s]
+        first = work.spell_start[s]
+        end = work.spell_end[s]
+        start_months_in_state = work.spell_months_in_state[s]
+        b = buckets.bucket_of[min(start_months_in_state, buckets.last_key)]
         piece_start = first
         while piece_start < end:
-            following = cost_next[state, b]
+            following = buckets.next_cost_change[state, b]
             piece_end = end
             if following < n_buckets:
-                piece_end = min(end, first + bucket_keys[following] - mis0)
-            count_diff[arm, piece_start, state, b] += 1
-            count_diff[arm, piece_end, state, b] -= 1
+                piece_end = min(end, first + buckets.keys[following] - start_months_in_state)
+            work.count_change[arm, piece_start, state, b] += 1
+            work.count_change[arm, piece_end, state, b] -= 1
             piece_start = piece_end
             b = following
 
 
 @jit(inline="always")
-def rate_card_outcomes(
-    d, entry, n_spells, spell_state, spell_start, spell_end, rc_outcome_start, oc_state,
-    oc_cumulative, oc_months, oc_price, rc_window, rc_cap, reached, due,
-):
-    """Outcome payments of one treated participant under every rate-card contract.
+def outcome_month(o, n_spells, rate_cards, work):
+    """Month in which a participant reaches outcome o (-1: never).
 
     An outcome ``sustained N`` is reached in the N-th consecutive month in its state since
-    entry; ``cumulative N`` in the month the count of months in the state reaches N. It is
-    paid (once) if months since entry at that month is at most the window. Payments are
-    capped per participant in time order (ties in listing order), and added to
-    ``due[d, contract, month]`` (the lag and ``cap_total`` are applied later).
+    entry; ``cumulative N`` in the month the count of months in the state reaches N.
     """
-    for c in range(rc_window.shape[0]):
-        o_first, o_last = rc_outcome_start[c], rc_outcome_start[c + 1]
+    needed = rate_cards.outcome_months[o]
+    count = 0
+    for s in range(n_spells):
+        if work.spell_state[s] != rate_cards.outcome_state[o]:
+            continue
+        length = work.spell_end[s] - work.spell_start[s]
+        if rate_cards.outcome_cumulative[o]:
+            if count + length >= needed:
+                return work.spell_start[s] + needed - count - 1
+            count += length
+        elif length >= needed:
+            return work.spell_start[s] + needed - 1
+    return -1
+
+
+@jit(inline="always")
+def rate_card_outcomes(d, entry, n_spells, rate_cards, draws, work, due):
+    """Outcome payments of one treated participant under every rate-card contract.
+
+    An outcome is paid (once) if months since entry at the month it is reached is at most
+    the window. Payments are capped per participant in time order (ties in listing order),
+    and added to ``due[d, contract, month]`` (the lag and ``cap_total`` are applied later).
+    """
+    reached = work.reached
+    for c in range(rate_cards.window_months.shape[0]):
+        o_first, o_last = rate_cards.outcome_start[c], rate_cards.outcome_start[c + 1]
+        window = rate_cards.window_months[c]
         for o in range(o_first, o_last):
-            reached[o] = -1
-            count = 0
-            for s in range(n_spells):
-                if spell_state[s] != oc_state[o]:
-                    continue
-                length = spell_end[s] - spell_start[s]
-                if oc_cumulative[o]:
-                    if count + length >= oc_months[o]:
-                        reached[o] = spell_start[s] + oc_months[o] - count - 1
-                        break
-                    count += length
-                elif length >= oc_months[o]:
-                    reached[o] = spell_start[s] + oc_months[o] - 1
-                    break
-            if reached[o] >= 0 and rc_window[c] >= 0 and reached[o] - entry > rc_window[c]:
+            reached[o] = outcome_month(o, n_spells, rate_cards, work)
+            if reached[o] >= 0 and window >= 0 and reached[o] - entry > window:
                 reached[o] = -1
-        remaining = rc_cap[d, c]
+        remaining = draws.cap_per_participant[d, c]
         # Pay in time order: repeatedly take the earliest unpaid outcome.
         while True:
             best = -1
@@ -318,7 +384,7 @@ def rate_card_outcomes(
                     best = o
             if best < 0:
                 break
-            amount = min(oc_price[d, best], remaining)
+            amount = min(draws.outcome_price[d, best], remaining)
             if amount > 0.0:
                 due[d, c, reached[best]] += amount
                 remaining -= amount
@@ -326,115 +392,7 @@ def rate_card_outcomes(
 
 
 @jit(inline="always")
-def participant_attributes(key, stream_offset, frailty_par, prior_code, prior_par):
-    """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
-
-    ``frailty_par`` holds the gamma's parameters (shape 1/v, scale v, mean 1, sd sqrt(v)); a
-    scale of 0 means no frailty (v = 0, every participant has frailty 1).
-    """
-    frailty = 1.0
-    if frailty_par[1] > 0.0:
-        frailty = sample(GAMMA, frailty_par, key, STREAM_FRAILTY + stream_offset)
-    prior = sample(prior_code, prior_par, key, STREAM_PRIOR + stream_offset)
-    prior_months = int(np.rint(prior)) if prior > 0.0 else 0
-    return frailty, prior_months
-
-
-@jit_parallel
-def simulate_group(
-    seed, draw_offset, stream_offset, both_arms, months,
-    site, entry, site_multiplier, frailty_variance, prior_code, prior_par, initial_state,
-    out_start, out_trans, trans_to, base_hazard, trans_frailty, effect_ratio, effect_from,
-    effect_to, trans_economy, economy, state_economy, state_effect,
-    state_hazard, bucket_of, next_key, max_key, bucket_keys, cost_next, cell_start, cell_pair, cost_rate,
-    rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price, rc_window, rc_cap,
-    occupancy, cost, due,
-):
-    """Simulate a group of participants for a chunk of draws, in parallel over draws.
-
-    Parameters (shapes; D draws in the chunk, N participants, K transitions, S states,
-    B months-in-state buckets, T months, Q payer-category pairs, O rate-card outcomes,
-    R rate-card contracts)
-    ----------
-    seed, draw_offset : int
-        Draw d of the chunk is draw ``draw_offset + d`` of the run (its random numbers).
-    stream_offset : int
-        0 for the treated cohort, ``GROUP_STREAM_STRIDE * size`` for a comparison group.
-    both_arms : bool
-        True: treatment and counterfactual arms (the cohort); False: counterfactual only.
-    site, entry : int64 (N,)
-    site_multiplier : float64 (D, n_sites); frailty_variance : float64 (D,)
-    prior_code : int; prior_par : float64 (4,)
-    out_start : int64 (S + 1,); out_trans : int64 (K,) transitions grouped by origin state
-    trans_to, trans_frailty, effect_from, effect_to, trans_economy : int64 (K,)
-    base_hazard : float64 (D, K, B) -ln(1 - p), inf where p = 1
-    effect_ratio : float64 (D, K); economy : float64 (D, T) monthly multipliers
-    state_economy, state_effect : int64 (S,) whether a state has such outgoing transitions
-    state_hazard : float64 (D, S, B, 2) the sums of -ln(1 - p) over a state's transitions
-        without [..., 0] and with [..., 1] frailty, in listing order (used when no effect or
-        shock applies: H = plain + frailty x site x frail)
-    bucket_of : int64 (max_key + 1,) bucket of each capped months_in_state
-    next_key : int64 (S, max_key + 1) next months_in_state at which a hazard out of the
-        state changes (a large number when none does)
-    bucket_keys : int64 (B,) first months_in_state of each bucket
-    cost_next : int64 (S, B) next bucket at which the state's cost rates change (B: never)
-    cell_start : int64 (S * B + 1,); cell_pair : int64 (nnz,) the payer-category pairs a
-        flow can reach from each (state, bucket) cell (sparse rows)
-    cost_rate : float64 (D, S, B, Q) public cost of one participant-month
-    rate-card arrays : see :func:`rate_card_outcomes` (empty when R = 0)
-    occupancy : float64 (D, A, T, S) out; cost : float64 (D, A, T, Q) out;
-    due : float64 (D, R, T) out (accumulated)
-    """
-    n_draws = occupancy.shape[0]
-    n_arms = occupancy.shape[1]
-    n_states = occupancy.shape[3]
-    n_buckets = bucket_keys.shape[0]
-    n_participants = site.shape[0]
-    for d in prange(n_draws):
-        count_diff = np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64)
-        spell_state = np.empty(months + 1, dtype=np.int64)
-        spell_start = np.empty(months + 1, dtype=np.int64)
-        spell_end = np.empty(months + 1, dtype=np.int64)
-        spell_mis = np.empty(months + 1, dtype=np.int64)
-        reached = np.empty(oc_state.shape[0], dtype=np.int64)
-        hazard_of = np.empty(out_trans.shape[0])
-        frailty_par = np.zeros(4)  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
-        if frailty_variance[d] > 0.0:
-            frailty_par[0] = 1.0 / frailty_variance[d]
-            frailty_par[1] = frailty_variance[d]
-            frailty_par[2] = 1.0
-            frailty_par[3] = math.sqrt(frailty_variance[d])
-        for j in range(n_participants):
-            key = participant_key(seed, draw_offset + d, j)
-            frailty, prior = participant_attributes(
-                key, stream_offset, frailty_par, prior_code, prior_par
-            )
-            mult_frailty = frailty * site_multiplier[d, site[j]]
-            for arm in range(n_arms):
-                treated = both_arms and arm == TREATMENT
-                n_spells = walk_arm(
-                    treated, d, key, stream_offset, entry[j], prior, mult_frailty,
-                    initial_state, months, out_start, out_trans, trans_to, base_hazard,
-                    trans_frailty, effect_ratio, effect_from, effect_to, trans_economy,
-                    economy, state_economy, state_effect, state_hazard, bucket_of,
-                    next_key, max_key, spell_state, spell_start, spell_end, spell_mis,
-                    hazard_of,
-                )
-                spells_to_ledger(
-                    arm, n_spells, spell_state, spell_start, spell_end, spell_mis,
-                    bucket_of, max_key, bucket_keys, cost_next, count_diff,
-                )
-                if treated and rc_window.shape[0] > 0:
-                    rate_card_outcomes(
-                        d, entry[j], n_spells, spell_state, spell_start, spell_end,
-                        rc_outcome_start, oc_state, oc_cumulative, oc_months, oc_price,
-                        rc_window, rc_cap, reached, due,
-                    )
-        cumulate(d, count_diff, cell_start, cell_pair, cost_rate, occupancy, cost)
-
-
-@jit(inline="always")
-def cumulate(d, count_diff, cell_start, cell_pair, cost_rate, occupancy, cost):
+def cumulate(d, count_change, cells, cost_rate, out):
     """Occupancy and cost of draw d from its difference array of counts.
 
     Month by month, the running count of each (state, bucket) cell changes only where some
@@ -442,23 +400,145 @@ def cumulate(d, count_diff, cell_start, cell_pair, cost_rate, occupancy, cost):
     cell's cost rates, for the payer-category pairs a flow of the state reaches. The order
     of the sums is fixed, so the result does not depend on threads.
     """
-    n_arms, n_rows, n_states, n_buckets = count_diff.shape
-    n_pairs = cost.shape[3]
+    n_arms, n_rows, n_states, n_buckets = count_change.shape
+    n_pairs = out.cost.shape[3]
     for a in range(n_arms):
         count = np.zeros(n_states, dtype=np.int64)
         running = np.zeros(n_pairs)
         for t in range(n_rows - 1):
             for s in range(n_states):
                 for b in range(n_buckets):
-                    change = count_diff[a, t, s, b]
+                    change = count_change[a, t, s, b]
                     if change == 0:
                         continue
                     count[s] += change
                     cell = s * n_buckets + b
-                    for i in range(cell_start[cell], cell_start[cell + 1]):
-                        q = cell_pair[i]
+                    for i in range(cells.pair_start[cell], cells.pair_start[cell + 1]):
+                        q = cells.pair[i]
                         running[q] += change * cost_rate[d, s, b, q]
             for s in range(n_states):
-                occupancy[d, a, t, s] = count[s]
+                out.occupancy[d, a, t, s] = count[s]
             for q in range(n_pairs):
-                cost[d, a, t, q] = running[q]
+                out.cost[d, a, t, q] = running[q]
+
+
+# ----------------------------------------------------------------------------------------
+# One draw, and the group over a chunk of draws
+# ----------------------------------------------------------------------------------------
+
+
+@jit(inline="always")
+def participant_attributes(key, group, frailty_parameters):
+    """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
+
+    ``frailty_parameters`` holds the gamma's parameters (shape 1/v, scale v, mean 1,
+    sd sqrt(v)); a scale of 0 means no frailty (v = 0, every participant has frailty 1).
+    """
+    frailty = 1.0
+    if frailty_parameters[1] > 0.0:
+        frailty = sample(GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
+    prior = sample(group.prior_months_family, group.prior_months_parameters, key,
+                   STREAM_PRIOR + group.stream_offset)
+    prior_months = int(np.rint(prior)) if prior > 0.0 else 0
+    return frailty, prior_months
+
+
+@jit(inline="always")
+def new_workspace(d, transitions, buckets, rate_cards, draws, out):
+    """The scratch arrays of one draw; the frailty parameters of the draw filled in."""
+    months = transitions.months
+    n_arms, n_states = out.occupancy.shape[1], out.occupancy.shape[3]
+    frailty_parameters = np.zeros(4)  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
+    variance = draws.frailty_variance[d]
+    if variance > 0.0:
+        frailty_parameters[0] = 1.0 / variance
+        frailty_parameters[1] = variance
+        frailty_parameters[2] = 1.0
+        frailty_parameters[3] = math.sqrt(variance)
+    n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
+    return Workspace(
+        np.empty(months + 1, dtype=np.int64),  # spell_state
+        np.empty(months + 1, dtype=np.int64),  # spell_start
+        np.empty(months + 1, dtype=np.int64),  # spell_end
+        np.empty(months + 1, dtype=np.int64),  # spell_months_in_state
+        np.empty(transitions.outgoing.shape[0]),  # hazard
+        np.empty(rate_cards.outcome_state.shape[0], dtype=np.int64),  # reached
+        np.zeros(n_cells, dtype=np.int64),  # count_change
+        frailty_parameters,
+    )
+
+
+@jit_borrowing
+def simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, due):
+    """Every participant of the group, in each of its arms, in draw d: spells, counts, outcomes.
+
+    The hot loop of the model. It allocates nothing and only reads and writes the arrays it
+    is given, so it is compiled without reference counting (see ``jit_borrowing``): every
+    inlined helper binds whole records, and counting each of their arrays in and out at
+    every call would cost ten times the arithmetic.
+    """
+    n_arms = work.count_change.shape[0]
+    for j in range(group.site.shape[0]):
+        key = participant_key(draws.seed, draws.first_draw + d, j)
+        frailty, prior_months = participant_attributes(key, group, work.frailty_parameters)
+        participant = Participant(
+            key, group.entry_month[j], prior_months,
+            frailty * draws.site_multiplier[d, group.site[j]],
+        )
+        for arm in range(n_arms):
+            treated = group.both_arms and arm == TREATMENT
+            n_spells = walk_arm(treated, d, participant, group, transitions, buckets, draws,
+                                work)
+            spells_to_ledger(arm, n_spells, buckets, work)
+            if treated and rate_cards.window_months.shape[0] > 0:
+                rate_card_outcomes(d, participant.entry_month, n_spells, rate_cards, draws,
+                                   work, due)
+
+
+@jit
+def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
+    """Draw d of the chunk: the participants' counts, then their occupancy and cost.
+
+    A plain serial function, called (never inlined) once per draw by
+    :func:`simulate_group`: numba's parallel backend loses writes made through a record's
+    array field inside a ``prange`` body (numba issues 7135 and 10338), and the same holds
+    for a record of arrays made there. Inside a called function the code is serial and
+    reads and writes records as any other.
+    """
+    work = new_workspace(d, transitions, buckets, rate_cards, draws, out)
+    simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, out.due)
+    cumulate(d, work.count_change, cells, draws.cost_rate, out)
+
+
+@jit_parallel
+def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out):
+    """Simulate a group of participants for a chunk of draws, in parallel over draws.
+
+    Parameters
+    ----------
+    group : Group
+        The participants: their sites, entry months and random streams.
+    transitions : TransitionLayout
+        The horizon, the initial state and the transitions by origin state.
+    buckets : MonthsInState
+        The months-in-state buckets and the months at which hazards and costs change.
+    cells : LedgerCells
+        The payer-category pairs each (state, bucket) cell reaches.
+    rate_cards : RateCards
+        The rate-card outcomes (none: R = 0; a group without a treatment arm pays none).
+    draws : DrawArrays
+        The per-draw hazards, multipliers, cost rates and prices of the chunk.
+    out : Outputs
+        Written: occupancy and cost of every draw; added to: ``due``.
+
+    Returns
+    -------
+    None
+        Draw d writes only row d of the outputs, so the result does not depend on threads.
+
+    The records and their fields are in :mod:`sibsim.engine.records`.
+    """
+    for d in prange(out.occupancy.shape[0]):
+        # The parallel backend types the loop index as int64 and then as uint64: one type,
+        # so that simulate_draw compiles once.
+        simulate_draw(np.int64(d), group, transitions, buckets, cells, rate_cards, draws, out)
