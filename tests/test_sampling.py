@@ -9,6 +9,7 @@ from scipy import stats
 
 from sibsim.engine.kernels import sampling
 from sibsim.engine.rng import ZIG_R, exponential_at, participant_key
+from sibsim.scenario import FAMILY_CODES, natural_parameters
 
 
 @numba.njit
@@ -33,8 +34,8 @@ CASES = [
 
 @pytest.mark.parametrize("family, params, reference", CASES)
 def test_sampler_matches_scipy(family, params, reference):
-    par = sampling.natural_parameters(family, params)
-    x = _draws(sampling.FAMILY_CODES[family], par, 50_000, 3)
+    par = natural_parameters(family, params)
+    x = _draws(FAMILY_CODES[family], par, 50_000, 3)
     assert stats.kstest(x, reference(par).cdf).pvalue > 1e-4
 
 

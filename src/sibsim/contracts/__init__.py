@@ -28,7 +28,11 @@ scenario package imports it lazily, so either may be imported first.
 
 from sibsim.contracts.declaration import Baseline, ContractTerms, ContractType
 from sibsim.contracts.financing import TrancheFlows, finance_programme
-from sibsim.contracts.limits import BOUNDARY_TOLERANCE, ROUNDING_TOLERANCE, apply_cap_total
+from sibsim.contracts.limits import (
+    BOUNDARY_TOLERANCE,
+    ROUNDING_TOLERANCE,
+    apply_cap_total,
+)
 from sibsim.contracts.registry import (
     BASELINES,
     CONTRACT_TYPES,
@@ -46,7 +50,11 @@ from sibsim.contracts.registry import (
 from sibsim.contracts.schema_parts import OUTCOME_BASED_FIELDS, ContractSchema
 from sibsim.contracts.settle import Settlement, settle
 from sibsim.contracts.types.effect_tiers import effect_tiers_due, relative_reduction
-from sibsim.contracts.types.gain_share import gain_share_due, measured_saving, settlement_periods
+from sibsim.contracts.types.gain_share import (
+    gain_share_due,
+    measured_saving,
+    settlement_periods,
+)
 from sibsim.contracts.types.rate_card import rate_card_paid
 
 __all__ = [

@@ -20,7 +20,13 @@ from typing import Any
 
 from sibsim.contracts.baselines import BASELINES, baseline_of
 from sibsim.contracts.declaration import Baseline, ContractType
-from sibsim.contracts.types import effect_tiers, fee_for_service, gain_share, grant, rate_card
+from sibsim.contracts.types import (
+    effect_tiers,
+    fee_for_service,
+    gain_share,
+    grant,
+    rate_card,
+)
 
 __all__ = [
     "BASELINES",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from sibsim.engine.kernels.sampling import CONSTANT, FAMILY_CODES, natural_parameters
+from sibsim import contracts
 from sibsim.engine.records import (
     DrawArrays,
     Group,
@@ -45,6 +45,7 @@ from sibsim.rules import (
     table_keys,
     table_row,
 )
+from sibsim.scenario import CONSTANT_CODE, FAMILY_CODES, natural_parameters
 
 NO_CHANGE = 1 << 40  # "never" for a months_in_state change point
 
@@ -70,7 +71,8 @@ def outcome_contracts(data: Mapping) -> list[int]:
     list of int
         Indices in ``data["contracts"]``, in listing order.
     """
-    return [i for i, contract in enumerate(data["contracts"]) if contract["type"] == "rate_card"]
+    return [i for i, contract in enumerate(data["contracts"])
+            if contracts.needs_outcome_detection(contract)]
 
 
 def comparison_group_sizes(data: Mapping) -> list[int]:
@@ -88,8 +90,8 @@ def comparison_group_sizes(data: Mapping) -> list[int]:
     """
     sizes: list[int] = []
     for contract in data["contracts"]:
-        size = contract.get("comparison_size")
-        if contract.get("baseline") == "comparison_group" and size not in sizes:
+        size = contracts.comparison_size(contract)
+        if size is not None and size not in sizes:
             sizes.append(size)
     return sizes
 
@@ -106,7 +108,7 @@ def needs_historical_baseline(data: Mapping) -> bool:
     -------
     bool
     """
-    return any(contract.get("baseline") == "historical" for contract in data["contracts"])
+    return any(contracts.needs_historical_baseline(contract) for contract in data["contracts"])
 
 
 # ----------------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ def _prior_months_law(prior) -> tuple[int, np.ndarray]:
         (family, params), = prior.items()
         return FAMILY_CODES[family], np.ascontiguousarray(natural_parameters(family, params),
                                                           dtype=np.float64)
-    return CONSTANT, np.array([float(prior), 0.0, 0.0, 0.0])
+    return CONSTANT_CODE, np.array([float(prior), 0.0, 0.0, 0.0])
 
 
 def _group(sizes: list[int], intake: int, prior: tuple, *, stream_offset: int,

@@ -13,9 +13,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sibsim.contracts.baselines import baseline_of
-from sibsim.contracts.declaration import BaselineGroup, ContractTerms, ContractType, index_of
+from sibsim.contracts.declaration import (
+    BaselineGroup,
+    ContractTerms,
+    ContractType,
+    index_of,
+)
 from sibsim.contracts.limits import BOUNDARY_TOLERANCE
-from sibsim.contracts.schema_parts import BASELINE_FIELDS, PAYER, ContractSchema, post_baseline
+from sibsim.contracts.schema_parts import (
+    BASELINE_FIELDS,
+    PAYER,
+    ContractSchema,
+    post_baseline,
+)
 from sibsim.scenario.keypath import format_path, join
 from sibsim.scenario.kinds import (
     INVALID,

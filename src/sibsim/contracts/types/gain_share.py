@@ -16,7 +16,12 @@ import numpy as np
 from sibsim.contracts.baselines import baseline_of
 from sibsim.contracts.declaration import ContractTerms, ContractType, index_of
 from sibsim.contracts.limits import BOUNDARY_TOLERANCE
-from sibsim.contracts.schema_parts import BASELINE_FIELDS, PAYER, ContractSchema, post_baseline
+from sibsim.contracts.schema_parts import (
+    BASELINE_FIELDS,
+    PAYER,
+    ContractSchema,
+    post_baseline,
+)
 from sibsim.scenario.keypath import join
 from sibsim.scenario.kinds import (
     INVALID,

@@ -19,10 +19,9 @@ import math
 
 from sibsim.engine._numba import jit
 from sibsim.engine.rng import uniform_at
-from sibsim.scenario import CONSTANT_CODE, FAMILY_CODES, natural_parameters  # noqa: F401
+from sibsim.scenario import CONSTANT_CODE, FAMILY_CODES
 
-# The distribution codes (shared with ``sibsim.engine.compile``, which also takes
-# natural_parameters from here) are declared with the families in ``sibsim.scenario``.
+# The distribution codes are declared with the families in ``sibsim.scenario``.
 CONSTANT = CONSTANT_CODE
 NORMAL, LOGNORMAL, GAMMA, BETA, UNIFORM, TRIANGULAR, PERT = (
     FAMILY_CODES[name]
