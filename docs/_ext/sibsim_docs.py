@@ -139,7 +139,7 @@ def check_reference(app: Sphinx) -> None:
     for name in public_names():
         if name not in listed and id(_resolve(name)) not in listed_objects:
             logger.warning("public name %s is missing from the API reference "
-                           "(docs/reference/index.rst)", name, location=str(page))
+                           "(docs/reference/index.rst)", name, location="reference/index")
 
 
 def _resolve(name: str):
@@ -173,7 +173,8 @@ def check_single_home(app: Sphinx) -> None:
                 logger.warning("%s documents %s; document it in the API reference "
                                "(docs/reference/index.rst) and link to it instead",
                                path.relative_to(srcdir), found.group(2),
-                               location=(str(path), number))
+                               location=(path.relative_to(srcdir).with_suffix("").as_posix(),
+                                         number))
 
 
 #: Kinds of objects a link may reach under another of their names (numbers and strings are
