@@ -18,9 +18,8 @@ from pathlib import Path
 import sibsim
 
 DOCS = Path(__file__).resolve().parent
+# The local extension (docs/_ext/sibsim_docs.py), loaded by name in ``extensions`` below.
 sys.path.insert(0, str(DOCS / "_ext"))
-
-import sibsim_docs  # noqa: E402  (local extension in docs/_ext, importable only from here)
 
 project = "sibsim"
 author = "the sibsim developers"
@@ -58,9 +57,14 @@ autodoc_typehints = "description"
 autodoc_typehints_description_target = "documented_params"
 autodoc_typehints_format = "short"
 autosummary_generate = True
-# Objects that a topic page already documents get ``:no-index:`` on their generated reference
-# page (see docs/_templates/autosummary), so that each object has a single home in the index.
-autosummary_context = {"documented_elsewhere": sibsim_docs.documented_elsewhere(DOCS)}
+# The reference (docs/reference/index.rst) is the one home of every API entry; topic pages
+# link to it. Data whose value would fill a screen are shown without it (see
+# docs/_templates/autosummary/base.rst).
+autosummary_context = {"no_value": [
+    "sibsim.results.schema.VARIABLES", "sibsim.contracts.registry.CONTRACT_TYPES",
+    "sibsim.contracts.baselines.BASELINES", "sibsim.scenario.families.FAMILY",
+    "sibsim.scenario.families.FAMILIES",
+]}
 
 # -- Example gallery --------------------------------------------------------------------------
 # The examples read the number of draws from SIBSIM_DRAWS; a small number keeps the build

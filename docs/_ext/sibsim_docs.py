@@ -2,8 +2,13 @@
 
 - The quickstart page shows what ``sibsim demo`` prints and one of the plots it writes: the
   demo runs once per build, so the page always shows the current output.
-- The API reference (``reference/index.rst``) must list every public name of ``sibsim`` and
-  ``sibsim.plot``; a missing one is a build warning (an error under ``-W``).
+- The API reference (``reference/index.rst``) is the one home of every API entry: it must
+  list every public name of ``sibsim`` and ``sibsim.plot``, and no other page may document
+  an object with an autodoc directive (either is a build warning, an error under ``-W``).
+  A link to an object under another of its names (``sibsim.scenario.Scenario`` for the
+  reference's ``sibsim.Scenario``) reaches that entry (:func:`link_other_names`), and
+  ``.. sibsim-result-variables::`` writes the table of result variables from
+  :data:`sibsim.results.schema.VARIABLES`.
 - The example gallery (sphinx-gallery) runs each script in ``examples/``. The scripts write
   their plots into ``$SIBSIM_OUT`` with matplotlib figures that never touch pyplot, so the
   standard matplotlib scraper cannot see them: :func:`reset_example_output` gives each
@@ -25,11 +30,16 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
+from types import MappingProxyType
 
+from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
 
 logger = logging.getLogger(__name__)
 
@@ -84,8 +94,6 @@ def public_names() -> list[str]:
     import sibsim
     import sibsim.plot
 
-    import types
-
     # Submodules (``sibsim.plot``) have a section of their own, listed name by name below.
     names = [f"sibsim.{name}" for name in sibsim.__all__
              if not name.startswith("_") and not isinstance(getattr(sibsim, name), types.ModuleType)]
@@ -100,7 +108,7 @@ def listed_in_reference(text: str) -> set[str]:
     in_table = False
     for line in text.splitlines():
         stripped = line.strip()
-        if stripped.startswith(".. currentmodule::"):
+        if stripped.startswith((".. currentmodule::", ".. module::", ".. automodule::")):
             module = stripped.split("::", 1)[1].strip()
             in_table = False
         elif stripped.startswith(".. autosummary::"):
@@ -114,13 +122,24 @@ def listed_in_reference(text: str) -> set[str]:
 
 
 def check_reference(app: Sphinx) -> None:
-    """Warn about any public name that the API reference does not list."""
+    """Warn about any public name that the API reference does not list.
+
+    A name counts as listed when the reference lists it or the same object under another
+    name: a constant is listed under the module that defines it, whose ``#:`` comment
+    autodoc reads (``sibsim.plot.result_plots.PLOT_FILES`` for ``sibsim.plot.PLOT_FILES``).
+    """
     page = Path(app.srcdir) / "reference" / "index.rst"
     listed = listed_in_reference(page.read_text(encoding="utf-8"))
+    listed_objects = set()
+    for name in listed:
+        try:
+            listed_objects.add(id(_resolve(name)))
+        except (ImportError, AttributeError):
+            continue  # autosummary reports a name that does not import
     for name in public_names():
-        if name not in listed:
+        if name not in listed and id(_resolve(name)) not in listed_objects:
             logger.warning("public name %s is missing from the API reference "
-                           "(docs/reference/index.rst)", name, location=str(page))
+                           "(docs/reference/index.rst)", name, location="reference/index")
 
 
 def _resolve(name: str):
@@ -137,57 +156,115 @@ def _resolve(name: str):
     raise ImportError(name)
 
 
-def documented_on_topic_pages(srcdir: Path) -> list[str]:
-    """Names that a page outside ``reference/`` documents with an autodoc directive.
+def check_single_home(app: Sphinx) -> None:
+    """Warn about an autodoc directive on a page outside ``reference/``.
 
-    ``automodule`` with a bare ``:members:`` covers the module's ``__all__``.
+    The API reference is the one home of every API entry: a topic page explains a method in
+    prose and links to the entry (``:func:`sibsim.sweep```), so that no object is documented
+    twice (a duplicate is a "duplicate object" warning and makes links ambiguous).
     """
-    names: set[str] = set()
+    srcdir = Path(app.srcdir)
     for path in sorted(srcdir.rglob("*.rst")):
-        if path.relative_to(srcdir).parts[0] in ("reference", "_build", "gallery"):
+        if path.relative_to(srcdir).parts[0] in ("reference", "_build", "gallery", "_templates"):
             continue
-        lines = path.read_text(encoding="utf-8").splitlines()
-        for number, line in enumerate(lines):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             found = _AUTO_DIRECTIVE.match(line.strip())
-            if not found:
-                continue
-            kind, name = found.groups()
-            if kind != "module":
-                names.add(name)
-                continue
-            for option in lines[number + 1:]:
-                if not option.startswith("   "):
-                    break
-                option = option.strip()
-                if option.startswith(":members:"):
-                    members = [m.strip() for m in option[len(":members:"):].split(",")]
-                    members = [m for m in members if m]
-                    if not members:
-                        members = list(getattr(_resolve(name), "__all__", []))
-                    names.update(f"{name}.{member}" for member in members)
-    return sorted(names)
+            if found:
+                logger.warning("%s documents %s; document it in the API reference "
+                               "(docs/reference/index.rst) and link to it instead",
+                               path.relative_to(srcdir), found.group(2),
+                               location=(path.relative_to(srcdir).with_suffix("").as_posix(),
+                                         number))
 
 
-def documented_elsewhere(srcdir: Path) -> list[str]:
-    """Public names that a topic page already puts into the index.
+#: Kinds of objects a link may reach under another of their names (numbers and strings are
+#: left out: two equal constants are not one object).
+_ALIASED = (type, types.FunctionType, types.ModuleType, property, dict, tuple,
+            MappingProxyType)
 
-    The reference's generated page for such a name carries ``:no-index:``, so that each
-    object has one place in the index (a second one is a "duplicate object" warning, and
-    makes cross-references ambiguous): a name documented under that same name, and a class
-    documented under any name (autodoc indexes a class under its defining module's name as
-    well, so two names of one class collide there).
-    """
-    topic_names = documented_on_topic_pages(srcdir)
-    classes = []
-    for name in topic_names:
+
+def _documented_objects(env) -> dict[int, str]:
+    """Each documented Python object by identity, with the name the reference gives it."""
+    found: dict[int, str] = {}
+    for name, entry in env.get_domain("py").objects.items():
+        if getattr(entry, "aliased", False) or not name.startswith("sibsim"):
+            continue
         try:
             target = _resolve(name)
         except (ImportError, AttributeError):
-            continue  # autodoc reports a name that does not import, on its own page
-        if isinstance(target, type):
-            classes.append(target)
-    return [name for name in public_names()
-            if name in topic_names or any(_resolve(name) is other for other in classes)]
+            continue
+        target = getattr(target, "__func__", target)
+        if isinstance(target, _ALIASED):
+            found.setdefault(id(target), name)
+    return found
+
+
+def link_other_names(app: Sphinx, env, node, contnode):
+    """Resolve a link to a sibsim object written under another of its names.
+
+    The reference documents each object once, under the name users import it by
+    (``sibsim.Scenario``, ``sibsim.summarize``); docstrings and topic pages may name the same
+    object by another module that holds it (``sibsim.scenario.Scenario``,
+    ``sibsim.analysis.summary.summarize``). Such a link reaches the one entry.
+    """
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    module, klass = node.get("py:module"), node.get("py:class")
+    candidates = [target]
+    if module:
+        candidates += [f"{module}.{klass}.{target}" if klass else None, f"{module}.{target}"]
+    # On a generated page (named after its object), a short name in a docstring is one of
+    # the names of the module that defines the object.
+    page = node.get("refdoc", "")
+    if page.startswith("reference/generated/"):
+        try:
+            defining = getattr(_resolve(page.rsplit("/", 1)[1]), "__module__", None)
+        except (ImportError, AttributeError):
+            defining = None
+        if defining:
+            candidates.append(f"{defining}.{target}")
+    if not hasattr(app, "_sibsim_documented"):
+        app._sibsim_documented = _documented_objects(env)
+    for candidate in filter(None, candidates):
+        if not candidate.startswith("sibsim"):
+            continue
+        try:
+            target_object = _resolve(candidate)
+        except (ImportError, AttributeError):
+            continue
+        name = app._sibsim_documented.get(id(getattr(target_object, "__func__", target_object)))
+        if name is not None and name != candidate:
+            return env.get_domain("py").resolve_xref(env, node["refdoc"], app.builder,
+                                                     node["reftype"], name, node, contnode)
+    return None
+
+
+class ResultVariables(SphinxDirective):
+    """``.. sibsim-result-variables::``: the table of result variables, from the schema.
+
+    One row per entry of :data:`sibsim.results.schema.VARIABLES` (name, dimensions, units,
+    meaning), so that the page lists exactly the variables :func:`sibsim.simulate` writes.
+    """
+
+    has_content = False
+
+    def run(self):
+        from sibsim.results import VARIABLES
+
+        lines = [".. list-table::", "   :header-rows: 1", "   :widths: 18 34 10 38", "",
+                 "   * - variable", "     - dimensions", "     - units", "     - meaning"]
+        for variable in VARIABLES.values():
+            lines += [f"   * - ``{variable.name}``",
+                      f"     - ({', '.join(variable.dims)})",
+                      f"     - {variable.units}",
+                      f"     - {variable.long_name}"]
+        # nested_parse works on every Sphinx this project supports (parse_text_to_nodes
+        # needs 7.4).
+        holder = nodes.container()
+        self.state.nested_parse(StringList(lines, source="sibsim.results.VARIABLES"),
+                                self.content_offset, holder)
+        return holder.children
 
 
 # -- the example gallery ---------------------------------------------------------------------------
@@ -281,5 +358,8 @@ def check_offline(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", run_demo)
     app.connect("builder-inited", check_reference)
+    app.connect("builder-inited", check_single_home)
+    app.connect("missing-reference", link_other_names)
+    app.add_directive("sibsim-result-variables", ResultVariables)
     app.connect("build-finished", check_offline, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,6 +1,7 @@
 """sibsim: Monte Carlo risk simulation for social investment deals.
 
-The public API (see ``docs/quickstart.rst``, ``docs/analysis.rst`` and ``docs/api.rst``)::
+The public API (see ``docs/quickstart.rst``, ``docs/analysis.rst`` and the API reference,
+``docs/reference/index.rst``)::
 
     scenario = sibsim.load_scenario("danish-pilot")
     result = sibsim.simulate(scenario, draws=2000, seed=1)

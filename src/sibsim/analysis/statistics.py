@@ -36,7 +36,7 @@ import numpy as np
 __all__ = ["TAIL", "expected_shortfall", "mean", "median", "prob_loss", "quantiles",
            "standard_deviation"]
 
-#: Tail share of the expected shortfall: the worst 5% of draws.
+#: Tail share of the expected shortfall (the worst 5% of draws).
 TAIL = 0.05
 
 

@@ -11,12 +11,10 @@ averaged over
 with every per-draw distribution at its mean and no economy shock. The equations, and the
 accuracy of the frailty rule, are in ``docs/exact.rst``.
 
-Public functions
-----------------
-:func:`share_by_months_since_entry`, :func:`expected_occupancy`, :func:`expected_share`
-(the ``calibrate`` target) and :func:`historical_baseline` (the ``historical`` baseline of
-gain-share and effect-tier contracts); the chain and its quadratures are re-exported from
-:mod:`sibsim.engine.chain`.
+The public functions are :func:`share_by_months_since_entry`, :func:`expected_occupancy`,
+:func:`expected_share` (the ``calibrate`` target) and :func:`historical_baseline` (the
+``historical`` baseline of gain-share and effect-tier contracts); the chain and its
+quadratures are re-exported from :mod:`sibsim.engine.chain`.
 """
 
 from __future__ import annotations

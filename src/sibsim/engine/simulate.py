@@ -192,7 +192,8 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     -------
     xarray.Dataset
         The result variables (occupancy, cost, payment, npv, ... by draw), declared
-        with their dims and units in :mod:`sibsim.results`; see docs/api.rst.
+        with their dims and units in :data:`sibsim.results.schema.VARIABLES` (listed in
+        the API reference, ``docs/reference/index.rst``).
 
     Examples
     --------

@@ -34,8 +34,9 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     ----------
     scenario : Scenario
         The scenario simulated (stored as TOML in the ``scenario`` attribute).
-    st : Structure
-        The compiled scenario: its ``states``, ``payers`` and ``categories`` label the dims.
+    st : CompiledScenario
+        The compiled scenario (``sibsim.engine.compile``): its ``states``, ``payers`` and
+        ``categories`` label the dims.
     ledger : Ledger
         Occupancy, costs, programme cost and enrolment per draw (and the comparison groups).
     values : ParamValues
