@@ -20,6 +20,8 @@ __version__ = "0.1.0"
 from sibsim.analysis import (
     break_even,
     calibrate,
+    convergence,
+    draws_needed,
     evpi,
     evppi,
     hazards_from_survival,
@@ -28,6 +30,7 @@ from sibsim.analysis import (
     summarize,
     sweep,
     tornado,
+    variance_split,
 )
 from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
@@ -41,6 +44,8 @@ __all__ = [
     "__version__",
     "break_even",
     "calibrate",
+    "convergence",
+    "draws_needed",
     "evpi",
     "evppi",
     "hazards_from_survival",
@@ -52,6 +57,7 @@ __all__ = [
     "summarize",
     "sweep",
     "tornado",
+    "variance_split",
 ]
 
 #: Submodules imported on first access as attributes of the package.
