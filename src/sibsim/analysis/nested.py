@@ -90,21 +90,34 @@ def nested_npv(scenario: Any, *, contract: str, party: str, outer: int, inner: i
     return out
 
 
-def _parts(values: np.ndarray) -> np.ndarray:
-    """Unclipped parameter, chance and total variance of each (..., outer, inner) block.
+def _parts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parameter (unclipped), chance and total variance, and MS_between: of all the outer
+    draws (shape (4,)) and leaving each one out in turn (shape (outer, 4)).
 
     Deviations are taken from each group's first value, so that a group of equal values
-    has a within variance of exactly 0.
+    has a within variance of exactly 0. The leave-one-out values are closed forms of the
+    group means and sums of squares: with c_o the group means less their mean and
+    S = sum of c_o^2, leaving group o out leaves a between sum of squares of
+    S - outer c_o^2 / (outer - 1).
     """
-    outer, inner = values.shape[-2:]
-    shifted = values - values[..., :1]
-    group_mean = shifted.mean(axis=-1)
-    within = ((shifted - group_mean[..., None]) ** 2).sum(axis=(-2, -1)) / (outer * (inner - 1))
-    means = values.mean(axis=-1)
-    between = inner * ((means - means.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1) \
-        / (outer - 1)
-    parameter = (between - within) / inner
-    return np.stack([parameter, within, parameter + within, between], axis=-1)
+    outer, inner = values.shape
+    shifted = values - values[:, :1]
+    group_ss = ((shifted - shifted.mean(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    centred = values.mean(axis=1)
+    centred = centred - centred.mean()
+    squares = float((centred**2).sum())
+
+    def parts(within_ss, between_ss, groups):
+        within = within_ss / (groups * (inner - 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            between = inner * between_ss / (groups - 1)
+        parameter = (between - within) / inner
+        return np.stack([parameter, within, parameter + within, between], axis=-1)
+
+    full = parts(np.asarray(group_ss.sum()), np.asarray(squares), outer)
+    left_out = parts(group_ss.sum() - group_ss,
+                     np.maximum(squares - outer * centred**2 / (outer - 1), 0.0), outer - 1)
+    return full, left_out
 
 
 def anova_split(values: Any) -> pd.DataFrame:
@@ -123,8 +136,8 @@ def anova_split(values: Any) -> pd.DataFrame:
     - total = Var_parameter + Var_chance, and each share is its part of the total.
 
     Standard errors are jackknife estimates over the outer draws (leaving one out at a
-    time), of the unclipped estimator: a parameter part within about two standard errors of
-    0 is not told apart from 0.
+    time; NaN with only two), of the unclipped estimator: a parameter part within about two
+    standard errors of 0 is not told apart from 0.
 
     Parameters
     ----------
@@ -153,8 +166,9 @@ def anova_split(values: Any) -> pd.DataFrame:
         raise ValueError(f"values: got an array of shape {y.shape}, expected finite values "
                          "of shape (outer, inner), each at least 2")
     outer, inner = y.shape
-    full = _parts(y)
-    leave_one_out = _parts(np.stack([np.delete(y, o, axis=0) for o in range(outer)]))
+    full, leave_one_out = _parts(y)
+    if outer == 2:  # leaving one of two out leaves no spread between draws: no jackknife
+        leave_one_out = np.full((outer, 4), np.nan)
     clipped = full[0] < 0
     variance = np.array([max(full[0], 0.0), full[1], max(full[0], 0.0) + full[1]])
     with np.errstate(invalid="ignore", divide="ignore"):

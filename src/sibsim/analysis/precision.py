@@ -141,6 +141,7 @@ def convergence(result: xr.Dataset, *, contract: str | None = None, party: str |
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=400, seed=1, progress=False)
     >>> table = convergence(result, contract="sib", party="investor", steps=4)
     >>> table[table.statistic == "prob_loss"].draws.tolist()
@@ -204,6 +205,7 @@ def draws_needed(result: xr.Dataset, *, contract: str, party: str,
 
     Examples
     --------
+    >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=400, seed=1, progress=False)
     >>> draws_needed(result, contract="sib", party="investor", statistic="prob_loss",
     ...              mcse=0.01) > 1000

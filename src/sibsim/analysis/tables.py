@@ -42,7 +42,7 @@ def amount(value: float, scale: float) -> str:
     value : float
         The amount (DKK).
     scale : float
-        The divisor (1000 for DKK thousands).
+        The divisor (1000 for thousands).
 
     Returns
     -------
@@ -270,8 +270,7 @@ def format_summary(table: pd.DataFrame, *, scale: float | None = None,
     if scale is None:
         scale, default_unit = table_scale(amounts, currency)
     else:
-        default_unit = next((money_unit(d, currency) for d, _ in SCALES if d == scale),
-                            currency)
+        default_unit = _unit_of(currency, scale)
     unit = unit or default_unit
     shown = table if keep_empty else table[table.role != "none"]
     columns = [("contract", "<"), ("party", "<"), ("mean", ">"), ("+-", ">", 1),
@@ -353,6 +352,12 @@ def _notes(table: pd.DataFrame, shown: pd.DataFrame, scale: float, unit: str,
     return ["", *notes] if notes else []
 
 
+def _unit_of(currency: str, scale: float) -> str:
+    """The unit of amounts divided by ``scale``, in ``currency``."""
+    return next((money_unit(d, currency) for d, _ in SCALES if d == scale),
+                f"{currency} / {scale:g}")
+
+
 def _run(draws: int | None, seed: int | None) -> str:
     """The header's ``" (N draws, seed S)"``, or as much of it as is known."""
     known = [f"{draws} draws" if draws is not None else None,
@@ -364,7 +369,7 @@ def _run(draws: int | None, seed: int | None) -> str:
 def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
                    quantiles: tuple[float, float] = (0.1, 0.9), npv_base: float | None = None,
                    draws: int | None = None, seed: int | None = None, scale: float = 1_000.0,
-                   unit: str = "DKK thousands") -> str:
+                   unit: str | None = None, currency: str = DEFAULT_CURRENCY) -> str:
     """A fixed-width text table of :func:`sibsim.tornado`'s output, for the command line.
 
     Parameters
@@ -382,8 +387,11 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
         The run's draws and seed, shown in the header when given.
     scale : float, keyword-only, default 1000
         Amounts are divided by it.
-    unit : str, keyword-only, default "DKK thousands"
-        Name of the unit after scaling.
+    unit : str, optional, keyword-only
+        Name of the unit after scaling (default: from ``scale`` and ``currency``,
+        "thousand DKK").
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the analysis was run on.
 
     Returns
     -------
@@ -398,6 +406,7 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
     ...                      npv_base=table.attrs["npv_base"]))          # doctest: +SKIP
     """
     q_low, q_high = quantiles
+    unit = unit or _unit_of(currency, scale)
     lines = [
         f"Tornado: mean npv of {party} under {contract!r}, in {unit}{_run(draws, seed)}.",
         f"Each uncertain parameter at its {q_low:.0%} and {q_high:.0%} quantile, every other at "
@@ -419,7 +428,7 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
 def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: str,
                     counterparty: str, max_prob_loss: float, draws: int | None = None,
                     seed: int | None = None, scale: float = 1_000.0,
-                    unit: str = "DKK thousands") -> str:
+                    unit: str | None = None, currency: str = DEFAULT_CURRENCY) -> str:
     """A fixed-width text table of :func:`sibsim.price_corridor`'s output, for the command line.
 
     Parameters
@@ -438,8 +447,11 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
         The run's draws and seed, shown in the header when given.
     scale : float, keyword-only, default 1000
         Mean npv amounts are divided by it.
-    unit : str, keyword-only, default "DKK thousands"
-        Name of the unit after scaling.
+    unit : str, optional, keyword-only
+        Name of the unit after scaling (default: from ``scale`` and ``currency``,
+        "thousand DKK").
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the analysis was run on.
 
     Returns
     -------
@@ -454,6 +466,7 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
     ...                       payer="municipality", counterparty="provider",
     ...                       max_prob_loss=0.2))                         # doctest: +SKIP
     """
+    unit = unit or _unit_of(currency, scale)
     lines = [
         f"Price corridor of {contract!r} over {param}: payer {payer}, counterparty "
         f"{counterparty}{_run(draws, seed)}.",

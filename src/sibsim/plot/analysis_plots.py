@@ -149,7 +149,7 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
 
 def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
             quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
-            ax: Axes | None = None) -> Figure:
+            currency: str = DEFAULT_CURRENCY, ax: Axes | None = None) -> Figure:
     """Swing of a party's mean npv over each uncertain parameter, largest on top.
 
     One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
@@ -170,6 +170,8 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
         The low and high quantile, for the legend.
     npv_base : float, optional, keyword-only
         The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the tornado was run on, for the axis.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -196,7 +198,7 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     low = np.asarray(rows["npv_low"], dtype=float)
     high = np.asarray(rows["npv_high"], dtype=float)
     scale, unit = money_scale(np.concatenate([low, high, [npv_base] if npv_base is not None
-                                               else []]))
+                                               else []]), currency)
     y = np.arange(len(rows))
     q_low, q_high = quantiles if quantiles is not None else (None, None)
     low_label = f"at the {q_low:.0%} quantile" if q_low is not None else "at the low quantile"

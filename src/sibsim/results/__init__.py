@@ -3,7 +3,6 @@
 from sibsim.results.dataset import assemble, provenance, to_years, write_netcdf
 from sibsim.results.schema import (
     DEFAULT_CURRENCY,
-    MONEY,
     TIME_DIMS,
     VARIABLES,
     Variable,
@@ -15,6 +14,6 @@ from sibsim.results.schema import (
     to_numpy,
 )
 
-__all__ = ["DEFAULT_CURRENCY", "MONEY", "TIME_DIMS", "VARIABLES", "Variable", "assemble",
+__all__ = ["DEFAULT_CURRENCY", "TIME_DIMS", "VARIABLES", "Variable", "assemble",
            "currency", "labels", "provenance", "require", "require_label", "require_labels",
            "to_numpy", "to_years", "write_netcdf"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.metadata
+from collections.abc import Sequence
 import platform as _platform
 
 import numpy as np
@@ -24,8 +25,13 @@ from sibsim.rules import ARMS, COMPARISON
 DEPENDENCIES = ("numpy", "numba", "scipy", "xarray", "pandas")
 
 
-def provenance() -> dict[str, str]:
+def provenance(libraries: Sequence[str] = DEPENDENCIES) -> dict[str, str]:
     """Who computed a result: the Python version, the platform and the libraries' versions.
+
+    Parameters
+    ----------
+    libraries : sequence of str, default :data:`DEPENDENCIES`
+        The distributions named in ``dependencies`` (numpy, numba, scipy, xarray, pandas).
 
     Returns
     -------
@@ -40,7 +46,7 @@ def provenance() -> dict[str, str]:
     ['dependencies', 'platform', 'python_version']
     """
     versions = []
-    for name in DEPENDENCIES:
+    for name in libraries:
         try:
             versions.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:

@@ -24,7 +24,7 @@ import xarray as xr
 from sibsim.scenario.keypath import show
 from sibsim.scenario.schema import DEFAULT_CURRENCY
 
-__all__ = ["DEFAULT_CURRENCY", "MONEY", "TIME_DIMS", "VARIABLES", "Variable", "currency",
+__all__ = ["DEFAULT_CURRENCY", "TIME_DIMS", "VARIABLES", "Variable", "currency",
            "labels", "require", "require_label", "require_labels", "to_numpy"]
 
 #: The time dimension of monthly results and its yearly form (``resolution="year"``).
@@ -43,16 +43,20 @@ class Variable:
         Its dimensions, in the order the Dataset stores them (``month`` stands for the
         time dimension, ``year`` in a yearly result).
     units : str
-        The ``units`` attribute ("1", "1/year", "participants"), or :data:`MONEY` for an
-        amount of money, whose units are the scenario's currency ("DKK", "EUR", ...).
+        The ``units`` attribute ("1", "1/year", "participants"); for an amount of money the
+        default currency, "DKK": a result's money is in the scenario's currency.
     long_name : str
         The ``long_name`` attribute: what the variable means.
+    money : bool, default False
+        True for an amount of money, whose units are the result's currency
+        (:meth:`attrs_in`).
     """
 
     name: str
     dims: tuple[str, ...]
     units: str
     long_name: str
+    money: bool = False
 
     def dims_for(self, time: str = "month") -> tuple[str, ...]:
         """The dimensions with ``month`` replaced by ``time`` ("month" or "year").
@@ -73,11 +77,6 @@ class Variable:
         ('draw', 'contract', 'year')
         """
         return tuple(time if dim == "month" else dim for dim in self.dims)
-
-    @property
-    def money(self) -> bool:
-        """True for an amount of money (its units are the currency)."""
-        return self.units == MONEY
 
     @property
     def attrs(self) -> dict[str, str]:
@@ -104,24 +103,22 @@ class Variable:
         return {"units": currency if self.money else self.units, "long_name": self.long_name}
 
 
-#: The ``units`` of an amount of money in a declaration: the result's currency.
-MONEY = "currency"
-
 _DECLARED = (
     Variable("occupancy", ("draw", "arm", "month", "state"), "1",
              "share of enrolled participants in each state"),
-    Variable("cost", ("draw", "arm", "month", "payer", "category"), MONEY,
-             "public cost in the month, undiscounted (comparison arm per treated-cohort size)"),
-    Variable("savings_npv", ("draw", "payer", "category"), MONEY,
-             "discounted counterfactual cost minus treatment cost"),
-    Variable("programme_cost", ("draw", "month"), MONEY,
-             "cost of the programme in the month, undiscounted"),
-    Variable("payment", ("draw", "contract", "month"), MONEY,
-             "outcome payments made in the month, undiscounted"),
-    Variable("npv", ("draw", "contract", "party"), MONEY,
-             "discounted net position of each party under each contract"),
-    Variable("net", ("draw", "contract", "party"), MONEY,
-             "undiscounted net position of each party under each contract"),
+    Variable("cost", ("draw", "arm", "month", "payer", "category"), DEFAULT_CURRENCY,
+             "public cost in the month, undiscounted (comparison arm per treated-cohort "
+             "size)", money=True),
+    Variable("savings_npv", ("draw", "payer", "category"), DEFAULT_CURRENCY,
+             "discounted counterfactual cost minus treatment cost", money=True),
+    Variable("programme_cost", ("draw", "month"), DEFAULT_CURRENCY,
+             "cost of the programme in the month, undiscounted", money=True),
+    Variable("payment", ("draw", "contract", "month"), DEFAULT_CURRENCY,
+             "outcome payments made in the month, undiscounted", money=True),
+    Variable("npv", ("draw", "contract", "party"), DEFAULT_CURRENCY,
+             "discounted net position of each party under each contract", money=True),
+    Variable("net", ("draw", "contract", "party"), DEFAULT_CURRENCY,
+             "undiscounted net position of each party under each contract", money=True),
     Variable("investor_irr", ("draw", "contract"), "1/year",
              "annualised IRR of all tranches together; NaN where none"),
     Variable("investor_multiple", ("draw", "contract"), "1",
