@@ -129,8 +129,10 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
 
     Only contracts with investor tranches are shown (those whose ``investor_irr`` is not NaN
     in every draw). NaN draws (nothing drawn from the tranches) are skipped and counted in the
-    legend; an IRR of -100% means nothing was returned. When no contract has tranches, the
-    axes are left empty and the title says so.
+    legend; an IRR of -100% means nothing was returned. Draws with an IRR of exactly 0 (the
+    money drawn came back exactly, as when a guarantee tops up the principal) are a bar of
+    their own at 0, with their share in the legend. When no contract has tranches, the axes
+    are left empty and the title says so.
 
     Parameters
     ----------
@@ -187,9 +189,19 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             label += f", median multiple {statistics.median(multiple[:, c]):.2f}"
         if not ok.all():
             label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
-        weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
-        ax.hist(column[ok], bins=bins, weights=weights, histtype="step", linewidth=1.5,
-                label=label)
+        # Draws whose money came back exactly (IRR exactly 0) are a bar of their own at 0:
+        # in a bin of the histogram they would look like a small gain or a small loss.
+        zero = ok & (column == 0.0)
+        rest = ok & ~zero
+        weights = np.full(np.count_nonzero(rest), 1.0 / column.size)
+        _, _, (patch, *_) = ax.hist(column[rest], bins=bins, weights=weights,
+                                    histtype="step", linewidth=1.5, label=label)
+        if zero.any():
+            share = np.count_nonzero(zero) / column.size
+            ax.plot([0.0, 0.0], [0.0, share], color=patch.get_edgecolor(), linewidth=4,
+                    solid_capstyle="butt",
+                    label=f"{contracts[c]}: exactly 0% in {share:.0%} of draws (the money "
+                          "drawn came back exactly)")
     ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_title("Investor IRR per financed contract (annualised)")
     ax.legend(loc="best", fontsize="small")
