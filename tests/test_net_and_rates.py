@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sibsim
+from sibsim.contracts.financing import TrancheFlows, finance_programme
 from sibsim.contracts.positions import IRR_ZERO_TOLERANCE, Accounts, _investor_returns
-from sibsim.contracts.financing import finance_programme
 from sibsim.contracts.roles import ROLES, contract_roles
 
 try:  # the shared strategies move to tests/strategies.py
@@ -94,6 +94,9 @@ def test_the_pilot_with_every_party_at_its_own_equal_rate_is_bit_identical():
     base = sibsim.simulate(PILOT, draws=30, seed=2)
     np.testing.assert_allclose(own["npv"].values, base["npv"].values, rtol=1e-13, atol=1e-6)
     np.testing.assert_array_equal(own["net"].values, base["net"].values)
+    # The pilot's sib is financed with a guarantee: net adds up there too.
+    assert_adds_up(base["net"].sum("party").values, undiscounted_total(base))
+    assert_adds_up(base["npv"].sum("party").values, discounted_total(base, 0.035))
 
 
 # ------------------------------------------------------------------------------------------
@@ -200,8 +203,6 @@ def test_pilot_irr_is_exactly_zero_where_the_guarantee_returns_the_principal():
 def returns_of(drawn: np.ndarray, received: np.ndarray, payout: np.ndarray):
     """investor_irr of one contract from hand-made tranche flows (1 tranche, D draws)."""
     draws, months = drawn.shape
-    from sibsim.contracts.financing import TrancheFlows
-
     flows = TrancheFlows(drawn=drawn[None], received=received[None],
                          guarantee_payout=payout[None], covered=[0],
                          made=received, unfunded=np.zeros_like(drawn))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.metadata
-from collections.abc import Sequence
 import platform as _platform
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
