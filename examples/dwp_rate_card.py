@@ -123,7 +123,6 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     fig = plot.net_position(none, party=PAYER)
     fig.axes[0].set_title("DWP's net position with no effect: rate card vs gain share")
-    fig.axes[0].set_ylabel("net present value (million GBP)")   # the plot's default says DKK
     path = OUT / "dwp_net_position.png"
     fig.savefig(path, dpi=100)
     print(f"wrote {path}")

@@ -4,7 +4,8 @@ A *case* is a scenario (as TOML text), a number of draws, a seed and a resolutio
 script simulates each case and records a SHA-256 digest of the bytes of every result
 variable (and of every coordinate), plus digests of a few analyses of the built-in
 scenario. ``--write`` stores them in a JSON file; ``--check`` recomputes and compares,
-listing every variable whose bytes changed.
+listing every variable whose bytes changed (a variable, attribute or column that the stored
+file does not know is an addition: it is named, and does not fail the check).
 
 The cases are the built-in scenarios, the example scenarios and a fixed set of random
 small scenarios (stored as TOML in the JSON file, so the check runs on exactly the same
@@ -148,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     mode.add_argument("--write", metavar="FILE", help="compute and store the digests")
     mode.add_argument("--check", metavar="FILE", help="recompute and compare (exit 1 on change)")
     parser.add_argument("--random", type=int, default=60, help="random scenarios (--write)")
+    parser.add_argument("--show-new", action="store_true",
+                        help="list every new digest (--check; new ones never fail the check)")
     args = parser.parse_args(argv)
     if args.write:
         cases = example_cases() + random_cases(args.random)
@@ -157,14 +160,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     stored = json.loads(Path(args.check).read_text())
     digests = compute(stored["cases"])
-    changed = []
+    changed, added = [], []
     for name, expected in stored["digests"].items():
         got = digests.get(name, {})
         for var, value in expected.items():
             if got.get(var) != value:
                 changed.append(f"{name}: {var}")
-        for var in sorted(set(got) - set(expected)):
-            changed.append(f"{name}: {var} (new)")
+        added += [f"{name}: {var}" for var in sorted(set(got) - set(expected))]
+    if added:
+        # New variables, attributes and columns are additions: listed, never a failure
+        # (with --show-new one per line; without it only their names, once each).
+        names = sorted({line.split(": ", 1)[1] for line in added})
+        print(f"{len(added)} new digests (not in {args.check}), of: {', '.join(names)}")
+        if args.show_new:
+            print("\n".join(f"  {line}" for line in added))
     if changed:
         print(f"{len(changed)} digests differ:")
         print("\n".join(f"  {line}" for line in changed))

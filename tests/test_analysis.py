@@ -653,7 +653,7 @@ def test_format_tornado_header_shows_the_settings(scenario):
                                    quantiles=(0.1, 0.9), npv_base=table.attrs["npv_base"],
                                    draws=10, seed=3)
     lines = text.splitlines()
-    assert lines[0] == "Tornado: mean npv of municipality under 'card', in DKK thousands " \
+    assert lines[0] == "Tornado: mean npv of municipality under 'card', in thousand DKK " \
                        "(10 draws, seed 3)."
     assert lines[1].startswith("Each uncertain parameter at its 10% and 90% quantile")
     assert lines[2].startswith("With every parameter at its median: ")

@@ -579,7 +579,8 @@ def test_names_that_need_quoting_simulate_like_plain_names():
     assert list(renamed["category"].values) == list(DANISH["categories"])
     assert set(plain.data_vars) == set(renamed.data_vars)
     for name in plain.data_vars:
-        assert np.array_equal(plain[name].values, renamed[name].values, equal_nan=True), name
+        numeric = plain[name].dtype.kind in "fc"  # NaN only in numbers (role is text)
+        assert np.array_equal(plain[name].values, renamed[name].values, equal_nan=numeric), name
     assert np.any(renamed["cost"].values != 0.0)
     _compare_with_reference(danish, draws=2)
 

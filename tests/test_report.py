@@ -135,18 +135,23 @@ def test_risk_measures_are_ordered(values):
 def test_format_summary_is_a_readable_fixed_width_table(result):
     text = format_summary(summarize(result))
     lines = text.splitlines()
+    assert all(len(line) <= 80 for line in lines)
     header = next(line for line in lines if line.startswith("contract"))
-    for word in ("party", "mean", "P(loss)", "ES 5%", "IRR p50"):
+    for word in ("party", "mean", "P(loss)", "ES 5%", "nominal"):
         assert word in header
-    assert "DKK thousands" in text
+    # Amounts below 100,000 are shown as they are, and the header says in what.
+    assert "in DKK," in text
     rows = [line for line in lines if line.startswith(("narrow", "broad"))]
-    assert len(rows) == 6
-    # Columns line up: every row has the width of the header or less, and the IRR of the
-    # investor under "broad" is shown in percent.
-    assert all(len(row) <= len(header) for row in rows)
-    broad_investor = next(r for r in rows if r.startswith("broad") and "investor" in r)
-    assert "%" in broad_investor.split()[-1]
-    assert "25.0%" in next(r for r in rows if r.startswith("narrow") and "municipality" in r)
+    risk_rows, irr_rows = rows[:6], rows[6:]
+    assert len(risk_rows) == 6  # a table without roles keeps every row
+    # Columns line up: every row has the width of its header or less.
+    assert all(len(row) <= len(header) for row in risk_rows)
+    assert "25.0%" in next(r for r in risk_rows if r.startswith("narrow") and "municipality" in r)
+    # The IRR is shown on the rows of the parties that fund a tranche only, in percent.
+    irr_header = next(line for line in lines if line.startswith("contract") and "IRR" in line)
+    assert "IRR p50" in irr_header
+    assert len(irr_rows) == 1 and irr_rows[0].split()[:2] == ["broad", "investor"]
+    assert irr_rows[0].split()[-1].endswith("%")
 
 
 def test_format_summary_scales_amounts_with_thousands_separators():

@@ -21,6 +21,8 @@ __version__ = "0.1.0"
 from sibsim.analysis import (
     break_even,
     calibrate,
+    convergence,
+    draws_needed,
     evpi,
     evppi,
     hazards_from_survival,
@@ -29,6 +31,7 @@ from sibsim.analysis import (
     summarize,
     sweep,
     tornado,
+    variance_split,
 )
 from sibsim.engine import simulate
 from sibsim.errors import ScenarioError
@@ -42,6 +45,8 @@ __all__ = [
     "__version__",
     "break_even",
     "calibrate",
+    "convergence",
+    "draws_needed",
     "evpi",
     "evppi",
     "hazards_from_survival",
@@ -53,6 +58,7 @@ __all__ = [
     "summarize",
     "sweep",
     "tornado",
+    "variance_split",
 ]
 
 #: Submodules imported on first access as attributes of the package.

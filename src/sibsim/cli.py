@@ -156,8 +156,11 @@ def cmd_demo(args) -> int:
     print(format_summary(sibsim.summarize(result)))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    for path in plot.save_all(result, out):
+    saved = plot.save_all(result, out)
+    for path in saved:
         print(f"wrote {path}")
+    for name, why in saved.skipped:
+        print(f"skipped {name}: {why}")
     return 0
 
 

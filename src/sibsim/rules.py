@@ -11,7 +11,8 @@ tests) imports these instead of restating them, so that a rule changes in one pl
 - participant j of a site of size n enters in month floor(j * intake_months / n)
   (:func:`entry_month`), and a comparison group is spread over the sites by largest
   remainder (:func:`apportion`);
-- arm 0 is the treatment arm and arm 1 the paired counterfactual (:data:`ARMS`).
+- arm 0 is the treatment arm and arm 1 the paired counterfactual (:data:`ARMS`);
+- month t is discounted by (1 + r) ** (-t / 12) at an annual rate r (:func:`discount_factors`).
 """
 
 from __future__ import annotations
@@ -155,3 +156,28 @@ def apportion(total: int, weights: Sequence[int]) -> list[int]:
 def rest_share(assigned: Any) -> Any:
     """The share of a flow's ``"rest"`` payer: 1 minus the shares the other payers take."""
     return 1.0 - assigned
+
+
+def discount_factors(rate: Any, months: int) -> np.ndarray:
+    """Discount factors ``(1 + r) ** (-t / 12)`` of months t = 0 .. months - 1.
+
+    Parameters
+    ----------
+    rate : float or array of float, shape (D,)
+        The annual rate, one per draw.
+    months : int
+        The horizon.
+
+    Returns
+    -------
+    ndarray, shape (D, months)
+        One row per draw (a single row for a scalar rate).
+
+    Examples
+    --------
+    >>> discount_factors(np.array([0.0, 0.21]), 25)[:, [0, 12, 24]].round(4)
+    array([[1.    , 1.    , 1.    ],
+           [1.    , 0.8264, 0.683 ]])
+    """
+    rate = np.atleast_1d(np.asarray(rate, dtype=np.float64))[:, None]
+    return (1.0 + rate) ** (-np.arange(months)[None, :] / 12.0)

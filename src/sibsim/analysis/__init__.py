@@ -14,6 +14,11 @@ One module per method, on one layer of statistics:
   from a finished result (:func:`correlation_ratio`).
 - :mod:`~sibsim.analysis.value_of_information`: :func:`evpi` and :func:`evppi`.
 - :mod:`~sibsim.analysis.calibration`: :func:`calibrate` and :func:`hazards_from_survival`.
+- :mod:`~sibsim.analysis.nested`: :func:`variance_split`, parameter uncertainty against
+  chance, from a nested simulation.
+- :mod:`~sibsim.analysis.precision`: :func:`convergence` and :func:`draws_needed`, the
+  Monte Carlo error as draws grow.
+- :mod:`~sibsim.analysis.units`: the unit and scale of amounts in tables and plots.
 - :mod:`~sibsim.analysis.tables`: the text tables of the command line
   (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
 - :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
@@ -22,6 +27,8 @@ The methods, estimators and their limits are described in ``docs/analysis.rst``.
 """
 
 from sibsim.analysis.calibration import calibrate, hazards_from_survival, scale_value
+from sibsim.analysis.nested import anova_split, variance_split
+from sibsim.analysis.precision import convergence, draws_needed
 from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
 from sibsim.analysis.resimulate import contract_payer, sweep, tornado
 from sibsim.analysis.statistics import expected_shortfall
@@ -30,7 +37,8 @@ from sibsim.analysis.tables import format_corridor, format_summary, format_torna
 from sibsim.analysis.value_of_information import evpi, evppi
 from sibsim.analysis.variance_share import correlation_ratio, default_bins, sensitivity
 
-__all__ = ["COLUMNS", "STATISTICS", "break_even", "calibrate", "contract_payer",
-           "correlation_ratio", "default_bins", "evpi", "evppi", "expected_shortfall",
-           "format_corridor", "format_summary", "format_tornado", "hazards_from_survival",
-           "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado"]
+__all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate",
+           "contract_payer", "convergence", "correlation_ratio", "default_bins",
+           "draws_needed", "evpi", "evppi", "expected_shortfall", "format_corridor",
+           "format_summary", "format_tornado", "hazards_from_survival", "price_corridor",
+           "scale_value", "sensitivity", "summarize", "sweep", "tornado", "variance_split"]

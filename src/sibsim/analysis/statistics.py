@@ -2,7 +2,12 @@
 
 This is the one home of the statistics that :func:`sibsim.summarize`, the analyses and the
 plots report: the probability of loss, the expected shortfall, the mean, the standard
-deviation, the median and quantiles. Each function takes an array and the axis of the draws
+deviation, the median and quantiles, and the Monte Carlo standard error (MCSE) of each
+estimate (``mean_mcse``, ``prob_loss_mcse``, ``quantile_mcse``,
+``expected_shortfall_mcse``): how far the estimate from these draws may lie from the value
+that infinitely many draws would give. The draws of a result are independent, so each MCSE
+treats them as an independent sample (the estimators are stated in ``docs/analysis.rst``,
+"Monte Carlo error"). Each function takes an array and the axis of the draws
 (default 0: results put ``draw`` first) and reduces over it, leaving the other axes; a
 1-d input gives a float.
 
@@ -32,12 +37,18 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from scipy.special import betaincinv
 
-__all__ = ["TAIL", "expected_shortfall", "mean", "median", "prob_loss", "quantiles",
+__all__ = ["ONE_SIGMA", "TAIL", "expected_shortfall", "expected_shortfall_mcse", "mean",
+           "mean_mcse", "median", "prob_loss", "prob_loss_mcse", "quantile_mcse", "quantiles",
            "standard_deviation"]
 
 #: Tail share of the expected shortfall (the worst 5% of draws).
 TAIL = 0.05
+
+#: The normal distribution's probability below -1 and above +1 standard deviation:
+#: the ends of the central 68.3% interval whose half width is the quantiles' MCSE.
+ONE_SIGMA = (0.15865525393145707, 0.8413447460685429)
 
 
 def _draws_last(values: Any, axis: int) -> np.ndarray:
@@ -237,9 +248,175 @@ def expected_shortfall(values: Any, tail: float = TAIL, *, axis: int = 0) -> flo
     0.5
     """
     def of_slice(present: np.ndarray) -> float:
-        # The 1e-9 absorbs rounding in tail x n (0.07 x 100 is 7.000000000000001), so that
-        # a whole number of tail draws is not rounded up to one more.
-        k = max(1, math.ceil(tail * present.size - 1e-9))
-        return np.sort(present)[:k].mean()
+        return np.sort(present)[:_tail_size(tail, present.size)].mean()
+
+    return _scalar_or_array(_each_slice(_draws_last(values, axis), of_slice))
+
+
+def _tail_size(tail: float, n: int) -> int:
+    """k = max(1, ceil(tail x n)): the number of draws in the tail of the expected shortfall.
+
+    The 1e-9 absorbs rounding in tail x n (0.07 x 100 is 7.000000000000001), so that a
+    whole number of tail draws is not rounded up to one more.
+    """
+    return max(1, math.ceil(tail * n - 1e-9))
+
+
+def mean_mcse(values: Any, *, axis: int = 0) -> float | np.ndarray:
+    """Monte Carlo standard error of the mean: sd / sqrt(n).
+
+    Parameters
+    ----------
+    values : array_like
+        One value per draw along ``axis``.
+    axis : int, keyword-only, default 0
+        The axis of the draws.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The sample standard deviation (ddof=1) of the non-NaN values divided by the square
+        root of their number n, with ``axis`` removed; NaN where fewer than 2 are left.
+
+    Examples
+    --------
+    >>> mean_mcse([1.0, 2.0, 3.0, 4.0])    # sd = 1.291, n = 4
+    0.6454972243679028
+    """
+    data = _draws_last(values, axis)
+    counted = np.count_nonzero(~np.isnan(data), axis=-1)
+    sd = np.asarray(standard_deviation(data, axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _scalar_or_array(np.asarray(sd / np.sqrt(counted)))
+
+
+def prob_loss_mcse(values: Any, *, axis: int = 0) -> float | np.ndarray:
+    """Monte Carlo standard error of the probability of loss: sqrt(p (1 - p) / n).
+
+    Parameters
+    ----------
+    values : array_like
+        One value per draw along ``axis``.
+    axis : int, keyword-only, default 0
+        The axis of the draws.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        With p the share of the n non-NaN values below 0 (:func:`prob_loss`), the binomial
+        standard error; 0 where p is 0 or 1 (no draw, or every draw, is a loss: the draws
+        give no spread to measure it by), NaN where no value is left.
+
+    Examples
+    --------
+    >>> prob_loss_mcse([-1.0, 1.0, 2.0, 3.0])    # p = 0.25, n = 4
+    0.21650635094610965
+    """
+    data = _draws_last(values, axis)
+    p = np.asarray(prob_loss(data, axis=-1))
+    counted = np.count_nonzero(~np.isnan(data), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _scalar_or_array(np.asarray(np.sqrt(p * (1.0 - p) / counted)))
+
+
+def _quantile_interval(q: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probabilities at the ends of the 68.3% interval of the sample q-quantile.
+
+    The sample q-quantile of n draws lies near the order statistic of rank n q, and the
+    probability F(X) at an order statistic of rank k is Beta(k, n + 1 - k): with k = n q + 1
+    (which keeps both parameters positive at q = 0 and 1), its 15.9% and 84.1% quantiles.
+    """
+    a, b = n * q + 1.0, n * (1.0 - q) + 1.0
+    return betaincinv(a, b, ONE_SIGMA[0]), betaincinv(a, b, ONE_SIGMA[1])
+
+
+def quantile_mcse(values: Any, q: Sequence[float], *, axis: int = 0) -> np.ndarray:
+    """Monte Carlo standard errors of quantiles, from the spread of the order statistics.
+
+    The sample q-quantile of n independent draws is (close to) an order statistic, whose
+    probability F(x) is Beta-distributed around q with a standard deviation of about
+    sqrt(q (1 - q) / n). The MCSE is half the width of the interval between the sample
+    quantiles at the 15.9% and 84.1% points of that Beta distribution (a one-standard-
+    deviation interval): for a smooth distribution it equals the asymptotic
+    sqrt(q (1 - q) / n) / f(x_q), without estimating the density f, and it stays right
+    where the draws pile up at one value (a guarantee returning exactly the principal
+    gives many draws of 0: both ends fall on 0 and the MCSE is 0).
+
+    Parameters
+    ----------
+    values : array_like
+        One value per draw along ``axis``.
+    q : sequence of float
+        The probabilities, each in [0, 1].
+    axis : int, keyword-only, default 0
+        The axis of the draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(len(q),)`` followed by the shape of ``values`` without ``axis``: the MCSE
+        of :func:`quantiles` at each q; NaN where no value is left.
+
+    Examples
+    --------
+    >>> draws = np.random.default_rng(1).normal(size=10_000)
+    >>> float(quantile_mcse(draws, [0.5])[0].round(3))   # sqrt(0.25 / 1e4) / 0.399 = 0.0125
+    0.012
+    """
+    probabilities = np.asarray(q, dtype=np.float64).ravel()
+    data = _draws_last(values, axis)
+
+    def of_slice(present: np.ndarray) -> np.ndarray:
+        low, high = _quantile_interval(probabilities, present.size)
+        ends = np.quantile(present, np.concatenate([low, high]))
+        return 0.5 * (ends[probabilities.size:] - ends[:probabilities.size])
+
+    out = _each_slice(data, of_slice, (probabilities.size,))
+    return np.moveaxis(out, -1, 0)
+
+
+def expected_shortfall_mcse(values: Any, tail: float = TAIL, *,
+                            axis: int = 0) -> float | np.ndarray:
+    """Monte Carlo standard error of the expected shortfall, from its influence function.
+
+    With the k worst of n draws as the tail sample (as :func:`expected_shortfall`),
+    a = k / n, ES their mean, VaR the largest of them and s^2 their variance (ddof=1; 0 for
+    one draw), the standard error is
+
+        sqrt((s^2 + (1 - a) (ES - VaR)^2) / (n a)),
+
+    the variance of the estimator's influence function, (x - VaR) 1{x <= VaR} / a + VaR - ES,
+    over n: the first term is the spread of the draws inside the tail, the second the
+    chance of how many draws fall into it.
+
+    Parameters
+    ----------
+    values : array_like
+        One value per draw along ``axis``.
+    tail : float, default 0.05
+        Share of draws in the tail.
+    axis : int, keyword-only, default 0
+        The axis of the draws.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The MCSE of :func:`expected_shortfall`, with ``axis`` removed; NaN where no value
+        is left.
+
+    Examples
+    --------
+    >>> # the worst 2 of 40: 0 and 1, s^2 = 0.5, ES - VaR = -0.5, a = 0.05
+    >>> float(expected_shortfall_mcse(np.arange(40.0)))   # sqrt((0.5 + 0.95 x 0.25) / 2)
+    0.6072478900745559
+    """
+    def of_slice(present: np.ndarray) -> float:
+        n = present.size
+        k = _tail_size(tail, n)
+        worst = np.sort(present)[:k]
+        share = k / n
+        spread = worst.var(ddof=1) if k > 1 else 0.0
+        gap = worst.mean() - worst[-1]
+        return math.sqrt(max(spread + (1.0 - share) * gap * gap, 0.0) / (n * share))
 
     return _scalar_or_array(_each_slice(_draws_last(values, axis), of_slice))

@@ -14,11 +14,12 @@ import xarray as xr
 
 from sibsim.analysis import statistics
 from sibsim.analysis.tables import format_summary
-from sibsim.results import require, to_numpy
+from sibsim.results import currency, require, to_numpy
 
-__all__ = ["COLUMNS", "format_summary", "summarize"]
+__all__ = ["COLUMNS", "MCSE_COLUMNS", "format_summary", "summarize"]
 
-#: Columns of :func:`summarize`, in order.
+#: Columns of :func:`summarize`, in order: the risk measures, then (since version 2) the
+#: probability of a nominal loss, the Monte Carlo standard errors and the party's role.
 COLUMNS = (
     "contract",
     "party",
@@ -32,7 +33,23 @@ COLUMNS = (
     "irr_p05",
     "irr_p50",
     "irr_p95",
+    "prob_nominal_loss",
+    "mean_mcse",
+    "p05_mcse",
+    "p95_mcse",
+    "prob_loss_mcse",
+    "expected_shortfall_05_mcse",
+    "role",
 )
+
+#: The Monte Carlo standard error of each statistic that has one, by column.
+MCSE_COLUMNS = {
+    "mean": "mean_mcse",
+    "p05": "p05_mcse",
+    "p95": "p95_mcse",
+    "prob_loss": "prob_loss_mcse",
+    "expected_shortfall_05": "expected_shortfall_05_mcse",
+}
 
 #: The quantiles of the npv and of the IRR in the table.
 QUANTILES = (0.05, 0.5, 0.95)
@@ -67,11 +84,29 @@ def summarize(result: xr.Dataset) -> pd.DataFrame:
         - ``irr_p05``, ``irr_p50``, ``irr_p95``: quantiles of the contract's combined
           investor IRR over the draws where it is finite (draws with no root, and those in
           which nothing was drawn, are left out; -1 for nothing returned counts), on the
-          rows of tranche parties; NaN on other rows and where no draw has a finite IRR.
+          rows of tranche parties; NaN on other rows and where no draw has a finite IRR;
+        - ``prob_nominal_loss``: share of draws with an undiscounted net position
+          (``net``) below 0; NaN for a result without ``net``;
+        - ``mean_mcse``, ``p05_mcse``, ``p95_mcse``, ``prob_loss_mcse``,
+          ``expected_shortfall_05_mcse``: the Monte Carlo standard error of each of those
+          estimates (sd / sqrt(draws), sqrt(p (1 - p) / draws), the order-statistic
+          interval of :func:`~sibsim.analysis.statistics.quantile_mcse`, and the
+          influence-function variance of
+          :func:`~sibsim.analysis.statistics.expected_shortfall_mcse`);
+        - ``role``: the party's part under the contract (``investor``, ``guarantor``,
+          ``payer``, ``donor``, ``provider``, ``saver`` or ``none``, see
+          :data:`sibsim.contracts.roles.ROLES`); empty for a result without ``role``. The
+          numbers of a donor's row are computed as for every row (its ``prob_loss`` is 1:
+          it gives money by design); :func:`~sibsim.analysis.tables.format_summary` shows
+          them as a gift.
 
         ``table.attrs["irr_no_root_share"]`` maps each contract in which money was drawn
         from tranches to the share of those draws whose IRR has no root (left out of the
         IRR quantiles); it is empty when the result has no ``investor_multiple``.
+        ``table.attrs`` also holds ``currency`` (the unit of the amounts), ``draws`` and
+        ``discount_rate`` (each party's mean annual rate, where the result has
+        ``discount_rate``) with ``discount_rate_varies`` (True when a rate is drawn per
+        draw).
 
     Examples
     --------
@@ -79,26 +114,54 @@ def summarize(result: xr.Dataset) -> pd.DataFrame:
     >>> table[table.party == "municipality"][["contract", "mean", "prob_loss"]]  # doctest: +SKIP
     """
     result = require(result, ["npv"], function="summarize",
-                     optional=["investor_irr", "tranche_party", "investor_multiple"])
+                     optional=["investor_irr", "tranche_party", "investor_multiple", "net",
+                               "role", "discount_rate"])
     npv = to_numpy(result, "npv")
     contracts = [str(c) for c in result["contract"].values]
     parties = [str(p) for p in result["party"].values]
-    mean = statistics.mean(npv, axis=0)
-    sd = statistics.standard_deviation(npv, axis=0)
     p05, p50, p95 = statistics.quantiles(npv, QUANTILES, axis=0)
-    prob_loss = statistics.prob_loss(npv, axis=0)
-    shortfall = statistics.expected_shortfall(npv, axis=0)
+    p05_mcse, p95_mcse = statistics.quantile_mcse(npv, (QUANTILES[0], QUANTILES[2]), axis=0)
+    columns = {
+        "mean": statistics.mean(npv, axis=0),
+        "sd": statistics.standard_deviation(npv, axis=0),
+        "p05": p05, "p50": p50, "p95": p95,
+        "prob_loss": statistics.prob_loss(npv, axis=0),
+        "expected_shortfall_05": statistics.expected_shortfall(npv, axis=0),
+        "prob_nominal_loss": statistics.prob_loss(to_numpy(result, "net"), axis=0)
+        if "net" in result else np.full(npv.shape[1:], np.nan),
+        "mean_mcse": statistics.mean_mcse(npv, axis=0),
+        "p05_mcse": p05_mcse, "p95_mcse": p95_mcse,
+        "prob_loss_mcse": statistics.prob_loss_mcse(npv, axis=0),
+        "expected_shortfall_05_mcse": statistics.expected_shortfall_mcse(npv, axis=0),
+    }
     irr = _irr_quantiles(result, len(contracts), len(parties))
+    for k, name in enumerate(("irr_p05", "irr_p50", "irr_p95")):
+        columns[name] = irr[:, :, k]
+    role = to_numpy(result, "role", dtype=str) if "role" in result else \
+        np.full(npv.shape[1:], "")
     rows = [
-        (contract, party, float(mean[c, p]), float(sd[c, p]), float(p05[c, p]),
-         float(p50[c, p]), float(p95[c, p]), float(prob_loss[c, p]), float(shortfall[c, p]),
-         *map(float, irr[c, p]))
+        {"contract": contract, "party": party, "role": str(role[c, p]),
+         **{name: float(values[c, p]) for name, values in columns.items()}}
         for c, contract in enumerate(contracts)
         for p, party in enumerate(parties)
     ]
     table = pd.DataFrame(rows, columns=list(COLUMNS))
     table.attrs["irr_no_root_share"] = _irr_no_root_share(result, contracts)
+    table.attrs.update(_settings(result, parties, npv.shape[0]))
     return table
+
+
+def _settings(result: xr.Dataset, parties: list[str], draws: int) -> dict:
+    """What the numbers are in: currency, draws, and each party's discount rate."""
+    out = {"currency": currency(result), "draws": int(draws)}
+    if "discount_rate" in result:
+        rates = to_numpy(result, "discount_rate")  # (draw, party)
+        varies = bool(rates.size and (rates != rates[:1, :]).any())
+        out["discount_rate"] = {
+            party: float(statistics.mean(rates[:, p]) if varies else rates[0, p])
+            for p, party in enumerate(parties)} if rates.size else {}
+        out["discount_rate_varies"] = varies
+    return out
 
 
 def _irr_quantiles(result: xr.Dataset, n_contracts: int, n_parties: int) -> np.ndarray:

@@ -4,7 +4,7 @@
 between groups of rows); the cell formats are written once (:func:`amount`,
 :func:`percent`, :func:`number`). On top of them:
 
-- :func:`format_summary`: the risk table of :func:`sibsim.summarize`;
+- :func:`format_summary`: the risk table of :func:`sibsim.summarize`, within 80 columns;
 - :func:`format_tornado`: the swings of :func:`sibsim.tornado`;
 - :func:`format_corridor`: the probabilities of loss of :func:`sibsim.price_corridor`.
 
@@ -15,18 +15,23 @@ arguments; a table's columns are read by name.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from sibsim.analysis.units import SCALES, money_unit, table_scale
 from sibsim.scenario.distributions import as_real
+from sibsim.scenario.schema import DEFAULT_CURRENCY
 
-__all__ = ["amount", "format_corridor", "format_summary", "format_tornado", "number",
-           "percent", "render"]
+__all__ = ["WIDTH", "amount", "format_corridor", "format_summary", "format_tornado", "number",
+           "percent", "points", "render"]
 
-#: A column of a text table: its title and its alignment, "<" (left) or ">" (right).
-Column = tuple[str, str]
+#: A column of a text table: its title and its alignment, "<" (left) or ">" (right), and
+#: optionally the spaces before it (default 2; 1 binds a standard error to its estimate).
+Column = tuple[str, str] | tuple[str, str, int]
 
 
 def amount(value: float, scale: float) -> str:
@@ -37,7 +42,7 @@ def amount(value: float, scale: float) -> str:
     value : float
         The amount (DKK).
     scale : float
-        The divisor (1000 for DKK thousands).
+        The divisor (1000 for thousands).
 
     Returns
     -------
@@ -73,6 +78,26 @@ def percent(value: float) -> str:
     return "-" if not math.isfinite(value) else f"{round(100 * value, 1) + 0.0:.1f}%"
 
 
+def points(value: float) -> str:
+    """A standard error of a share, in percentage points with one decimal; "-" if missing.
+
+    Parameters
+    ----------
+    value : float
+        A share's standard error (0.012 for 1.2 points).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> points(0.0123), points(float("nan"))
+    ('1.2', '-')
+    """
+    return "-" if not math.isfinite(value) else f"{round(100 * value, 1) + 0.0:.1f}"
+
+
 def number(value: Any) -> str:
     """A parameter value: thousands separators from 1000 up, else four significant digits.
 
@@ -106,8 +131,9 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
 
     Parameters
     ----------
-    columns : sequence of (str, str)
-        Title and alignment ("<" or ">") of each column.
+    columns : sequence of (str, str) or (str, str, int)
+        Title and alignment ("<" or ">") of each column, and optionally the number of
+        spaces before it (default 2).
     cells : sequence of sequence of str
         The rows, one string per column.
     group : int, optional, keyword-only
@@ -127,14 +153,16 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
     state     12
     region     3
     """
-    widths = [max([len(title)] + [len(row[i]) for row in cells])
-              for i, (title, _) in enumerate(columns)]
+    widths = [max([len(column[0])] + [len(row[i]) for row in cells])
+              for i, column in enumerate(columns)]
+
+    gaps = [0] + [column[2] if len(column) > 2 else 2 for column in columns[1:]]
 
     def line(values: Sequence[str]) -> str:
-        return "  ".join(f"{value:{align}{width}}" for value, (_, align), width in
-                         zip(values, columns, widths)).rstrip()
+        return "".join(" " * gap + f"{value:{column[1]}{width}}" for value, column, width, gap
+                       in zip(values, columns, widths, gaps)).rstrip()
 
-    head = line([title for title, _ in columns])
+    head = line([column[0] for column in columns])
     lines = [head, "-" * len(head)]
     for i, row in enumerate(cells):
         if group is not None and i and row[group] != cells[i - 1][group]:
@@ -143,55 +171,191 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
     return lines
 
 
-def format_summary(table: pd.DataFrame, *, scale: float = 1_000.0,
-                   unit: str = "DKK thousands") -> str:
-    """A fixed-width text table of :func:`sibsim.summarize`'s output, for the command line.
+#: The width the command line's tables keep within.
+WIDTH = 80
+
+
+def _discounting(attrs: Mapping[str, Any]) -> str:
+    """How the npv of the table's parties is discounted, in words."""
+    rates = attrs.get("discount_rate") or {}
+    if not rates:
+        return "discounted to the programme's start"
+    drawn = " (mean over the draws; the rate is uncertain)" if attrs.get("discount_rate_varies") \
+        else ""
+    by_rate: dict[float, list[str]] = {}
+    for party, rate in rates.items():
+        by_rate.setdefault(rate, []).append(party)
+    if len(by_rate) == 1:
+        return f"discounted at {percent(next(iter(by_rate)))} a year{drawn}"
+    common = max(by_rate, key=lambda rate: len(by_rate[rate]))
+    own = "; ".join(f"{', '.join(parties)} at {percent(rate)}"
+                    for rate, parties in by_rate.items() if rate != common)
+    return f"discounted at {percent(common)} a year ({own}){drawn}"
+
+
+def _and(names: Sequence[str]) -> str:
+    """Names joined in words: "a", "a and b", "a, b and c"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _wrap(text: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, break_on_hyphens=False)
+
+
+def _omitted(table: pd.DataFrame) -> list[str]:
+    """Notes naming the rows left out (role "none"), contract by contract."""
+    by_parties: dict[tuple[str, ...], list[str]] = {}
+    for contract, rows in table[table.role == "none"].groupby("contract", sort=False):
+        by_parties.setdefault(tuple(rows.party), []).append(str(contract))
+    if not by_parties:
+        return []
+    parts = [f"{_and(parties)} under {_and(contracts)}"
+             for parties, contracts in by_parties.items()]
+    return _wrap("Not shown, as they neither pay, receive nor save anything under the "
+                 f"contract: {'; '.join(parts)}.")
+
+
+def _risk_cells(row: Any, scale: float) -> list[str]:
+    """One row of the risk table: amounts in the unit, probabilities in percent."""
+    gift = row.role == "donor"
+    return [str(row.contract), str(row.party), amount(row.mean, scale),
+            amount(row.mean_mcse, scale), amount(row.p05, scale), amount(row.p95, scale),
+            amount(row.expected_shortfall_05, scale),
+            "gift" if gift else percent(row.prob_loss),
+            "" if gift else points(row.prob_loss_mcse),
+            "gift" if gift else percent(row.prob_nominal_loss)]
+
+
+def format_summary(table: pd.DataFrame, *, scale: float | None = None,
+                   unit: str | None = None, keep_empty: bool = False) -> str:
+    """A text table of :func:`sibsim.summarize`'s output, for the command line (80 columns).
 
     Parameters
     ----------
     table : pandas.DataFrame
-        The output of :func:`sibsim.summarize` (its ``attrs["irr_no_root_share"]``, when
-        present, adds a note per contract with IRR draws without a root).
-    scale : float, keyword-only, default 1000
-        Amounts are divided by it and shown with thousands separators, no decimals.
-    unit : str, keyword-only, default "DKK thousands"
-        Name of the unit after scaling, shown in the header.
+        The output of :func:`sibsim.summarize`. Its ``attrs`` name the currency, the draws
+        and each party's discount rate (said in the header), and the share of IRR draws
+        without a root (a note per contract). Columns added in version 2 (``role``, the
+        MCSEs, ``prob_nominal_loss``) are optional: a table without them shows "-".
+    scale : float, optional, keyword-only
+        Amounts are divided by it and shown with thousands separators, no decimals
+        (default: a power of 1000 that leaves at most five digits,
+        :func:`sibsim.analysis.units.table_scale`).
+    unit : str, optional, keyword-only
+        Name of the unit after scaling, shown in the header (default: from ``scale`` and
+        the currency, "thousand DKK").
+    keep_empty : bool, keyword-only, default False
+        Also show the rows of parties that neither pay, receive nor save under a contract
+        (role "none"); by default they are left out and named in a note.
 
     Returns
     -------
     str
-        A header naming the unit and the measures, then one line per row (a blank line
-        between contracts): amounts (mean, sd, p05, p50, p95, ES 5%) in the unit, the
-        probability of loss and the IRR quantiles in percent, ``-`` where a value is missing.
+        A header saying what the numbers are (the unit, the discounting, what a loss is),
+        the risk table (a blank line between contracts): mean and its Monte Carlo
+        standard error, p05, p95 and ES 5% in the unit, P(loss) with its standard error in
+        percentage points and P(nominal loss) in percent, "gift" in place of the
+        probabilities of a donor; then the investors' IRR quantiles, on the rows of the
+        parties that fund a tranche only; then notes.
 
     Examples
     --------
     >>> print(format_summary(summarize(result)))                     # doctest: +SKIP
-    npv: discounted net position, in DKK thousands. ...
+    Net position of each party under each contract, in thousand DKK, ...
     """
-    columns = [("contract", "<"), ("party", "<"), ("mean", ">"), ("sd", ">"), ("p05", ">"),
-               ("p50", ">"), ("p95", ">"), ("P(loss)", ">"), ("ES 5%", ">"), ("IRR p05", ">"),
-               ("IRR p50", ">"), ("IRR p95", ">")]
-    cells = [[str(row.contract), str(row.party),
-              *(amount(getattr(row, k), scale) for k in ("mean", "sd", "p05", "p50", "p95")),
-              percent(row.prob_loss), amount(row.expected_shortfall_05, scale),
-              *(percent(getattr(row, k)) for k in ("irr_p05", "irr_p50", "irr_p95"))]
-             for row in table.itertuples(index=False)]
+    table = _with_defaults(table)
+    currency = table.attrs.get("currency", DEFAULT_CURRENCY)
+    amounts = table[["mean", "p05", "p95", "expected_shortfall_05"]].to_numpy()
+    if scale is None:
+        scale, default_unit = table_scale(amounts, currency)
+    else:
+        default_unit = _unit_of(currency, scale)
+    unit = unit or default_unit
+    shown = table if keep_empty else table[table.role != "none"]
+    columns = [("contract", "<"), ("party", "<"), ("mean", ">"), ("+-", ">", 1),
+               ("p05", ">"), ("p95", ">"), ("ES 5%", ">"), ("P(loss)", ">"), ("+-", ">", 1),
+               ("nominal", ">")]
+    cells = [_risk_cells(row, scale) for row in shown.itertuples(index=False)]
     lines = [
-        f"npv: discounted net position, in {unit}.",
-        "P(loss): share of draws with npv < 0.  ES 5%: mean npv of the worst 5% of draws.",
-        "IRR: annualised IRR of the contract's tranches together, over draws with a root",
-        "(shown on the rows of the parties that fund a tranche).",
+        *_wrap(f"Net position of each party under each contract (npv), in {unit}, "
+               f"{_discounting(table.attrs)} to the programme's start; "
+               f"{_draws(table.attrs)}."),
+        *_wrap("P(loss): share of draws with npv < 0. nominal: share of draws whose "
+               "undiscounted net position is < 0. ES 5%: mean npv of the worst 5% of "
+               "draws. +-: Monte Carlo standard error (of P(loss) in percentage points)."),
         "",
         *render(columns, cells, group=0),
+        *_investor_lines(table),
+        *_notes(table, shown, scale, unit, keep_empty),
     ]
-    no_root = {c: share for c, share in table.attrs.get("irr_no_root_share", {}).items() if share}
-    if no_root:
-        lines.append("")
-        lines.extend(f"{contract}: the investor IRR has no root in {percent(share)} of the "
-                     "draws with money drawn (left out of the IRR quantiles)."
-                     for contract, share in no_root.items())
     return "\n".join(lines) + "\n"
+
+
+def _with_defaults(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with the columns added in version 2, NaN (or no role) where missing."""
+    missing = {name: np.nan for name in ("prob_nominal_loss", "mean_mcse", "prob_loss_mcse",
+                                          "p05_mcse", "p95_mcse", "expected_shortfall_05_mcse")
+               if name not in table}
+    if "role" not in table:
+        missing["role"] = ""
+    if not missing:
+        return table
+    out = table.assign(**missing)
+    out.attrs = dict(table.attrs)
+    return out
+
+
+def _draws(attrs: Mapping[str, Any]) -> str:
+    draws = attrs.get("draws")
+    return f"{draws:,} draws" if isinstance(draws, int) else "over the draws"
+
+
+def _investor_lines(table: pd.DataFrame) -> list[str]:
+    """The IRR quantiles on the rows of the parties that fund a tranche."""
+    rows = table[table[["irr_p05", "irr_p50", "irr_p95"]].notna().any(axis=1)]
+    if rows.empty:
+        return []
+    columns = [("contract", "<"), ("party", "<"), ("IRR p05", ">"), ("IRR p50", ">"),
+               ("IRR p95", ">")]
+    cells = [[str(r.contract), str(r.party), percent(r.irr_p05), percent(r.irr_p50),
+              percent(r.irr_p95)] for r in rows.itertuples(index=False)]
+    return ["", *_wrap("Investors: annualised IRR of the contract's tranches together "
+                       "(undiscounted cash flows; exactly 0 where they return exactly the "
+                       "money drawn), over the draws with a root."), "",
+            *render(columns, cells)]
+
+
+def _notes(table: pd.DataFrame, shown: pd.DataFrame, scale: float, unit: str,
+           keep_empty: bool) -> list[str]:
+    notes = []
+    donors = shown[shown.role == "donor"]
+    if not donors.empty:
+        gifts = _and([f"{r.party} under {r.contract}" for r in donors.itertuples(index=False)])
+        notes += _wrap(f"gift: {gifts} gives money by design (it pays the programme's "
+                       "cost and expects nothing back): its net position is its gift, not "
+                       "a risk of loss.")
+    errors = {name: shown[f"{name}_mcse"].max() for name in ("p05", "p95")}
+    errors["ES 5%"] = shown["expected_shortfall_05_mcse"].max()
+    if all(math.isfinite(e) for e in errors.values()):
+        notes += _wrap("Monte Carlo standard errors of p05, p95 and ES 5% are at most "
+                       f"{amount(errors['p05'], scale)}, {amount(errors['p95'], scale)} and "
+                       f"{amount(errors['ES 5%'], scale)} {unit} (summarize's *_mcse "
+                       "columns give each).")
+    if not keep_empty:
+        notes += _omitted(table)
+    no_root = {c: share for c, share in table.attrs.get("irr_no_root_share", {}).items()
+               if share}
+    notes += [line for contract, share in no_root.items() for line in _wrap(
+        f"{contract}: the investor IRR has no root in {percent(share)} of the draws with "
+        "money drawn (left out of the IRR quantiles).")]
+    return ["", *notes] if notes else []
+
+
+def _unit_of(currency: str, scale: float) -> str:
+    """The unit of amounts divided by ``scale``, in ``currency``."""
+    return next((money_unit(d, currency) for d, _ in SCALES if d == scale),
+                f"{currency} / {scale:g}")
 
 
 def _run(draws: int | None, seed: int | None) -> str:
@@ -205,7 +369,7 @@ def _run(draws: int | None, seed: int | None) -> str:
 def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
                    quantiles: tuple[float, float] = (0.1, 0.9), npv_base: float | None = None,
                    draws: int | None = None, seed: int | None = None, scale: float = 1_000.0,
-                   unit: str = "DKK thousands") -> str:
+                   unit: str | None = None, currency: str = DEFAULT_CURRENCY) -> str:
     """A fixed-width text table of :func:`sibsim.tornado`'s output, for the command line.
 
     Parameters
@@ -223,8 +387,11 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
         The run's draws and seed, shown in the header when given.
     scale : float, keyword-only, default 1000
         Amounts are divided by it.
-    unit : str, keyword-only, default "DKK thousands"
-        Name of the unit after scaling.
+    unit : str, optional, keyword-only
+        Name of the unit after scaling (default: from ``scale`` and ``currency``,
+        "thousand DKK").
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the analysis was run on.
 
     Returns
     -------
@@ -239,6 +406,7 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
     ...                      npv_base=table.attrs["npv_base"]))          # doctest: +SKIP
     """
     q_low, q_high = quantiles
+    unit = unit or _unit_of(currency, scale)
     lines = [
         f"Tornado: mean npv of {party} under {contract!r}, in {unit}{_run(draws, seed)}.",
         f"Each uncertain parameter at its {q_low:.0%} and {q_high:.0%} quantile, every other at "
@@ -260,7 +428,7 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
 def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: str,
                     counterparty: str, max_prob_loss: float, draws: int | None = None,
                     seed: int | None = None, scale: float = 1_000.0,
-                    unit: str = "DKK thousands") -> str:
+                    unit: str | None = None, currency: str = DEFAULT_CURRENCY) -> str:
     """A fixed-width text table of :func:`sibsim.price_corridor`'s output, for the command line.
 
     Parameters
@@ -279,8 +447,11 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
         The run's draws and seed, shown in the header when given.
     scale : float, keyword-only, default 1000
         Mean npv amounts are divided by it.
-    unit : str, keyword-only, default "DKK thousands"
-        Name of the unit after scaling.
+    unit : str, optional, keyword-only
+        Name of the unit after scaling (default: from ``scale`` and ``currency``,
+        "thousand DKK").
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the analysis was run on.
 
     Returns
     -------
@@ -295,6 +466,7 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
     ...                       payer="municipality", counterparty="provider",
     ...                       max_prob_loss=0.2))                         # doctest: +SKIP
     """
+    unit = unit or _unit_of(currency, scale)
     lines = [
         f"Price corridor of {contract!r} over {param}: payer {payer}, counterparty "
         f"{counterparty}{_run(draws, seed)}.",

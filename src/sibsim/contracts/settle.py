@@ -18,8 +18,10 @@ by step:
    the tranches in listing order up to their return caps, payments beyond what the tranches
    can still receive are not made, and in the last month the guarantees pay the tranches'
    unrepaid principal (:mod:`sibsim.contracts.financing`);
-4. npv per party, with each payer's own savings included under every contract
-   (:mod:`sibsim.contracts.positions`).
+4. npv per party (each party discounted at its own rate where ``discount_rates`` gives
+   one) and the undiscounted net position, with each payer's own savings included under
+   every contract (:mod:`sibsim.contracts.positions`); the role of each party
+   (:mod:`sibsim.contracts.roles`).
 
 Each contract is settled through its type's declaration in the registry
 (:mod:`sibsim.contracts.registry`). Every contract number (price, share, cap, threshold,
@@ -30,16 +32,18 @@ amount, tier, return cap) may be a distribution sampled once per draw: the calle
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sibsim.contracts.declaration import ContractTerms, ValueFunction, index_of
+from sibsim.contracts.declaration import ContractTerms, ValueFunction, index_of, per_draw
 from sibsim.contracts.limits import apply_cap_total, cap_total
 from sibsim.contracts.positions import Accounts, pay_programme, settle_outcome
 from sibsim.contracts.registry import contract_type
+from sibsim.contracts.roles import contract_roles
+from sibsim.rules import discount_factors
 from sibsim.scenario.keypath import format_path
 
 if TYPE_CHECKING:
@@ -62,8 +66,18 @@ class Settlement:
         Outcome payments made in each month, undiscounted: after the lag, the horizon,
         ``cap_total`` and the tranches' return caps. 0 for grant and fee_for_service.
     npv : ndarray, shape (draws, contracts, parties)
-        Discounted net position of each party under each contract. A payer's npv includes
-        its own savings (``Ledger.savings_npv()`` summed over categories).
+        Discounted net position of each party under each contract, at the party's own
+        rate where ``discount_rates`` gives one, else at the run's. A payer's npv includes
+        its own savings (discounted at its rate, summed over categories).
+    net : ndarray, shape (draws, contracts, parties)
+        Undiscounted net position: the same money added up without discounting. For
+        every contract and draw the parties' net add up to the undiscounted savings minus
+        the undiscounted programme cost.
+    own_rates : dict of str to ndarray, shape (draws,)
+        The annual rate of each party that discounts at a rate of its own, per draw (every
+        other party's npv is discounted at the run's rate).
+    role : ndarray of str, shape (contracts, parties)
+        The part each party plays under each contract (:data:`sibsim.contracts.roles.ROLES`).
     investor_irr : ndarray, shape (draws, contracts)
         Annualised IRR of all the contract's tranches together, ``(1 + m) ** 12 - 1`` with m
         the monthly IRR; -1 where money was drawn and nothing returned; NaN where the
@@ -85,6 +99,9 @@ class Settlement:
     parties: list[str]
     payment: np.ndarray
     npv: np.ndarray
+    net: np.ndarray
+    own_rates: dict[str, np.ndarray]
+    role: np.ndarray
     investor_irr: np.ndarray
     investor_multiple: np.ndarray
     irr_no_root_share: np.ndarray
@@ -96,6 +113,8 @@ def settle(
     ledger: Ledger,
     value: ValueFunction,
     parties: Sequence[str],
+    *,
+    discount_rates: Mapping[str, Any] | None = None,
 ) -> Settlement:
     """Settle every contract in every draw.
 
@@ -115,6 +134,11 @@ def settle(
     parties : sequence of str
         Every party: the payers, then the parties named in contracts, then ``"provider"``.
         Every payer of the ledger and every party a contract names must be in it.
+    discount_rates : mapping of str to object, optional, keyword-only
+        The parties that discount at a rate of their own (the normalised
+        ``discount_rates`` of the scenario; only its keys are read: each party's rate per
+        draw is ``value("discount_rates.<party>")``). Every other party's npv is
+        discounted at the run's rate (``ledger.discount``, from ``discount_rate``).
 
     Returns
     -------
@@ -124,8 +148,10 @@ def settle(
     Notes
     -----
     For every contract and draw the parties' npv add up to the sum of ``savings_npv``
-    minus the discounted programme cost: money only moves between parties. The rules and
-    their order of operations are in ``docs/contracts.rst``.
+    minus the discounted programme cost when every party discounts at the run's rate
+    (money only moves between parties), and the parties' net add up to the undiscounted
+    savings minus the undiscounted programme cost whatever the rates. The rules and their
+    order of operations are in ``docs/contracts.rst``.
 
     Examples
     --------
@@ -138,11 +164,16 @@ def settle(
     for payer in ledger.payers:
         index_of(parties, payer, "parties", "parties")
     payer_columns = [parties.index(p) for p in ledger.payers]
-    own_savings = ledger.savings_npv().sum(axis=2)  # (draws, payers)
-    accounts = Accounts.empty(ledger, parties, len(contracts))
+    rates = _discount_rates(ledger, value, parties, discount_rates or {})
+    own_discount = {parties.index(party): discount_factors(rate, ledger.months)
+                    for party, rate in rates.items()}
+    accounts = Accounts.empty(ledger, parties, len(contracts), own_discount)
+    savings = ledger.savings()
+    own_savings = [book.savings(savings, payer_columns) for book in accounts.books]
 
     for c, contract in enumerate(contracts):
-        accounts.npv[:, c, payer_columns] += own_savings
+        for book, saved in zip(accounts.books, own_savings):
+            book.position[:, c, payer_columns] += saved
         kind = contract_type(contract["type"], path=format_path(("contracts", c, "type")))
         terms = ContractTerms(contract=contract, index=c, ledger=ledger, value=value)
         if kind.outcome:
@@ -155,8 +186,24 @@ def settle(
         parties=parties,
         payment=accounts.payment,
         npv=accounts.npv,
+        net=accounts.net,
+        own_rates=rates,
+        role=np.array([contract_roles(contract, ledger.payers, parties)
+                       for contract in contracts], dtype=str).reshape(len(contracts),
+                                                                      len(parties)),
         investor_irr=accounts.investor_irr,
         investor_multiple=accounts.investor_multiple,
         irr_no_root_share=accounts.irr_no_root_share,
         tranche_party=accounts.tranche_party,
     )
+
+
+def _discount_rates(ledger: Ledger, value: ValueFunction, parties: Sequence[str],
+                    discount_rates: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The per-draw rate of each party with a rate of its own, checked against the parties."""
+    rates = {}
+    for party in discount_rates:
+        path = format_path(("discount_rates", party))
+        index_of(parties, party, path, "parties")
+        rates[party] = per_draw(value, path, ledger.draws)
+    return rates

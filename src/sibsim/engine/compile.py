@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from sibsim import contracts
+from sibsim import contracts, rules
 from sibsim.engine.records import (
     DrawArrays,
     Group,
@@ -569,5 +569,4 @@ def discount_factors(values, months: int) -> np.ndarray:
     -------
     ndarray, shape (D, months)
     """
-    rate = values.get("discount_rate")[:, None]
-    return (1.0 + rate) ** (-np.arange(months)[None, :] / 12.0)
+    return rules.discount_factors(values.get("discount_rate"), months)

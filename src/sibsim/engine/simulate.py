@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 
 import numba
@@ -96,11 +97,23 @@ def _chunk(values: ParamValues, chunk: slice) -> ParamValues:
                        uncertain=values.uncertain)
 
 
-def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
+def _parameters_of(scenario, own: np.ndarray, seed: int, parameter_draws) -> ParamValues:
+    """The parameter values of other draws, labelled as the run's own draws ``own``."""
+    source = np.asarray(parameter_draws)
+    if source.shape != own.shape or source.dtype.kind not in "iu" or (source < 0).any():
+        raise ValueError(f"parameter_draws: expected {own.size} non-negative whole draw "
+                         f"indices, got an array of shape {source.shape} ({source.dtype})")
+    sampled = sample_parameters(scenario, source.astype(np.int64), seed)
+    return dataclasses.replace(sampled, draws=own)
+
+
+def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None,
+              parameter_draws: np.ndarray | None = None, first_draw: int = 0):
     """Simulate every group of ``scenario`` and return the ledger and the parameter values.
 
     This is the engine without the contracts and the Dataset: useful for tests and
-    benchmarks that look at the kernels alone.
+    benchmarks that look at the kernels alone, and for analyses that hold the parameters
+    while chance varies (:func:`sibsim.variance_split`).
 
     Parameters
     ----------
@@ -112,6 +125,15 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
         The run's seed.
     progress : bool, optional
         Show a progress bar (default: on long runs in a terminal).
+    parameter_draws : array of int, shape (draws,), optional
+        The k-th draw of the run takes the per-draw parameter values of draw
+        ``parameter_draws[k]`` (of a run with the same seed), and keeps its own chance:
+        participants, frailty, prior months, comparison groups and the economy shock.
+        Default: its own. With ``repeat(arange(outer), inner)`` the ``inner`` draws of each
+        block share one parameter draw and differ by chance alone.
+    first_draw : int, default 0
+        The run covers draws ``first_draw .. first_draw + draws - 1``: the same numbers as
+        those draws of a longer run (draw d depends only on the scenario, the seed and d).
 
     Returns
     -------
@@ -121,7 +143,9 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None):
         Its ``months``, ``states``, ``payers`` and ``categories`` name the ledger's axes.
     """
     compiled = comp.compile_scenario(scenario)
-    values = sample_parameters(scenario, np.arange(draws), seed)
+    own = np.arange(first_draw, first_draw + draws, dtype=np.int64)
+    values = sample_parameters(scenario, own, seed) if parameter_draws is None else \
+        _parameters_of(scenario, own, seed, parameter_draws)
     n_states, n_payers = len(compiled.states), len(compiled.payers)
     n_cats = len(compiled.categories)
     T = compiled.months
@@ -213,6 +237,7 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     with numba_threads(threads):
         ledger, values, compiled = run_model(scenario, draws, seed, progress=progress)
     parties = list(scenario.parties())
-    settlement = settle(scenario.data["contracts"], ledger, values.get, parties)
+    settlement = settle(scenario.data["contracts"], ledger, values.get, parties,
+                        discount_rates=scenario.data.get("discount_rates"))
     return assemble(scenario, compiled, ledger, values, settlement, parties,
                     seed=seed, resolution=resolution)

@@ -9,10 +9,12 @@ objects, so the module works with the Agg backend, in scripts, tests and noteboo
 (in a notebook, display the returned figure). The statistics shown are those of
 :mod:`sibsim.analysis.statistics`. The two analysis plots (:func:`corridor`,
 :func:`tornado`) take the analysis's table and, as keyword arguments, the settings it was
-run with.
+run with; :func:`convergence` takes the table of :func:`sibsim.convergence`.
 
-Amounts are in DKK; axes are labelled in DKK, thousand DKK or million DKK, whichever suits
-the largest value shown. See ``docs/plots.rst`` for how to read each plot.
+Amounts are in the result's currency (the scenario's ``currency``, DKK by default); axes
+are labelled in that currency, or in thousand or million of it, whichever suits the largest
+value shown, and say how a net position is discounted (or that it is not). See
+``docs/plots.rst`` for how to read each plot.
 
 Example
 -------
@@ -23,12 +25,13 @@ Example
 >>> paths = sibsim.plot.save_all(result, "plots")      # doctest: +SKIP
 """
 
-from sibsim.plot.analysis_plots import corridor, tornado
+from sibsim.plot.analysis_plots import convergence, corridor, tornado
+from sibsim.plot.positions import net_position, net_positions, risk_parties
 from sibsim.plot.result_plots import (
     PLOT_FILES,
+    SavedPlots,
     employment,
     investor_irr,
-    net_position,
     risk_return,
     save_all,
     savings_by_payer,
@@ -36,10 +39,14 @@ from sibsim.plot.result_plots import (
 
 __all__ = [
     "PLOT_FILES",
+    "SavedPlots",
+    "convergence",
     "corridor",
     "employment",
     "investor_irr",
     "net_position",
+    "net_positions",
+    "risk_parties",
     "risk_return",
     "save_all",
     "savings_by_payer",

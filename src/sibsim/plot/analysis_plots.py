@@ -1,9 +1,10 @@
-"""The plots of two analyses: the price corridor and the tornado. Table in, figure out.
+"""The plots of three analyses: the price corridor, the tornado and the convergence of the
+statistics as draws grow. Table in, figure out.
 
-Each takes the DataFrame of :func:`sibsim.price_corridor` or :func:`sibsim.tornado` and, as
-keyword arguments, the settings that analysis was run with, which the plot shows in its
-legend, axis labels and title (the table carries only its columns). See
-``docs/analysis.rst``.
+Each takes the DataFrame of :func:`sibsim.price_corridor`, :func:`sibsim.tornado` or
+:func:`sibsim.convergence` and, as keyword arguments, the settings that analysis was run
+with, which the plot shows in its legend, axis labels and title (the table carries only its
+columns). See ``docs/analysis.rst``.
 """
 
 from __future__ import annotations
@@ -15,11 +16,23 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
 from sibsim.plot.figure import figure_and_axes, money_scale
+from sibsim.results import DEFAULT_CURRENCY
 
-__all__ = ["corridor", "tornado"]
+__all__ = ["convergence", "corridor", "tornado"]
+
+#: What each statistic of :func:`sibsim.convergence` is, for the plot's axis.
+_STATISTIC_WORDS = {
+    "mean": "mean npv",
+    "prob_loss": "P(loss): share of draws with npv < 0",
+    "prob_nominal_loss": "P(nominal loss): share of draws with net < 0",
+    "p05": "5% quantile of the npv",
+    "p50": "median npv",
+    "p95": "95% quantile of the npv",
+    "expected_shortfall_05": "ES 5%: mean npv of the worst 5% of draws",
+}
 
 
 def _require_columns(table: Any, columns: Sequence[str], maker: str, function: str) -> None:
@@ -136,7 +149,7 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
 
 def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
             quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
-            ax: Axes | None = None) -> Figure:
+            currency: str = DEFAULT_CURRENCY, ax: Axes | None = None) -> Figure:
     """Swing of a party's mean npv over each uncertain parameter, largest on top.
 
     One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
@@ -157,6 +170,8 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
         The low and high quantile, for the legend.
     npv_base : float, optional, keyword-only
         The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
+    currency : str, keyword-only, default "DKK"
+        The currency of the scenario the tornado was run on, for the axis.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -183,7 +198,7 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     low = np.asarray(rows["npv_low"], dtype=float)
     high = np.asarray(rows["npv_high"], dtype=float)
     scale, unit = money_scale(np.concatenate([low, high, [npv_base] if npv_base is not None
-                                               else []]))
+                                               else []]), currency)
     y = np.arange(len(rows))
     q_low, q_high = quantiles if quantiles is not None else (None, None)
     low_label = f"at the {q_low:.0%} quantile" if q_low is not None else "at the low quantile"
@@ -219,3 +234,101 @@ def _short(value) -> str:
     except (TypeError, ValueError):
         return str(value)
     return f"{number:,.0f}" if abs(number) >= 1000 else f"{number:.3g}"
+
+
+def _one(table: pd.DataFrame, column: str, value: Any) -> pd.DataFrame:
+    """The rows of one contract (or party): the one asked for, or the only one there is."""
+    known = list(dict.fromkeys(table[column]))
+    if value is None:
+        if len(known) != 1:
+            raise ValueError(f"convergence: {column}: the table has several ({known}); name "
+                             f"one, e.g. {column}={known[0]!r}")
+        return table
+    if value not in known:
+        raise ValueError(f"convergence: {column}: got {value!r}, expected one of {known}")
+    return table[table[column] == value]
+
+
+def convergence(table: pd.DataFrame, *, contract: str | None = None,
+                party: str | None = None, statistic: str | None = None,
+                ax: Axes | None = None) -> Figure:
+    """How statistics settle as the draws grow: the value and a band of two standard errors.
+
+    One panel per statistic of the table (or the one named): the statistic of the first k
+    draws against k (log scale), a band of +-2 Monte Carlo standard errors around it, and
+    a dashed line at its value with all the draws. Where later values stay inside the
+    early bands, the statistic has settled; the band narrows as 1 / sqrt(k).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`sibsim.convergence`.
+    contract, party : str, optional, keyword-only
+        The contract and party shown; may be left out when the table has only one.
+    statistic : str, optional, keyword-only
+        Only this statistic (required with ``ax``, which holds one panel).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw one statistic on; a new figure with a panel per statistic when
+        omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import sibsim
+    >>> result = sibsim.simulate("danish-pilot", draws=100, seed=1, progress=False)
+    >>> table = sibsim.convergence(result, contract="sib", party="investor", steps=3)
+    >>> len(convergence(table).axes)
+    4
+    """
+    _require_columns(table, ["contract", "party", "statistic", "draws", "value", "mcse"],
+                     "convergence", "convergence")
+    rows = _one(_one(table, "contract", contract), "party", party)
+    if statistic is not None:
+        rows = _one(rows, "statistic", statistic)
+    names = list(dict.fromkeys(rows["statistic"]))
+    if not names:
+        raise ValueError("convergence: table: no rows to plot")
+    if ax is not None and len(names) > 1:
+        raise ValueError(f"convergence: statistic: with ax, name one of {names}")
+    if ax is None:
+        columns = min(2, len(names))
+        fig = Figure(figsize=(5.5 * columns, 3.6 * -(-len(names) // columns)),
+                     layout="constrained")
+        axes = [fig.add_subplot(-(-len(names) // columns), columns, i + 1)
+                for i in range(len(names))]
+    else:
+        fig, ax = figure_and_axes(ax, (5.5, 3.6))
+        axes = [ax]
+    who = f"{rows['party'].iloc[0]} under {rows['contract'].iloc[0]!r}"
+    currency = table.attrs.get("currency", DEFAULT_CURRENCY)
+    for name, panel in zip(names, axes):
+        _convergence_panel(panel, rows[rows["statistic"] == name], name, currency)
+        panel.set_title(f"{name} of {who}", fontsize="medium")
+    return fig
+
+
+def _convergence_panel(ax: Axes, rows: pd.DataFrame, name: str, currency: str) -> None:
+    x = rows["draws"].to_numpy(dtype=float)
+    value = rows["value"].to_numpy(dtype=float)
+    band = 2.0 * rows["mcse"].to_numpy(dtype=float)
+    share = name.startswith("prob_")
+    scale, unit = (1.0, "") if share else money_scale(np.concatenate([value - band,
+                                                                      value + band]), currency)
+    (line,) = ax.plot(x, value / scale, marker="o", markersize=3, label="estimate")
+    ax.fill_between(x, (value - band) / scale, (value + band) / scale, color=line.get_color(),
+                    alpha=0.2, linewidth=0, label="+-2 Monte Carlo standard errors")
+    ax.axhline(value[-1] / scale, color="black", linestyle="--", linewidth=0.8,
+               label=f"with all {int(x[-1]):,} draws")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("Draws used (the first k of the run)")
+    words = _STATISTIC_WORDS.get(name, name)
+    ax.set_ylabel(words if share else f"{words} ({unit})", fontsize="small")
+    if share:
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.legend(loc="best", fontsize="x-small")
+    ax.grid(True, alpha=0.3)

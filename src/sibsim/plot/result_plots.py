@@ -1,6 +1,6 @@
-"""The five plots of a finished result (those of ``sibsim demo``): result in, figure out.
+"""The plots of a finished result (those of ``sibsim demo``): result in, figure out.
 
-Each function checks the variables it reads against :mod:`sibsim.results.schema`, computes
+The net positions are in :mod:`sibsim.plot.positions`. Each function checks the variables it reads against :mod:`sibsim.results.schema`, computes
 what it shows with :mod:`sibsim.analysis.statistics`, and draws on the given ``ax`` or a new
 figure. See ``docs/plots.rst`` for how to read each plot.
 """
@@ -17,9 +17,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sibsim.analysis import statistics
-from sibsim.plot.figure import figure_and_axes, money_scale
+from sibsim.plot.figure import discounting, figure_and_axes, money_scale, place_labels
+from sibsim.plot.positions import net_positions, risk_parties, roles_of
 from sibsim.results import (
     TIME_DIMS,
+    currency,
     labels,
     require,
     require_label,
@@ -27,7 +29,7 @@ from sibsim.results import (
     to_numpy,
 )
 
-__all__ = ["PLOT_FILES", "employment", "investor_irr", "net_position", "risk_return",
+__all__ = ["PLOT_FILES", "SavedPlots", "employment", "investor_irr", "risk_return",
            "save_all", "savings_by_payer"]
 
 #: File names written by :func:`save_all`, in order.
@@ -122,85 +124,15 @@ def employment(
     return fig
 
 
-def net_position(
-    result: xr.Dataset,
-    *,
-    party: str = "municipality",
-    ax: Axes | None = None,
-) -> Figure:
-    """Distribution over draws of one party's net present value under each contract.
-
-    One box per contract: the box spans the 25-75% range, the whiskers the 5-95% range, the
-    line is the median and the marker the mean. The tick label gives the probability of loss
-    (share of draws with npv < 0). A dashed line marks zero.
-
-    Parameters
-    ----------
-    result : xarray.Dataset
-        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
-    party : str, default "municipality"
-        The party whose position is shown (a payer, a contract party or ``provider``).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; a new figure is made when omitted.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-        The figure holding the axes: one box per contract.
-
-    Raises
-    ------
-    ValueError
-        If ``party`` is not in the result.
-
-    Examples
-    --------
-    >>> import sibsim
-    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
-    >>> fig = net_position(result, party="municipality")
-    >>> fig.axes[0].get_xticklabels()[0].get_text()
-    'donation\\nP(loss) 0%'
-    """
-    result = require(result, ["npv"], function="net_position")
-    npv = result["npv"]
-    require_label(result, "party", party, function="net_position")
-    contracts = labels(result, "contract")
-    fig, ax = figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
-    values = npv.sel(party=party).transpose("draw", "contract").values
-    scale, unit = money_scale(values)
-    data, tick_labels = [], []
-    for c, name in enumerate(contracts):
-        column = values[:, c]
-        column = column[np.isfinite(column)]
-        data.append(column / scale)
-        loss = f"{statistics.prob_loss(column):.0%}" if column.size else "n/a"
-        tick_labels.append(f"{name}\nP(loss) {loss}")
-    positions = np.arange(1, len(contracts) + 1)
-    ax.boxplot(
-        data,
-        positions=positions,
-        whis=(5, 95),
-        showfliers=False,
-        showmeans=True,
-        widths=0.6,
-        meanprops={"marker": "D", "markersize": 5},
-    )
-    ax.set_xticks(positions, tick_labels)
-    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
-    ax.set_ylabel(f"Net present value ({unit})")
-    ax.set_xlabel("Contract")
-    ax.set_title(f"Net position of the {party}: box 25-75%, whiskers 5-95%, diamond = mean")
-    ax.grid(True, axis="y", alpha=0.3)
-    return fig
-
-
 def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     """Distribution over draws of the investors' annualised IRR, per financed contract.
 
     Only contracts with investor tranches are shown (those whose ``investor_irr`` is not NaN
     in every draw). NaN draws (nothing drawn from the tranches) are skipped and counted in the
-    legend; an IRR of -100% means nothing was returned. When no contract has tranches, the
-    axes are left empty and the title says so.
+    legend; an IRR of -100% means nothing was returned. Draws with an IRR of exactly 0 (the
+    money drawn came back exactly, as when a guarantee tops up the principal) are a bar of
+    their own at 0, with their share in the legend. When no contract has tranches, the axes
+    are left empty and the title says so.
 
     Parameters
     ----------
@@ -257,9 +189,19 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             label += f", median multiple {statistics.median(multiple[:, c]):.2f}"
         if not ok.all():
             label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
-        weights = np.full(np.count_nonzero(ok), 1.0 / column.size)
-        ax.hist(column[ok], bins=bins, weights=weights, histtype="step", linewidth=1.5,
-                label=label)
+        # Draws whose money came back exactly (IRR exactly 0) are a bar of their own at 0:
+        # in a bin of the histogram they would look like a small gain or a small loss.
+        zero = ok & (column == 0.0)
+        rest = ok & ~zero
+        weights = np.full(np.count_nonzero(rest), 1.0 / column.size)
+        _, _, (patch, *_) = ax.hist(column[rest], bins=bins, weights=weights,
+                                    histtype="step", linewidth=1.5, label=label)
+        if zero.any():
+            share = np.count_nonzero(zero) / column.size
+            ax.plot([0.0, 0.0], [0.0, share], color=patch.get_edgecolor(), linewidth=4,
+                    solid_capstyle="butt",
+                    label=f"{contracts[c]}: exactly 0% in {share:.0%} of draws (the money "
+                          "drawn came back exactly)")
     ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_title("Investor IRR per financed contract (annualised)")
     ax.legend(loc="best", fontsize="small")
@@ -274,12 +216,15 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     Parties with a net position of exactly 0 in every draw of a contract (not involved in it)
     are left out; where a party's position is the same under several contracts (a payer that
     takes no part in them and only saves), one point carries all their names, or
-    "all contracts".
+    "all contracts". A donor's point (it gives money by design, so it "loses" in every draw)
+    is labelled "(gift)". Labels are moved apart so that none overlaps another
+    (:func:`sibsim.plot.figure.place_labels`).
 
     Parameters
     ----------
     result : xarray.Dataset
-        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party).
+        The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party), and
+        ``role`` when present.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -296,51 +241,65 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
     ['donation', 'narrow']
     """
-    result = require(result, ["npv"], function="risk_return")
-    npv = result["npv"]
+    result = require(result, ["npv"], function="risk_return", optional=["role"])
     fig, ax = figure_and_axes(ax, (7.5, 5.0))
+    points = _risk_points(result)
     contracts = labels(result, "contract")
-    parties = labels(result, "party")
-    values = npv.transpose("draw", "contract", "party").values.astype(float)
-    points: dict[str, list[tuple[float, float, str]]] = {}
-    for p, party in enumerate(parties):
+    scale, unit = money_scale(np.array([y for pts in points.values() for _, y, _ in pts]),
+                              currency(result))
+    annotations = []
+    for party, pts in points.items():
+        xs = [x for x, _, _ in pts]
+        ys = [y / scale for _, y, _ in pts]
+        ax.scatter(xs, ys, label=party, s=40, zorder=3)
+        for x, y, (_, _, names) in zip(xs, ys, pts):
+            text = "all contracts" if len(names) == len(contracts) > 1 else ", ".join(names)
+            annotations.append(ax.annotate(text, (x, y), textcoords="offset points",
+                                           xytext=(5, 4), fontsize="small"))
+    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
+    ax.set_xlim(-0.05, 1.05)
+    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    ax.set_xlabel(f"Probability of loss (share of draws with npv < 0; npv "
+                  f"{discounting(result)})")
+    ax.set_ylabel(f"Expected net present value ({unit})")
+    ax.set_title("Risk and return of each party under each contract")
+    if ax.collections:  # beside the axes: no label or point can hide behind it
+        ax.legend(title="party", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  fontsize="small")
+    ax.grid(True, alpha=0.3)
+    place_labels(ax, annotations)
+    return fig
+
+
+def _risk_points(result: xr.Dataset) -> dict[str, list[tuple[float, float, list[str]]]]:
+    """(P(loss), mean npv, contract labels) per party, identical positions merged.
+
+    A party outside every contract (a payer that only saves) has the same position under
+    each: one point, labelled with every contract's name. A donor's label says "(gift)".
+    """
+    contracts = labels(result, "contract")
+    roles = roles_of(result)
+    values = result["npv"].transpose("draw", "contract", "party").values.astype(float)
+    out: dict[str, list[tuple[float, float, list[str]]]] = {}
+    for p, party in enumerate(labels(result, "party")):
+        merged: list[tuple[float, float, list[str]]] = []
         for c, contract in enumerate(contracts):
             column = values[:, c, p]
             column = column[np.isfinite(column)]
             if column.size == 0 or np.all(column == 0.0):
                 continue
-            points.setdefault(party, []).append(
-                (statistics.prob_loss(column), statistics.mean(column), contract)
-            )
-    scale, unit = money_scale(np.array([y for pts in points.values() for _, y, _ in pts]))
-    for party, pts in points.items():
-        # A party outside every contract (a payer that only saves) has the same position under
-        # each: one point, labelled with every contract's name (or "all contracts").
-        merged: list[tuple[float, float, list[str]]] = []
-        for x, y, name in pts:
+            x, y = statistics.prob_loss(column), statistics.mean(column)
+            name = f"{contract} (gift)" if roles is not None and roles[c, p] == "donor" \
+                else contract
             for mx, my, names in merged:
                 if x == mx and np.isclose(y, my, rtol=1e-9, atol=1e-6):
                     names.append(name)
                     break
             else:
                 merged.append((x, y, [name]))
-        xs = [x for x, _, _ in merged]
-        ys = [y / scale for _, y, _ in merged]
-        ax.scatter(xs, ys, label=party, s=40, zorder=3)
-        for x, y, (_, _, names) in zip(xs, ys, merged):
-            text = "all contracts" if len(names) == len(contracts) > 1 else ", ".join(names)
-            ax.annotate(text, (x, y), textcoords="offset points", xytext=(5, 4),
-                        fontsize="small")
-    ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
-    ax.set_xlim(-0.05, 1.05)
-    ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set_xlabel("Probability of loss (share of draws with npv < 0)")
-    ax.set_ylabel(f"Expected net present value ({unit})")
-    ax.set_title("Risk and return of each party under each contract")
-    if ax.collections:
-        ax.legend(title="party", loc="best", fontsize="small")
-    ax.grid(True, alpha=0.3)
-    return fig
+        if merged:
+            out[party] = merged
+    return out
 
 
 def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
@@ -380,7 +339,8 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
                          nan=0.0)
     total = mean.sum(axis=1)
     scale, unit = money_scale(np.concatenate([np.clip(mean, 0, None).sum(1),
-                                               np.clip(mean, None, 0).sum(1)]))
+                                               np.clip(mean, None, 0).sum(1)]),
+                              currency(result))
     x = np.arange(len(payers))
     up = np.zeros(len(payers))
     down = np.zeros(len(payers))
@@ -394,15 +354,30 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(x, payers)
     ax.set_xlabel("Payer")
-    ax.set_ylabel(f"Mean discounted savings ({unit})")
+    ax.set_ylabel(f"Mean savings, {discounting(result)} ({unit})"
+                  if "discount_rate" in result else f"Mean discounted savings ({unit})")
     ax.set_title("Who saves what: mean discounted savings of the cohort by payer")
     ax.legend(title="category", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(True, axis="y", alpha=0.3)
     return fig
 
 
-def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
-    """Write the five demo plots of a result as PNG files.
+class SavedPlots(list):
+    """The files :func:`save_all` wrote (a list of paths), and the plots it skipped.
+
+    Attributes
+    ----------
+    skipped : list of (str, str)
+        The file name of each plot not written, and why (it would be empty).
+    """
+
+    def __init__(self, paths=(), skipped=()):
+        super().__init__(paths)
+        self.skipped = list(skipped)
+
+
+def save_all(result: xr.Dataset, out_dir: str | Path) -> SavedPlots:
+    """Write the demo plots of a result as PNG files, leaving out those that would be empty.
 
     Parameters
     ----------
@@ -413,10 +388,12 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
 
     Returns
     -------
-    list of pathlib.Path
-        The files written, in this order: employment.png, net_position.png (the
-        municipality's position, or the first party's when there is no municipality),
-        investor_irr.png, risk_return.png, savings.png.
+    SavedPlots
+        The files written (a list of paths), in this order: employment.png,
+        net_position.png (one panel per party that takes risk, :func:`net_positions`),
+        investor_irr.png (only when some contract has investor tranches), risk_return.png,
+        savings.png. ``.skipped`` lists each plot left out, with the reason (say it to the
+        reader: ``sibsim demo`` prints it).
 
     Examples
     --------
@@ -427,25 +404,34 @@ def save_all(result: xr.Dataset, out_dir: str | Path) -> list[Path]:
     ...     paths = save_all(result, folder)
     >>> [p.name for p in paths]
     ['employment.png', 'net_position.png', 'investor_irr.png', 'risk_return.png', 'savings.png']
+    >>> paths.skipped
+    []
     """
-    # Check everything the five plots read before the first file is written.
+    # Check everything the plots read before the first file is written.
     result = require(result, ["occupancy", "npv", "investor_irr", "savings_npv"],
-                     function="save_all", optional=["investor_multiple"])
+                     function="save_all", optional=["investor_multiple", "role"])
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    parties = labels(result, "party")
-    party = "municipality" if "municipality" in parties or not parties else parties[0]
-    makers = (
-        employment,
-        lambda r: net_position(r, party=party),
-        investor_irr,
-        risk_return,
-        savings_by_payer,
-    )
-    paths = []
-    for maker, filename in zip(makers, PLOT_FILES):
-        fig = maker(result)
+    has_investors = bool(np.isfinite(to_numpy(result, "investor_irr")).any())
+    has_risk = bool(risk_parties(result))
+    makers = {
+        "employment.png": (employment, None),
+        "net_position.png": (net_positions, None if has_risk else
+                             "no party takes risk under any contract"),
+        "investor_irr.png": (investor_irr, None if has_investors else
+                             "no contract has investor tranches (no IRR to show)"),
+        "risk_return.png": (risk_return, None if has_risk else
+                            "no party takes risk under any contract"),
+        "savings.png": (savings_by_payer, None if result.sizes.get("payer", 0) else
+                        "the scenario has no payer of a flow"),
+    }
+    saved = SavedPlots()
+    for filename in PLOT_FILES:
+        maker, skip = makers[filename]
+        if skip is not None:
+            saved.skipped.append((filename, skip))
+            continue
         path = out / filename
-        fig.savefig(path, dpi=120)
-        paths.append(path)
-    return paths
+        maker(result).savefig(path, dpi=120)
+        saved.append(path)
+    return saved

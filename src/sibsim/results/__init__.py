@@ -1,10 +1,12 @@
 """The results Dataset: variable declarations and the input check, assembly and files."""
 
-from sibsim.results.dataset import assemble, to_years, write_netcdf
+from sibsim.results.dataset import assemble, provenance, to_years, write_netcdf
 from sibsim.results.schema import (
+    DEFAULT_CURRENCY,
     TIME_DIMS,
     VARIABLES,
     Variable,
+    currency,
     labels,
     require,
     require_label,
@@ -12,5 +14,6 @@ from sibsim.results.schema import (
     to_numpy,
 )
 
-__all__ = ["TIME_DIMS", "VARIABLES", "Variable", "assemble", "labels", "require", "require_label",
-           "require_labels", "to_numpy", "to_years", "write_netcdf"]
+__all__ = ["DEFAULT_CURRENCY", "TIME_DIMS", "VARIABLES", "Variable", "assemble",
+           "currency", "labels", "provenance", "require", "require_label", "require_labels",
+           "to_numpy", "to_years", "write_netcdf"]

@@ -1,29 +1,66 @@
 """The result Dataset, assembled from the declarations of :mod:`sibsim.results.schema`.
 
 Dimensions come sample-first (``draw``), every dimension has coordinates, no variable is
-named like a dimension, and the Dataset carries the scenario (as TOML), the seed, the number
-of draws, the sibsim version and its creation time as text attributes (netCDF accepts no
-dicts or None).
+named like a dimension, and the Dataset carries its provenance as text and number attributes
+(netCDF accepts no dicts or None): the scenario (as TOML), the seed, the number of draws, the
+currency of its amounts, the sibsim version, its creation time, the Python version, the
+platform and the versions of the libraries that computed it (:func:`provenance`).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.metadata
+import platform as _platform
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr
 
 import sibsim
-from sibsim.results.schema import VARIABLES
+from sibsim.results.schema import DEFAULT_CURRENCY, VARIABLES
 from sibsim.rules import ARMS, COMPARISON
 
+#: The libraries named in the ``dependencies`` attribute.
+DEPENDENCIES = ("numpy", "numba", "scipy", "xarray", "pandas")
 
-def _attrs(name: str) -> dict:
-    return VARIABLES[name].attrs
+
+def provenance(libraries: Sequence[str] = DEPENDENCIES) -> dict[str, str]:
+    """Who computed a result: the Python version, the platform and the libraries' versions.
+
+    Parameters
+    ----------
+    libraries : sequence of str, default :data:`DEPENDENCIES`
+        The distributions named in ``dependencies`` (numpy, numba, scipy, xarray, pandas).
+
+    Returns
+    -------
+    dict of str to str
+        ``python_version`` (``"3.12.3"``), ``platform`` (:func:`platform.platform`) and
+        ``dependencies`` (``"numpy 2.1.0, numba 0.60.0, scipy 1.14.1, xarray 2024.9.0,
+        pandas 2.2.3"``).
+
+    Examples
+    --------
+    >>> sorted(provenance())
+    ['dependencies', 'platform', 'python_version']
+    """
+    versions = []
+    for name in libraries:
+        try:
+            versions.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return {"python_version": _platform.python_version(), "platform": _platform.platform(),
+            "dependencies": ", ".join(versions)}
 
 
-def _data_array(name: str, values: np.ndarray) -> tuple:
-    return (VARIABLES[name].dims, np.asarray(values), _attrs(name))
+def _attrs(name: str, currency: str = DEFAULT_CURRENCY) -> dict:
+    return VARIABLES[name].attrs_in(currency)
+
+
+def _data_array(name: str, values: np.ndarray, currency: str) -> tuple:
+    return (VARIABLES[name].dims, np.asarray(values), _attrs(name, currency))
 
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
@@ -40,9 +77,11 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     ledger : Ledger
         Occupancy, costs, programme cost and enrolment per draw (and the comparison groups).
     values : ParamValues
-        The sampled parameters: ``uncertain`` key paths and their ``matrix()``.
+        The sampled parameters: ``uncertain`` key paths and their ``matrix()``, and the
+        run's ``discount_rate`` per draw.
     settlement : Settlement
-        Payments, npv per party, investor IRR and multiple, tranche parties.
+        Payments, npv and net per party, the parties' own discount rates and roles,
+        investor IRR and multiple, tranche parties.
     parties : sequence of str
         The ``party`` labels, in the settlement's order.
     seed : int, keyword-only
@@ -73,20 +112,28 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         )
         arms.append(COMPARISON)
     contracts = scenario.data["contracts"]
-    data_vars = {
-        "occupancy": _data_array("occupancy", occupancy),
-        "cost": _data_array("cost", cost),
-        "savings_npv": _data_array("savings_npv", ledger.savings_npv()),
-        "programme_cost": _data_array("programme_cost", ledger.programme_cost),
-        "payment": _data_array("payment", settlement.payment),
-        "npv": _data_array("npv", settlement.npv),
-        "investor_irr": _data_array("investor_irr", settlement.investor_irr),
-        "investor_multiple": _data_array("investor_multiple", settlement.investor_multiple),
-        "params": _data_array("params", values.matrix()),
-        "enrolled": _data_array("enrolled", ledger.enrolled),
-        "tranche_party": _data_array("tranche_party", settlement.tranche_party),
-        "investor_irr_no_root": _data_array("investor_irr_no_root", settlement.irr_no_root_share),
+    currency = scenario.data.get("currency") or DEFAULT_CURRENCY
+    run_rate = np.asarray(values.get("discount_rate"), dtype=np.float64)
+    rates = np.stack([settlement.own_rates.get(party, run_rate) for party in parties], axis=1) \
+        if len(parties) else np.zeros((ledger.draws, 0))
+    columns = {
+        "occupancy": occupancy,
+        "cost": cost,
+        "savings_npv": ledger.savings_npv(),
+        "programme_cost": ledger.programme_cost,
+        "payment": settlement.payment,
+        "npv": settlement.npv,
+        "net": settlement.net,
+        "investor_irr": settlement.investor_irr,
+        "investor_multiple": settlement.investor_multiple,
+        "params": values.matrix(),
+        "enrolled": ledger.enrolled,
+        "tranche_party": settlement.tranche_party,
+        "investor_irr_no_root": settlement.irr_no_root_share,
+        "discount_rate": rates,
+        "role": settlement.role,
     }
+    data_vars = {name: _data_array(name, data, currency) for name, data in columns.items()}
     coords = {
         "draw": np.arange(ledger.draws),
         "month": np.arange(months),
@@ -104,8 +151,10 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         "scenario": scenario.to_toml(),
         "seed": int(seed),
         "draws": int(ledger.draws),
+        "currency": currency,
         "sibsim_version": sibsim.__version__,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **provenance(),
         "resolution": resolution,
     }
     if resolution == "year":
@@ -141,9 +190,10 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
         "programme_cost": ds["programme_cost"].groupby(year).sum("month"),
         "enrolled": ds["enrolled"].groupby(year).last("month"),
     }
+    currency = ds.attrs.get("currency") or DEFAULT_CURRENCY
     for name, arr in grouped.items():
         out[name] = arr.transpose(*VARIABLES[name].dims_for("year"))
-        out[name].attrs = _attrs(name)
+        out[name].attrs = _attrs(name, currency)
     out = out.assign_coords(year=np.arange(out.sizes["year"]))
     out.attrs = dict(ds.attrs, resolution="year")
     return out

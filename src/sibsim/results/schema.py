@@ -22,9 +22,10 @@ import numpy as np
 import xarray as xr
 
 from sibsim.scenario.keypath import show
+from sibsim.scenario.schema import DEFAULT_CURRENCY
 
-__all__ = ["TIME_DIMS", "VARIABLES", "Variable", "labels", "require", "require_label",
-           "require_labels", "to_numpy"]
+__all__ = ["DEFAULT_CURRENCY", "TIME_DIMS", "VARIABLES", "Variable", "currency",
+           "labels", "require", "require_label", "require_labels", "to_numpy"]
 
 #: The time dimension of monthly results and its yearly form (``resolution="year"``).
 TIME_DIMS = ("month", "year")
@@ -42,15 +43,20 @@ class Variable:
         Its dimensions, in the order the Dataset stores them (``month`` stands for the
         time dimension, ``year`` in a yearly result).
     units : str
-        The ``units`` attribute ("DKK", "1", "1/year", "participants").
+        The ``units`` attribute ("1", "1/year", "participants"); for an amount of money the
+        default currency, "DKK": a result's money is in the scenario's currency.
     long_name : str
         The ``long_name`` attribute: what the variable means.
+    money : bool, default False
+        True for an amount of money, whose units are the result's currency
+        (:meth:`attrs_in`).
     """
 
     name: str
     dims: tuple[str, ...]
     units: str
     long_name: str
+    money: bool = False
 
     def dims_for(self, time: str = "month") -> tuple[str, ...]:
         """The dimensions with ``month`` replaced by ``time`` ("month" or "year").
@@ -74,23 +80,45 @@ class Variable:
 
     @property
     def attrs(self) -> dict[str, str]:
-        """The variable's attributes in a Dataset: ``units`` and ``long_name``."""
-        return {"units": self.units, "long_name": self.long_name}
+        """The variable's attributes in a Dataset of the default currency."""
+        return self.attrs_in(DEFAULT_CURRENCY)
+
+    def attrs_in(self, currency: str) -> dict[str, str]:
+        """The variable's attributes in a Dataset: ``units`` and ``long_name``.
+
+        Parameters
+        ----------
+        currency : str
+            The result's currency, the units of an amount of money.
+
+        Returns
+        -------
+        dict of str to str
+
+        Examples
+        --------
+        >>> VARIABLES["net"].attrs_in("EUR")["units"]
+        'EUR'
+        """
+        return {"units": currency if self.money else self.units, "long_name": self.long_name}
 
 
 _DECLARED = (
     Variable("occupancy", ("draw", "arm", "month", "state"), "1",
              "share of enrolled participants in each state"),
-    Variable("cost", ("draw", "arm", "month", "payer", "category"), "DKK",
-             "public cost in the month, undiscounted (comparison arm per treated-cohort size)"),
-    Variable("savings_npv", ("draw", "payer", "category"), "DKK",
-             "discounted counterfactual cost minus treatment cost"),
-    Variable("programme_cost", ("draw", "month"), "DKK",
-             "cost of the programme in the month, undiscounted"),
-    Variable("payment", ("draw", "contract", "month"), "DKK",
-             "outcome payments made in the month, undiscounted"),
-    Variable("npv", ("draw", "contract", "party"), "DKK",
-             "discounted net position of each party under each contract"),
+    Variable("cost", ("draw", "arm", "month", "payer", "category"), DEFAULT_CURRENCY,
+             "public cost in the month, undiscounted (comparison arm per treated-cohort "
+             "size)", money=True),
+    Variable("savings_npv", ("draw", "payer", "category"), DEFAULT_CURRENCY,
+             "discounted counterfactual cost minus treatment cost", money=True),
+    Variable("programme_cost", ("draw", "month"), DEFAULT_CURRENCY,
+             "cost of the programme in the month, undiscounted", money=True),
+    Variable("payment", ("draw", "contract", "month"), DEFAULT_CURRENCY,
+             "outcome payments made in the month, undiscounted", money=True),
+    Variable("npv", ("draw", "contract", "party"), DEFAULT_CURRENCY,
+             "discounted net position of each party under each contract", money=True),
+    Variable("net", ("draw", "contract", "party"), DEFAULT_CURRENCY,
+             "undiscounted net position of each party under each contract", money=True),
     Variable("investor_irr", ("draw", "contract"), "1/year",
              "annualised IRR of all tranches together; NaN where none"),
     Variable("investor_multiple", ("draw", "contract"), "1",
@@ -101,6 +129,11 @@ _DECLARED = (
              "whether the party funds a tranche of the contract"),
     Variable("investor_irr_no_root", ("contract",), "1",
              "share of draws with money drawn whose IRR has no root"),
+    Variable("discount_rate", ("draw", "party"), "1/year",
+             "annual rate at which each party's npv is discounted"),
+    Variable("role", ("contract", "party"), "1",
+             "part each party plays under each contract (investor, guarantor, payer, donor, "
+             "provider, saver or none)"),
 )
 
 #: The result variables by name, in the order of the Dataset.
@@ -172,6 +205,35 @@ def require(result: Any, variables: Iterable[str], *, function: str,
         if name in result.data_vars:
             _check_dims(result, name, function)
     return result
+
+
+def currency(result: xr.Dataset) -> str:
+    """The currency of a result's amounts.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result (or a Dataset with some of its variables).
+
+    Returns
+    -------
+    str
+        ``result.attrs["currency"]``, else the ``units`` of its ``npv`` (or ``net``) when
+        they name a currency, else :data:`DEFAULT_CURRENCY`.
+
+    Examples
+    --------
+    >>> currency(xr.Dataset(attrs={"currency": "EUR"}))
+    'EUR'
+    """
+    named = result.attrs.get("currency")
+    if isinstance(named, str) and named:
+        return named
+    for name in ("npv", "net"):
+        units = result[name].attrs.get("units") if name in result else None
+        if isinstance(units, str) and len(units) == 3 and units.isalpha() and units.isupper():
+            return units
+    return DEFAULT_CURRENCY
 
 
 def labels(result: xr.Dataset, dim: str) -> list[str]:

@@ -7,7 +7,8 @@ reported) and reports at the key path of the value that breaks the rule:
 - every participant of every site, entering over ``cohort.intake_months``
   (:func:`sibsim.rules.entry_month`), finishes the programme within the horizon;
 - the transitions of ``[economy]`` exist;
-- a transition leads to another state, and an effect's ``from_month < to_month``.
+- a transition leads to another state, and an effect's ``from_month < to_month``;
+- each party of ``discount_rates`` is a party of the scenario.
 
 The contracts' rules are declared with their types in :mod:`sibsim.contracts` (the shared
 ones in :mod:`sibsim.contracts.schema_parts`).
@@ -19,10 +20,11 @@ from typing import Any
 
 from sibsim.rules import entry_month
 from sibsim.scenario.keypath import show
-from sibsim.scenario.kinds import Context, Path, valid
+from sibsim.scenario.kinds import Context, Path, suggest, valid
 
 __all__ = [
     "check_horizon",
+    "post_discount_rates",
     "post_effect",
     "post_programme",
     "post_scenario",
@@ -82,8 +84,45 @@ def post_programme(programme: dict, path: Path, ctx: Context) -> None:
                    f"participant of site {site!r} would enter in month {last}")
 
 
+def _parties(doc: dict, ctx: Context) -> list[str] | None:
+    """Every party of a validated document (as ``Scenario.parties``), None if unknown."""
+    # Imported here: the contracts package imports this one's validation kinds.
+    from sibsim.contracts import named_parties
+    from sibsim.rules import PROVIDER
+
+    payers, contracts = ctx.payers(), doc.get("contracts")
+    if payers is None or not isinstance(contracts, list):
+        return None
+    names = list(payers)
+    for contract in contracts:
+        if not isinstance(contract, dict):
+            return None
+        try:
+            names += named_parties(contract)
+        except (KeyError, TypeError, ValueError):
+            return None  # an invalid contract, already reported
+    return [*dict.fromkeys(n for n in names if isinstance(n, str)), PROVIDER]
+
+
+def post_discount_rates(doc: dict, ctx: Context) -> None:
+    """Each party given its own discount rate is a party of the scenario."""
+    rates = doc.get("discount_rates")
+    if not isinstance(rates, dict):
+        return
+    parties = _parties(doc, ctx)
+    if parties is None:
+        return
+    for party in rates:
+        if party not in parties:
+            ctx.report(("discount_rates", party), rates[party],
+                       f"a rate for a party of the scenario (one of {show(parties)}): "
+                       f"{party!r} is no payer of a flow, no party of a contract and not "
+                       f"the provider{suggest(party, parties)}")
+
+
 def post_scenario(doc: dict, path: Path, ctx: Context) -> None:
-    """The transitions that the economy shock moves exist in ``[[transitions]]``."""
+    """Cross-field rules of the whole document (the economy's transitions, discount rates)."""
+    post_discount_rates(doc, ctx)
     economy, transitions = doc.get("economy"), doc.get("transitions")
     if isinstance(economy, dict) and isinstance(economy.get("transitions"), list) \
             and isinstance(transitions, list) and all(isinstance(t, dict) for t in transitions):

@@ -46,7 +46,7 @@ from sibsim.scenario.kinds import (
     valid,
 )
 
-__all__ = ["SCENARIO", "Split", "normalise"]
+__all__ = ["DEFAULT_CURRENCY", "SCENARIO", "Currency", "Split", "currency", "normalise"]
 
 
 class Split(Kind):
@@ -117,6 +117,42 @@ class Split(Kind):
                 yield from self.share.leaves(share, (*path, payer))
 
 
+class Currency(Kind):
+    """A currency code: three capital letters (ISO 4217), such as ``"DKK"`` or ``"EUR"``."""
+
+    expected = 'a currency code of three capital letters (ISO 4217), e.g. "DKK", "EUR", "GBP"'
+
+    def check(self, value, path, ctx):
+        if not isinstance(value, str) or len(value) != 3 or not value.isascii() \
+                or not value.isalpha() or not value.isupper():
+            return ctx.report(path, value, self.expected)
+        return value
+
+
+#: The currency of a scenario that names none.
+DEFAULT_CURRENCY = "DKK"
+
+
+def currency(data: Mapping) -> str:
+    """The currency of a normalised scenario document (:data:`DEFAULT_CURRENCY` when absent).
+
+    Parameters
+    ----------
+    data : mapping
+        The normalised scenario (``Scenario.data``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> currency({"currency": None}), currency({"currency": "EUR"})
+    ('DKK', 'EUR')
+    """
+    return data.get("currency") or DEFAULT_CURRENCY
+
+
 def _months_default(ctx: Context) -> Any:
     # An effect lasts to the horizon unless told otherwise.
     months = ctx.months()
@@ -183,6 +219,9 @@ SCENARIO = Table([
     Field("name", NAME, default="unnamed"),
     Field("months", MONTHS, required=True),
     Field("discount_rate", Real(-1.0, low_open=True), default=0.0),
+    Field("discount_rates", Map(Real(-1.0, low_open=True),
+                                what="annual discount rates {party = rate}")),
+    Field("currency", Currency()),
     Field("states", List(NAME, what="state names", nonempty=True,
                          unique=lambda s: s, unique_what="a state name"), required=True),
     Field("cohort", _COHORT, required=True),
