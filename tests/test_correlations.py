@@ -346,3 +346,8 @@ def test_tornado_runs_on_a_scenario_with_correlations():
     table = sibsim.tornado(Scenario(document), contract="grant", party="municipality",
                            draws=20, seed=1)
     assert set(table["param"]) == set(scenario.uncertain())
+
+
+def test_rho_is_not_a_per_draw_parameter():
+    scenario = with_correlations((PAIR, -0.8))
+    assert set(scenario.parameters()) == set(Scenario(base_document()).parameters())

@@ -14,6 +14,9 @@ One module per method, on one layer of statistics:
   from a finished result (:func:`correlation_ratio`).
 - :mod:`~sibsim.analysis.value_of_information`: :func:`evpi` and :func:`evppi`.
 - :mod:`~sibsim.analysis.calibration`: :func:`calibrate` and :func:`hazards_from_survival`.
+- :mod:`~sibsim.analysis.posterior`: :func:`posterior`, the parameters' posterior given
+  observed counts (its sampler in :mod:`~sibsim.analysis.posterior_sampler`, the fitted
+  distributions in :mod:`~sibsim.analysis.posterior_fit`).
 - :mod:`~sibsim.analysis.tables`: the text tables of the command line
   (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
 - :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
@@ -22,6 +25,7 @@ The methods, estimators and their limits are described in ``docs/analysis.rst``.
 """
 
 from sibsim.analysis.calibration import calibrate, hazards_from_survival, scale_value
+from sibsim.analysis.posterior import posterior
 from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
 from sibsim.analysis.resimulate import contract_payer, sweep, tornado
 from sibsim.analysis.statistics import expected_shortfall
@@ -33,4 +37,4 @@ from sibsim.analysis.variance_share import correlation_ratio, default_bins, sens
 __all__ = ["COLUMNS", "STATISTICS", "break_even", "calibrate", "contract_payer",
            "correlation_ratio", "default_bins", "evpi", "evppi", "expected_shortfall",
            "format_corridor", "format_summary", "format_tornado", "hazards_from_survival",
-           "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado"]
+           "posterior", "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado"]

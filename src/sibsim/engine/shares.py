@@ -310,9 +310,11 @@ def expected_shares(scenario: Any, points: Sequence[tuple[str, str, int]],
     uses_frailty = bool(layout.frailty.any())
     site = arrays["site"] if uses_frailty else np.ones((size, 1))
     out = np.zeros((size, len(arms), site.shape[1], months, len(layout.states)))
+    record = np.zeros(months, dtype=np.bool_)
+    record[[m for _, _, m in checked]] = True
     _occupancy(np.ascontiguousarray(arrays["hazard"]), np.ascontiguousarray(multiplier),
                layout.frailty, np.ascontiguousarray(site), frailty, weights, layout.initial,
-               layout.origin, layout.destination, out)
+               layout.origin, layout.destination, record, out)
     shares = np.empty((size, len(checked)))
     for p, (state, arm, m) in enumerate(checked):
         eligible = layout.eligible[:, m] if uses_frailty else np.ones(1)
@@ -323,8 +325,11 @@ def expected_shares(scenario: Any, points: Sequence[tuple[str, str, int]],
 
 @jit_parallel
 def _occupancy(hazard, multiplier, frailty_flag, site, frailty, weights, initial, origin,
-               destination, out):  # pragma: no cover - compiled
-    """out[b, a, g, m, s] = sum_i weights[b, i] P(state s at month m | node i, site g, arm a)."""
+               destination, record, out):  # pragma: no cover - compiled
+    """out[b, a, g, m, s] = sum_i weights[b, i] P(state s at month m | node i, site g, arm a).
+
+    Only the months m with ``record[m]`` are filled in.
+    """
     size, n_transitions, n_capped = hazard.shape
     n_arms, months = multiplier.shape[1], multiplier.shape[2]
     n_states = initial.shape[0]
@@ -344,8 +349,9 @@ def _occupancy(hazard, multiplier, frailty_flag, site, frailty, weights, initial
                     individual = site[b, g] * frailty[b, i]
                     probability[:, :] = initial
                     for m in range(months):
-                        for s in range(n_states):
-                            out[b, a, g, m, s] += w * probability[s].sum()
+                        if record[m]:
+                            for s in range(n_states):
+                                out[b, a, g, m, s] += w * probability[s].sum()
                         if m == months - 1:
                             break
                         changed = m == 0
@@ -368,6 +374,7 @@ def _month_probabilities(hazard, rates, origin, move, stay):  # pragma: no cover
     n_states = stay.shape[0]
     total = np.empty(n_states)
     certain = np.empty(n_states)
+    leave = np.empty(n_states)
     for c in range(n_capped):
         total[:] = 0.0
         certain[:] = 0.0
@@ -379,13 +386,14 @@ def _month_probabilities(hazard, rates, origin, move, stay):  # pragma: no cover
                 total[origin[t]] += hazard[t, c] * rates[t]
         for s in range(n_states):
             stay[s, c] = 0.0 if certain[s] > 0 else math.exp(-total[s])
+            leave[s] = -math.expm1(-total[s])
         for t in range(n_transitions):
             s = origin[t]
             if certain[s] > 0:
                 sure = math.isinf(hazard[t, c]) and rates[t] > 0
                 move[t, c] = 1.0 / certain[s] if sure else 0.0
             elif total[s] > 0 and not math.isinf(hazard[t, c]):
-                move[t, c] = -math.expm1(-total[s]) * ((hazard[t, c] * rates[t]) / total[s])
+                move[t, c] = leave[s] * ((hazard[t, c] * rates[t]) / total[s])
             else:
                 move[t, c] = 0.0
 
@@ -395,10 +403,11 @@ def _advance(probability, following, move, stay, origin, destination,
              cap):  # pragma: no cover - compiled
     """The (state, capped months_in_state) distribution one month on."""
     n_states, n_capped = probability.shape
-    following[:, :] = 0.0
     for s in range(n_states):
-        for c in range(n_capped):
-            following[s, min(c + 1, cap)] += probability[s, c] * stay[s, c]
+        following[s, 0] = 0.0
+        for c in range(cap):
+            following[s, c + 1] = probability[s, c] * stay[s, c]
+        following[s, cap] += probability[s, cap] * stay[s, cap]
     for t in range(len(origin)):
         leaving = 0.0
         for c in range(n_capped):

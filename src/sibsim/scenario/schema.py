@@ -185,7 +185,8 @@ _CORRELATION = Table([
     Field("params", List(Text("a key path (a string)"),
                          what="key paths of per-draw parameters given as distributions"),
           required=True),
-    Field("rho", Real(-1.0, 1.0, low_open=True, high_open=True, uncertain=False),
+    Field("rho", Real(-1.0, 1.0, low_open=True, high_open=True, uncertain=False,
+                      per_draw=False),
           required=True),
 ], what="a correlation of per-draw parameters", post=post_correlation)
 
