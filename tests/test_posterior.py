@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 import sibsim
@@ -98,6 +100,22 @@ def test_conjugate_beta_binomial(count, n):
         assert row["posterior_sd"] < 0.05 * row["prior_sd"]
 
 
+@settings(max_examples=6, deadline=None)
+@given(mean=st.floats(0.05, 0.8), spread=st.floats(0.1, 0.6), n=st.integers(1, 500),
+       share=st.floats(0.0, 1.0), seed=st.integers(0, 1000))
+def test_conjugate_beta_binomial_for_any_prior_and_counts(mean, spread, n, share, seed):
+    sd = spread * math.sqrt(mean * (1 - mean))
+    count = round(share * n)
+    a, b = beta_parameters(mean, sd)
+    exact = stats.beta(a + count, b + n - count)
+    _, report = quiet_posterior(conjugate_scenario({"beta": {"mean": mean, "sd": sd}}),
+                                data=[datum(count, n)], params=["transitions[0].probability"],
+                                draws=1000, seed=seed)
+    row = param_row(report, "transitions[0].probability")
+    assert abs(row["posterior_mean"] - exact.mean()) < 4 * exact.std() / math.sqrt(row["ess"])
+    assert abs(row["posterior_sd"] - exact.std()) < 5 * exact.std() / math.sqrt(2 * row["ess"])
+
+
 def test_posterior_predictive_of_the_conjugate_case_is_beta_binomial():
     a, b = beta_parameters(0.3, 0.1)
     count, n = 12, 40
@@ -117,10 +135,10 @@ def test_posterior_predictive_of_the_conjugate_case_is_beta_binomial():
     assert row["prior_sd"] == pytest.approx(prior.std() / n, rel=0.1)
 
 
-def _grid_posterior(data, p_prior, r_prior):
+def _grid_posterior(data, p_prior, r_prior, p_range, r_range):
     """Posterior moments on a fine grid: shares 1 - (1 - p)^m and 1 - (1 - p)^(r m)."""
-    p = np.linspace(0.005, 0.25, 700)[:, None]
-    r = np.linspace(0.3, 6.0, 900)[None, :]
+    p = np.linspace(*p_range, 700)[:, None]
+    r = np.linspace(*r_range, 900)[None, :]
     log_post = p_prior.logpdf(p) + r_prior.logpdf(r)
     for d in data:
         rate = r if d["arm"] == "treatment" else 1.0
@@ -137,14 +155,18 @@ def _grid_posterior(data, p_prior, r_prior):
     return moments
 
 
-def test_two_parameters_against_a_grid_posterior():
+@pytest.mark.parametrize(("counts", "n", "p_range", "r_range"), [
+    ((30, 60), 200, (0.005, 0.25), (0.05, 6.0)),
+    ((1107, 1968), 5000, (0.06, 0.10), (1.6, 2.5)),
+], ids=["small", "informative"])
+def test_two_parameters_against_a_grid_posterior(counts, n, p_range, r_range):
     prior = {"beta": {"mean": 0.08, "sd": 0.04}}
     scenario = conjugate_scenario(prior, effect=RATIO)
-    data = [datum(30, 200, m=3), datum(60, 200, arm="treatment", m=3)]
+    data = [datum(counts[0], n, m=3), datum(counts[1], n, arm="treatment", m=3)]
     paths = ["transitions[0].probability", "transitions[0].effect.ratio"]
     fitted, report = quiet_posterior(scenario, data=data, params=paths, draws=4000, seed=2)
     grid = _grid_posterior(data, Distribution.from_spec(prior).scipy(),
-                           Distribution.from_spec(RATIO).scipy())
+                           Distribution.from_spec(RATIO).scipy(), p_range, r_range)
     for path, name in zip(paths, ("p", "r")):
         row = param_row(report, path)
         mean, sd = grid[name]
@@ -155,6 +177,9 @@ def test_two_parameters_against_a_grid_posterior():
     covariance = (centred * w[:, None]).T @ centred
     correlation = covariance[0, 1] / math.sqrt(covariance[0, 0] * covariance[1, 1])
     assert grid["correlation"] < -0.3  # the data tie the two parameters together
+    for name, (low, high) in (("p", p_range), ("r", r_range)):
+        mean, sd = grid[name]
+        assert low < mean - 5 * sd and mean + 5 * sd < high  # the grid holds the posterior
     assert abs(correlation - grid["correlation"]) < 4 * (1 - grid["correlation"] ** 2) / math.sqrt(
         report.attrs["ess"])
     entry, = fitted.get("correlations")
@@ -376,6 +401,13 @@ def test_missing_data_keys_and_other_arguments_are_named():
         posterior(conjugate_scenario(), data=[datum(1, 2)], params=params, draws=50)
     with pytest.raises(ValueError, match=r"seed"):
         posterior(conjugate_scenario(), data=[datum(1, 2)], params=params, seed=-1)
+
+
+def test_a_count_the_model_cannot_produce_is_named():
+    with pytest.raises(ValueError, match=r"data\[1\]\.count: got 2, expected 0: the scenario's "
+                                         r"expected share in 'employed' is 0"):
+        posterior(conjugate_scenario(), data=[datum(1, 2), datum(2, 5, m=0)],
+                  params=["transitions[0].probability"], draws=100)
 
 
 def test_posterior_is_exported():

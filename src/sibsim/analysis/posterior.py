@@ -388,7 +388,8 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
         ``ess`` the effective sample size of its posterior mean), then one of kind "datum"
         per datum (``param`` names it, ``observed`` is count / n, the prior and posterior
         columns describe the predictive distribution of count / n). ``attrs`` holds
-        ``sampler``, ``pareto_k``, ``trusted``, ``ess``, ``draws``, ``frailty_nodes``,
+        ``sampler``, ``pareto_k``, ``pilot_pareto_k``, ``trusted``, ``ess``, ``draws``,
+        ``frailty_nodes`` (of the frailty quadrature, 1 without frailty),
         ``log_marginal_likelihood``, ``mode`` (path -> value), ``posterior_draws`` (draws,
         params) and ``weights`` (draws,).
 
@@ -425,6 +426,7 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
     start = np.array([t.to_unbounded(p.median()) for t, p in zip(model.transforms, priors)])
     if model.fast:
         _check_fast_path(model, model.to_bounded(np.vstack([start, start + 0.5])))
+    start = _starting_point(model, start)
     rng = np.random.default_rng(seed)
     sample = _sample(model, start, draws, rng)
     x = model.to_bounded(sample.y)
@@ -443,6 +445,31 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
     report.attrs = _attrs(model, sample, x, draws)
     _warn(report, sample, draws, inert)
     return scenario_out, report
+
+
+def _starting_point(model: _Model, start: np.ndarray) -> np.ndarray:
+    """The prior medians or, where the data are impossible there, the best of a few quantiles."""
+    candidates = [start]
+    for q in (0.05, 0.25, 0.75, 0.95):
+        moved = [t.to_unbounded(p.quantile(q)) for t, p in zip(model.transforms, model.priors)]
+        candidates.append(np.array(moved))
+        for i, value in enumerate(moved):
+            candidates.append(np.where(np.arange(len(start)) == i, value, start))
+    candidates = np.array(candidates)
+    values = model.log_density(candidates)
+    if np.isfinite(values).any():
+        return start if np.isfinite(values[0]) else candidates[np.argmax(values)]
+    shares = model.shares(model.to_bounded(candidates))
+    for i, datum in enumerate(model.data):
+        never = np.all(shares[:, i] == 0) and datum["count"] > 0
+        always = np.all(shares[:, i] == 1) and datum["count"] < datum["n"]
+        if never or always:
+            raise ValueError(problem(join(format_path(["data", i]), "count"), datum["count"],
+                                     f"{'0' if never else 'n'}: the scenario's expected share "
+                                     f"in {datum['state']!r} is {0 if never else 1} there at "
+                                     f"every value of the parameters tried"))
+    raise ValueError("posterior: the data are impossible under the prior at every value of "
+                     "the parameters tried (log likelihood -inf)")
 
 
 def _sample(model: _Model, start: np.ndarray, draws: int,
@@ -472,7 +499,8 @@ def _attrs(model: _Model, sample: sampler.Sample, x: np.ndarray, draws: int) -> 
         "trusted": bool(sample.pareto_k <= sampler.K_TRUSTED),
         "ess": sample.ess,
         "draws": draws,
-        "frailty_nodes": model.nodes if model.fast else sampler_nodes(),
+        "frailty_nodes": (model.nodes if model.fast else sampler_nodes()) if any(
+            t["frailty"] for t in model.scenario.data["transitions"]) else 1,
         "log_marginal_likelihood": float(evidence),
         "mode": dict(zip(model.paths, map(float, mode))),
         "posterior_draws": x,

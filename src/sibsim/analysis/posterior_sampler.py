@@ -244,13 +244,9 @@ def find_mode(log_density: LogDensity, start: np.ndarray) -> tuple[np.ndarray, n
     return fit.x, np.atleast_2d(fit.hess_inv)
 
 
-def _laplace_covariance(log_density: LogDensity, mode: np.ndarray,
-                        guess: np.ndarray) -> np.ndarray:
-    """(-Hessian)^-1 at the mode, the Hessian by central differences."""
+def _hessian(log_density: LogDensity, mode: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """The Hessian at the mode by central differences with steps h (one batch)."""
     p = len(mode)
-    guess_sd = np.sqrt(np.clip(np.diag(guess), 0, None))
-    guess_sd = np.where(np.isfinite(guess_sd) & (guess_sd > 0), guess_sd, 0.1)
-    h = np.clip(0.2 * guess_sd, 1e-6, 1.0)
     shifts = [np.zeros(p)]
     for i in range(p):
         for j in range(i, p):
@@ -264,21 +260,42 @@ def _laplace_covariance(log_density: LogDensity, mode: np.ndarray,
     k = 1
     for i in range(p):
         for j in range(i, p):
+            # On the diagonal the four points are +2h, 0, 0, -2h: a second difference.
             pp, pm, mp, mm = values[k: k + 4]
             hessian[i, j] = hessian[j, i] = (pp - pm - mp + mm) / (4 * h[i] * h[j])
             k += 4
-    # On the diagonal the four points are +2h, 0, 0, -2h: the second difference at step 2h.
+    return hessian
+
+
+def _positive_definite(matrix: np.ndarray) -> bool:
     try:
-        covariance = np.linalg.inv(-hessian)
-        np.linalg.cholesky(covariance)
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.isfinite(matrix)))
+
+
+def _laplace_covariance(log_density: LogDensity, mode: np.ndarray,
+                        guess: np.ndarray) -> np.ndarray:
+    """(-Hessian)^-1 at the mode, with steps of a fifth of the posterior sd (found twice)."""
+    sd = np.sqrt(np.clip(np.diag(guess), 0, None))
+    sd = np.where(np.isfinite(sd) & (sd > 0), sd, 0.1)
+    covariance = None
+    for _ in range(2):
+        hessian = _hessian(log_density, mode, np.clip(0.2 * sd, 1e-8, 1.0))
+        try:
+            found = np.linalg.inv(-hessian)
+        except np.linalg.LinAlgError:
+            break
+        if not _positive_definite(found):
+            break
+        covariance, previous = found, sd
+        sd = np.sqrt(np.diag(found))
+        if np.all(np.abs(np.log(sd / previous)) < np.log(2)):
+            break
+    if covariance is not None:
         return covariance
-    except np.linalg.LinAlgError:
-        pass
-    try:
-        np.linalg.cholesky(guess)
-        return guess
-    except np.linalg.LinAlgError:
-        return np.diag(guess_sd**2)
+    return guess if _positive_definite(guess) else np.diag(sd**2)
 
 
 def _importance(log_density: LogDensity, loc: np.ndarray, scale: np.ndarray, size: int,
@@ -332,14 +349,15 @@ def run(log_density: LogDensity, start: np.ndarray, draws: int, rng: np.random.G
     laplace = _laplace_covariance(safe, mode, guess)
     pilot_size = min(PILOT, max(100, draws // 4))
     y, _, weights, pilot_k = _importance(log_density, mode, laplace, pilot_size, rng)
+    loc, scale = mode, laplace
+    proposal = "Student-t at the mode with the Laplace covariance"
     if pilot_k <= K_TRUSTED:
-        loc, scale = _weighted_moments(y, weights)
-        try:
-            np.linalg.cholesky(scale)
+        moments = _weighted_moments(y, weights)
+        # Moments of a pilot worth few draws are too noisy to improve on the Laplace fit.
+        if 1.0 / np.sum(weights**2) >= max(30, 10 * len(mode)) and _positive_definite(
+                moments[1]):
+            loc, scale = moments
             proposal = "Student-t at the pilot's weighted mean and covariance"
-        except np.linalg.LinAlgError:
-            loc, scale = mode, laplace
-            proposal = "Student-t at the mode with the Laplace covariance"
     else:
         loc, scale = mode, laplace * WIDEN**2
         proposal = f"Student-t at the mode with the Laplace covariance, sd x {WIDEN}"
