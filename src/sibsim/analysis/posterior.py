@@ -414,8 +414,11 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
     ...     "danish-pilot",
     ...     data=[{"state": "employed", "arm": "treatment", "months_since_entry": 14,
     ...            "count": 23, "n": 65}],
-    ...     params=["transitions[0].effect.ratio"], draws=1000)      # doctest: +SKIP
-    >>> report[["kind", "param", "prior_mean", "posterior_mean", "ess"]]  # doctest: +SKIP
+    ...     params=["transitions[0].effect.ratio"], draws=400)
+    >>> list(report["kind"]), report.attrs["trusted"]
+    (['param', 'datum'], True)
+    >>> fitted.uncertain()["transitions[0].effect.ratio"].family
+    'lognormal'
     """
     base = load_scenario(scenario)
     paths, priors = _check_params(base, params)

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from sibsim.rules import entry_month
-from sibsim.scenario.correlations import blocks, canonical_name, cholesky
 from sibsim.scenario.keypath import format_path, show
 from sibsim.scenario.kinds import Context, Path, quoted, suggest, valid
 
@@ -120,6 +119,8 @@ def post_effect(effect: dict, path: Path, ctx: Context) -> None:
 
 def post_correlation(entry: dict, path: Path, ctx: Context) -> None:
     """A correlation names two or more distinct key paths (kept as format_path writes them)."""
+    from sibsim.scenario.correlations import canonical_name  # not needed by the contracts
+
     names = entry["params"]
     if not valid(names):
         return
@@ -160,6 +161,7 @@ def post_correlations(entries: list, ctx: Context, parameters: Mapping[str, Any]
     parameters : mapping of str to float or Distribution
         Every per-draw parameter of the scenario, by key path, in document order.
     """
+    from sibsim.scenario.correlations import blocks, cholesky
     from sibsim.scenario.distributions import Distribution
 
     uncertain = {p: v for p, v in parameters.items() if isinstance(v, Distribution)}
