@@ -323,6 +323,16 @@ def test_a_parameter_that_changes_no_share_keeps_its_prior():
     assert fitted.get("correlations") is None
 
 
+def test_a_rough_fit_is_reported():
+    scenario = conjugate_scenario({"uniform": {"low": 0.1, "high": 0.5}})
+    with pytest.warns(PosteriorWarning, match=r"fitted to transitions\[0\]\.probability "
+                                              r"describes its posterior only roughly"):
+        fitted, report = posterior(scenario, data=[datum(1, 3)],
+                                   params=["transitions[0].probability"], draws=1000, seed=1)
+    assert param_row(report, "transitions[0].probability")["fit_ks"] > 0.05
+    assert fitted.uncertain()["transitions[0].probability"].family == "beta"
+
+
 def test_the_same_seed_gives_the_same_posterior():
     args = {"data": [datum(7, 20)], "params": ["transitions[0].probability"], "draws": 500}
     first = quiet_posterior(conjugate_scenario(), seed=9, **args)

@@ -47,6 +47,8 @@ ESS_SHARE = 0.25
 #: The frailty-quadrature node counts tried, and the bound on the log-likelihood error.
 _NODES = (16, 24, 32, 48, 64, 96)
 _LOG_LIKELIHOOD_ERROR = 1e-6
+#: The Kolmogorov-Smirnov distance above which a fitted distribution is a rough description.
+ROUGH_FIT = 0.05
 #: Draws of the prior predictive check.
 PRIOR_DRAWS = 1000
 
@@ -329,6 +331,17 @@ def _warn(report: pd.DataFrame, sample: sampler.Sample, draws: int, inert: list[
             "parameters, or ones the data inform, and check the data against the prior "
             "predictive columns of the datum rows", PosteriorWarning, stacklevel=3)
         return
+    params = report[report["kind"] == "param"]
+    # Beyond the 1% point of the distance that the draws' own noise would give.
+    noise = 1.63 / math.sqrt(max(sample.ess, 1.0))
+    rough = params[(params["fit_ks"] > max(ROUGH_FIT, noise)) & ~params["param"].isin(inert)]
+    for _, row in rough.iterrows():
+        warnings.warn(
+            f"posterior: the distribution fitted to {row['param']} describes its posterior "
+            f"only roughly (Kolmogorov-Smirnov distance {row['fit_ks']:.3f}): the fitted "
+            "scenario draws it differently from the posterior (a parameter the data hardly "
+            "inform keeps the shape of its prior better when it is left out of params)",
+            PosteriorWarning, stacklevel=3)
     ess = report["ess"].min()
     if ess < ESS_SHARE * draws:
         wanted = math.ceil(draws * draws / max(ess, 1.0) / 100) * 100
@@ -404,8 +417,10 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
     -----
     PosteriorWarning
         When the sample cannot be trusted (Pareto k > 0.7), when its effective sample size
-        is below a quarter of ``draws`` (naming the draws to ask for), and for a listed
-        parameter that changes no share.
+        is below a quarter of ``draws`` (naming the draws to ask for), for a fitted
+        distribution more than 0.05 from its posterior draws (Kolmogorov-Smirnov; and more
+        than the draws' own noise, 1.63 / sqrt(ess)), and for a listed parameter that
+        changes no share.
 
     Examples
     --------
