@@ -363,8 +363,8 @@ def test_a_fast_path_that_disagrees_with_the_exact_module_is_not_used(monkeypatc
 
 
 @pytest.mark.parametrize(("params", "words"), [
-    (["transitions[0].probabilty"], r"params\[0\]: got 'transitions\[0\]\.probabilty'.*did "
-                                    r"you mean 'transitions\[0\]\.probability'"),
+    (["transitions[0].probabilty"], (r"params\[0\]: got 'transitions\[0\]\.probabilty'.*did "
+                                     r"you mean 'transitions\[0\]\.probability'")),
     (["months"], r"params\[0\]: got 'months', expected the key path of a per-draw parameter"),
     (["programme.fixed_cost"], r"params\[0\].*it is the number 0\.0 here \(give it a prior\)"),
     (["transitions[0"], r"params\[0\]: got 'transitions\[0', expected a key path"),
@@ -382,8 +382,8 @@ def test_bad_params_are_named(params, words):
 @pytest.mark.parametrize(("change", "words"), [
     ({"state": "working"}, r"data\[0\]\.state: got 'working', expected one of the states"),
     ({"arm": "both"}, r"data\[0\]\.arm: got 'both'"),
-    ({"months_since_entry": 6}, r"data\[0\]\.months_since_entry: got 6, expected a whole "
-                                r"number from 0 to 5"),
+    ({"months_since_entry": 6}, (r"data\[0\]\.months_since_entry: got 6, expected a whole "
+                                 r"number from 0 to 5")),
     ({"months_since_entry": 1.5}, r"data\[0\]\.months_since_entry: got 1\.5"),
     ({"count": 3, "n": 2}, r"data\[0\]\.count: got 3, expected a whole number from 0 to n = 2"),
     ({"count": -1}, r"data\[0\]\.count: got -1"),

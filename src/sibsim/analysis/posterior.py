@@ -25,6 +25,7 @@ from scipy.special import gammaln, ndtri, xlog1py, xlogy
 from sibsim.analysis import posterior_fit as fit
 from sibsim.analysis import posterior_sampler as sampler
 from sibsim.analysis.options import is_whole_number
+from sibsim.engine.chain import FRAILTY_NODES
 from sibsim.engine.rng import check_seed
 from sibsim.engine.shares import UnsupportedPath, expected_shares, share_target
 from sibsim.errors import ScenarioError
@@ -231,25 +232,18 @@ class _Model:
 
 def _choose_nodes(model: _Model, x: np.ndarray) -> int:
     """The fewest frailty nodes whose log likelihood is within 1e-6 of the full rule's."""
-    full = model.shares(x, nodes=sampler_nodes())
+    full = model.shares(x, nodes=FRAILTY_NODES)
     margin = np.maximum(np.minimum(full, 1 - full), 1e-300)
     for nodes in _NODES:
         error = np.abs(model.shares(x, nodes=nodes) - full)
         if np.max(np.sum(model.n * error / margin, axis=1)) <= _LOG_LIKELIHOOD_ERROR:
             return nodes
-    return sampler_nodes()
-
-
-def sampler_nodes() -> int:
-    """The frailty nodes of the exact module (:data:`sibsim.engine.chain.FRAILTY_NODES`)."""
-    from sibsim.engine.chain import FRAILTY_NODES
-
     return FRAILTY_NODES
 
 
 def _check_fast_path(model: _Model, x: np.ndarray) -> None:
     """Hold the many-values kernel to the exact module at a few values; else use the latter."""
-    fast = model.shares(x, nodes=sampler_nodes())
+    fast = model.shares(x, nodes=FRAILTY_NODES)
     exact = model.shares(x, exact=True)
     if not np.allclose(fast, exact, rtol=0, atol=1e-10):
         warnings.warn("posterior: the fast expected shares disagree with "
@@ -454,7 +448,8 @@ def posterior(scenario: Any, *, data: Sequence[Mapping[str, Any]], params: Seque
     correlations = fit.score_correlations(x[:, informed], sample.weights,
                                           [fitted[i] for i in informed],
                                           [paths[i] for i in informed])
-    scenario_out = fit.fitted_scenario(base, dict(zip(paths, fitted)), correlations)
+    scenario_out = fit.fitted_scenario(base, {paths[i]: fitted[i] for i in informed},
+                                       correlations)
     shares = model.last[1] if np.array_equal(model.last[0], x) else model.shares(x)
     prior_shares = model.shares(_prior_draws(model, min(draws, PRIOR_DRAWS), seed))
     rows = (_parameter_rows(model, x, sample.weights, fitted)
@@ -517,7 +512,7 @@ def _attrs(model: _Model, sample: sampler.Sample, x: np.ndarray, draws: int) -> 
         "trusted": bool(sample.pareto_k <= sampler.K_TRUSTED),
         "ess": sample.ess,
         "draws": draws,
-        "frailty_nodes": (model.nodes if model.fast else sampler_nodes()) if any(
+        "frailty_nodes": (model.nodes if model.fast else FRAILTY_NODES) if any(
             t["frailty"] for t in model.scenario.data["transitions"]) else 1,
         "log_marginal_likelihood": float(evidence),
         "mode": dict(zip(model.paths, map(float, mode))),

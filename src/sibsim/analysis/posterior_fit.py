@@ -216,8 +216,8 @@ def fitted_scenario(base: Scenario, fitted: Mapping[str, Distribution],
         try:
             scenario = scenario.replace("correlations", entries or None)
         except ScenarioError as error:
-            raise ScenarioError(["posterior: the fitted scenario is not valid (the prior's "
-                                 "correlations of a fitted parameter with one that was not "
-                                 "fitted do not fit the posterior correlations; list both, "
-                                 "or neither):", *error.problems]) from None
+            heading = ("posterior: the fitted scenario is not valid (the prior's correlations "
+                       "of a fitted parameter with one that was not fitted do not fit the "
+                       "posterior correlations; list both, or neither):")
+            raise ScenarioError([heading, *error.problems]) from None
     return scenario

@@ -39,9 +39,16 @@ from sibsim.engine.chain import (
     max_months_in_state,
     prior_months_weights,
 )
-from sibsim.rules import ARMS, TABLE, entrants_by_month, hazard_from_probability, is_table
-from sibsim.rules import table_keys, table_row
-from sibsim.scenario.keypath import format_path, parse_path
+from sibsim.rules import (
+    ARMS,
+    TABLE,
+    entrants_by_month,
+    hazard_from_probability,
+    is_table,
+    table_keys,
+    table_row,
+)
+from sibsim.scenario.keypath import parse_path
 
 __all__ = ["UnsupportedPath", "expected_shares", "share_target"]
 

@@ -119,7 +119,9 @@ def post_effect(effect: dict, path: Path, ctx: Context) -> None:
 
 def post_correlation(entry: dict, path: Path, ctx: Context) -> None:
     """A correlation names two or more distinct key paths (kept as format_path writes them)."""
-    from sibsim.scenario.correlations import canonical_name  # not needed by the contracts
+    from sibsim.scenario.correlations import (
+        canonical_name,  # not needed by the contracts
+    )
 
     names = entry["params"]
     if not valid(names):
