@@ -19,6 +19,9 @@ One module per method, on one layer of statistics:
 - :mod:`~sibsim.analysis.precision`: :func:`convergence` and :func:`draws_needed`, the
   Monte Carlo error as draws grow.
 - :mod:`~sibsim.analysis.units`: the unit and scale of amounts in tables and plots.
+- :mod:`~sibsim.analysis.posterior`: :func:`posterior`, the parameters' posterior given
+  observed counts (its sampler in :mod:`~sibsim.analysis.posterior_sampler`, the fitted
+  distributions in :mod:`~sibsim.analysis.posterior_fit`).
 - :mod:`~sibsim.analysis.tables`: the text tables of the command line
   (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
 - :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
@@ -29,6 +32,7 @@ The methods, estimators and their limits are described in ``docs/analysis.rst``.
 from sibsim.analysis.calibration import calibrate, hazards_from_survival, scale_value
 from sibsim.analysis.nested import anova_split, variance_split
 from sibsim.analysis.precision import convergence, draws_needed
+from sibsim.analysis.posterior import posterior
 from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
 from sibsim.analysis.resimulate import contract_payer, sweep, tornado
 from sibsim.analysis.statistics import expected_shortfall
@@ -40,5 +44,6 @@ from sibsim.analysis.variance_share import correlation_ratio, default_bins, sens
 __all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate",
            "contract_payer", "convergence", "correlation_ratio", "default_bins",
            "draws_needed", "evpi", "evppi", "expected_shortfall", "format_corridor",
-           "format_summary", "format_tornado", "hazards_from_survival", "price_corridor",
-           "scale_value", "sensitivity", "summarize", "sweep", "tornado", "variance_split"]
+           "format_summary", "format_tornado", "hazards_from_survival", "posterior",
+           "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado",
+           "variance_split"]

@@ -4,6 +4,14 @@ A number given as a distribution is sampled once per draw by its inverse CDF, fr
 uniform at (seed, draw, crc32(key path), 0, STREAM_PARAMETER). Keying by the path (not by a
 position) means that replacing one parameter by a number, as ``tornado`` and ``sweep`` do,
 never moves the random numbers of another: every variant shares its random numbers.
+
+Parameters named in ``[[correlations]]`` are sampled through a Gaussian copula: in each block
+of correlated parameters (:mod:`sibsim.scenario.correlations`, names in document order) the
+uniforms u_i above become normal scores z_i = Phi^-1(u_i), are mixed by the lower Cholesky
+factor L of the block's correlation matrix, z' = L z, and go back to uniforms
+u'_i = Phi(z'_i) before the inverse CDF. The first name of a block keeps its own uniform
+(L's first row is (1, 0, ...)), and a parameter in no correlation keeps exactly the draws it
+has without the table. Each draw's values depend only on the scenario, the seed and the draw.
 """
 
 from __future__ import annotations
@@ -11,10 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from sibsim.engine.rng import STREAM_PARAMETER, path_id, uniform_np
+from sibsim.scenario.correlations import blocks, cholesky
 from sibsim.scenario.distributions import Distribution
 from sibsim.scenario.keypath import Part, format_path
+
+#: The range of the correlated uniforms: that of the generator's, so that every quantile is
+#: finite (Phi(z') rounds to 0 or 1 beyond |z'| of about 8.3).
+_U_LOW, _U_HIGH = 2.0**-54, 1.0 - 2.0**-53
 
 
 @dataclass(frozen=True)
@@ -81,13 +95,52 @@ def sample_parameters(scenario, draws: np.ndarray, seed: int) -> ParamValues:
     ParamValues
     """
     draws = np.asarray(draws, dtype=np.int64)
+    parameters = scenario.parameters()
+    uniforms = {path: uniform_np(seed, draws, path_id(path), 0, STREAM_PARAMETER)
+                for path, number in parameters.items() if isinstance(number, Distribution)}
+    for block in blocks(scenario.get("correlations"), list(parameters)):
+        mixed = correlated_uniforms([uniforms[name] for name in block.names],
+                                    cholesky(block.matrix))
+        uniforms.update(zip(block.names, mixed))
     values = {}
-    uncertain = []
-    for path, number in scenario.parameters().items():
+    for path, number in parameters.items():
         if isinstance(number, Distribution):
-            u = uniform_np(seed, draws, path_id(path), 0, STREAM_PARAMETER)
-            values[path] = np.asarray(number.ppf(u), dtype=np.float64)
-            uncertain.append(path)
+            values[path] = np.asarray(number.ppf(uniforms[path]), dtype=np.float64)
         else:
             values[path] = np.full(draws.shape, float(number))
-    return ParamValues(draws=draws, values=values, uncertain=tuple(uncertain))
+    return ParamValues(draws=draws, values=values, uncertain=tuple(uniforms))
+
+
+def correlated_uniforms(uniforms: list[np.ndarray], factor: np.ndarray) -> list[np.ndarray]:
+    """Independent uniforms made dependent through a Gaussian copula.
+
+    u'_i = Phi(sum_{j <= i} L_ij Phi^-1(u_j)) for i >= 1 and u'_0 = u_0, the sum formed term by term in j order for
+    each draw on its own (never by a matrix product, whose order of summation may depend on
+    the number of draws), and kept within the generator's range (2**-54, 1 - 2**-53).
+
+    Parameters
+    ----------
+    uniforms : list of ndarray, each shape (D,)
+        Independent uniforms, one array per parameter of the block, in the block's order.
+    factor : ndarray, shape (k, k)
+        The lower Cholesky factor L of the block's correlation matrix.
+
+    Returns
+    -------
+    list of ndarray, each shape (D,)
+        The correlated uniforms, in the same order.
+
+    Examples
+    --------
+    >>> u = [np.array([0.5, 0.9]), np.array([0.5, 0.1])]
+    >>> [x.round(6).tolist() for x in correlated_uniforms(u, np.eye(2))]
+    [[0.5, 0.9], [0.5, 0.1]]
+    """
+    scores = [ndtri(u) for u in uniforms]
+    out = [uniforms[0]]  # L's first row is (1, 0, ...): the first name keeps its uniform
+    for i, row in enumerate(factor[1:], start=1):
+        mixed = row[0] * scores[0]
+        for j in range(1, i + 1):
+            mixed = mixed + row[j] * scores[j]
+        out.append(np.clip(ndtr(mixed), _U_LOW, _U_HIGH))
+    return out

@@ -9,6 +9,9 @@ reported) and reports at the key path of the value that breaks the rule:
 - the transitions of ``[economy]`` exist;
 - a transition leads to another state, and an effect's ``from_month < to_month``;
 - each party of ``discount_rates`` is a party of the scenario.
+- each ``[[correlations]]`` entry names two or more distinct per-draw parameters given as
+  distributions, a pair named twice has one rho, and the correlation matrix of every block
+  is positive definite (:mod:`sibsim.scenario.correlations`).
 
 The contracts' rules are declared with their types in :mod:`sibsim.contracts` (the shared
 ones in :mod:`sibsim.contracts.schema_parts`).
@@ -16,14 +19,19 @@ ones in :mod:`sibsim.contracts.schema_parts`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from sibsim.rules import entry_month
-from sibsim.scenario.keypath import show
-from sibsim.scenario.kinds import Context, Path, suggest, valid
+from sibsim.scenario.keypath import format_path, show
+from sibsim.scenario.kinds import Context, Path, quoted, suggest, valid
 
 __all__ = [
     "check_horizon",
+    "post_correlation",
+    "post_correlations",
     "post_discount_rates",
     "post_effect",
     "post_programme",
@@ -146,3 +154,85 @@ def post_effect(effect: dict, path: Path, ctx: Context) -> None:
     start, end = effect["from_month"], effect["to_month"]
     if valid(start, end) and not start < end:
         ctx.report((*path, "to_month"), end, f"a whole number > from_month ({start})")
+
+
+def post_correlation(entry: dict, path: Path, ctx: Context) -> None:
+    """A correlation names two or more distinct key paths (kept as format_path writes them)."""
+    from sibsim.scenario.correlations import (
+        canonical_name,  # not needed by the contracts
+    )
+
+    names = entry["params"]
+    if not valid(names):
+        return
+    canonical: list[str | None] = []
+    for j, name in enumerate(names):
+        written = canonical_name(name) if valid(name) else None
+        if valid(name) and written is None:
+            ctx.report((*path, "params", j), name,
+                       "a key path such as 'transitions[0].effect.ratio'")
+        elif written is not None and written in canonical:
+            first = format_path((*path, "params", canonical.index(written)))
+            ctx.report((*path, "params", j), name,
+                       f"a key path not named before in this entry (it is {first})")
+        canonical.append(written)
+    if len(names) < 2:
+        ctx.report((*path, "params"), names,
+                   "a list of two or more key paths (one rho for every pair of them)")
+    entry["params"] = [n if c is None else c for c, n in zip(canonical, names)]
+
+
+def _unknown_name(name: str, uncertain: Mapping[str, Any], numbers: Mapping[str, Any]) -> str:
+    if name in numbers:
+        return (f"the key path of a per-draw parameter given as a distribution: {name} is the "
+                f"number {numbers[name]!r} here (give it a distribution to correlate it)")
+    return (f"the key path of a per-draw parameter given as a distribution (this scenario "
+            f"has {quoted(list(uncertain), 6) or 'none'}){suggest(name, list(uncertain))}")
+
+
+def post_correlations(entries: list, ctx: Context, parameters: Mapping[str, Any]) -> None:
+    """Names are per-draw distributions, a pair has one rho, every block is positive definite.
+
+    Parameters
+    ----------
+    entries : list
+        The checked ``[[correlations]]`` entries.
+    ctx : Context
+        Collects the problems.
+    parameters : mapping of str to float or Distribution
+        Every per-draw parameter of the scenario, by key path, in document order.
+    """
+    from sibsim.scenario.correlations import blocks, cholesky
+    from sibsim.scenario.distributions import Distribution
+
+    uncertain = {p: v for p, v in parameters.items() if isinstance(v, Distribution)}
+    numbers = {p: v for p, v in parameters.items() if not isinstance(v, Distribution)}
+    known = len(ctx.problems)
+    seen: dict[tuple[str, str], tuple[float, int]] = {}
+    for i, entry in enumerate(entries):
+        for j, name in enumerate(entry["params"]):
+            if name not in uncertain:
+                ctx.report(("correlations", i, "params", j), name,
+                           _unknown_name(name, uncertain, numbers))
+        names = entry["params"]
+        for j, a in enumerate(names):
+            for b in names[j + 1:]:
+                pair = (a, b) if a < b else (b, a)
+                if pair in seen and seen[pair][0] != entry["rho"]:
+                    rho, first = seen[pair]
+                    ctx.report(("correlations", i, "rho"), entry["rho"],
+                               f"the rho already given for the pair {a}, {b} at "
+                               f"correlations[{first}] ({rho:g}), or leave the pair out here")
+                seen.setdefault(pair, (entry["rho"], i))
+    if len(ctx.problems) > known:
+        return
+    for block in blocks(entries, list(parameters)):
+        if cholesky(block.matrix) is None:
+            smallest = float(np.linalg.eigvalsh(block.matrix)[0])
+            where = ", ".join(f"correlations[{i}]" for i in block.entries)
+            last = block.entries[-1]
+            ctx.report(("correlations", last), entries[last],
+                       f"correlations whose matrix is positive definite: {where} together "
+                       f"give the normal scores of {', '.join(block.names)} a correlation "
+                       f"matrix with smallest eigenvalue {smallest:.3g} (weaken one of "
+                       f"them)")

@@ -19,7 +19,8 @@ import numpy as np
 
 from sibsim.errors import ScenarioError
 from sibsim.rules import PROVIDER, apportion
-from sibsim.scenario.distributions import Distribution
+from sibsim.scenario.correlations import canonical_name
+from sibsim.scenario.distributions import Distribution, is_distribution
 from sibsim.scenario.keypath import format_path, get_in, parse_path, problem
 from sibsim.scenario.kinds import Leaf, Path, suggest
 from sibsim.scenario.schema import SCENARIO, normalise
@@ -228,6 +229,13 @@ class Scenario:
         ------
         ScenarioError
             When the path does not exist, or the changed scenario is not valid.
+
+        Notes
+        -----
+        A parameter of ``[[correlations]]`` that the new value fixes (a number where a
+        distribution stood, as ``tornado`` and ``sweep`` put) leaves its correlation
+        entries, and an entry left with fewer than two names is dropped: the other
+        parameters keep their correlations among themselves.
         """
         parts = parse_path(path)
         self._lookup(path)  # raises if the path does not exist
@@ -238,6 +246,7 @@ class Scenario:
             # the normalised document instead, which holds every key.
             document = without_none(copy.deepcopy(self._data))
             _set_in(document, parts, new_value)
+        _drop_fixed_from_correlations(document, self.uncertain())
         return Scenario(document)
 
     # -- parameters -------------------------------------------------------------------------
@@ -366,3 +375,36 @@ def _set_in(document: Any, parts: Path, value: Any) -> bool:
         return False
     parent[last] = value
     return True
+
+
+def _fixed_now(document: Any, name: Any, uncertain_before: Mapping[str, Any]) -> bool:
+    """Whether a correlated name was a distribution before and is not in ``document``."""
+    path = canonical_name(name)
+    if path is None or path not in uncertain_before:
+        return False
+    try:
+        return not is_distribution(get_in(document, parse_path(path)))
+    except LookupError:
+        return True
+
+
+def _drop_fixed_from_correlations(document: dict, uncertain_before: Mapping[str, Any]) -> None:
+    """Take the parameters a replacement fixed out of ``[[correlations]]`` (in place)."""
+    entries = document.get("correlations")
+    if not isinstance(entries, list):
+        return
+    kept = []
+    for entry in entries:
+        names = entry.get("params") if isinstance(entry, dict) else None
+        if not isinstance(names, list):
+            kept.append(entry)
+            continue
+        left = [n for n in names if not _fixed_now(document, n, uncertain_before)]
+        if len(left) == len(names):
+            kept.append(entry)
+        elif len(left) >= 2:
+            kept.append({**entry, "params": left})
+    if kept:
+        document["correlations"] = kept
+    else:
+        del document["correlations"]

@@ -17,13 +17,15 @@ from typing import Any
 from sibsim.errors import ScenarioError
 from sibsim.rules import REST
 from sibsim.scenario.checks import (
+    post_correlation,
+    post_correlations,
     post_effect,
     post_programme,
     post_scenario,
     post_transition,
 )
 from sibsim.scenario.contract_schema import CONTRACT
-from sibsim.scenario.keypath import problem
+from sibsim.scenario.keypath import format_path, problem
 from sibsim.scenario.kinds import (
     INVALID,
     MONTHS,
@@ -42,6 +44,7 @@ from sibsim.scenario.kinds import (
     StateName,
     Stepped,
     Table,
+    Text,
     Whole,
     valid,
 )
@@ -214,6 +217,30 @@ _FLOW = Table([
     Field("split", Split(), required=True),
 ], what="a flow")
 
+_CORRELATION = Table([
+    Field("params", List(Text("a key path (a string)"),
+                         what="key paths of per-draw parameters given as distributions"),
+          required=True),
+    Field("rho", Real(-1.0, 1.0, low_open=True, high_open=True, uncertain=False,
+                      per_draw=False),
+          required=True),
+], what="a correlation of per-draw parameters", post=post_correlation)
+
+
+def _post_document(doc: dict, path, ctx: Context) -> None:
+    """The cross-field rules of the whole document, the correlations last."""
+    post_scenario(doc, path, ctx)
+    entries = doc.get("correlations")
+    if not entries or not valid(entries) or not all(valid(e) for e in entries):
+        return
+    # The names can be checked only against a valid document: report the rest first.
+    if any(not p.startswith("correlations") for p in ctx.problems) or any(
+            not valid(e["params"], e["rho"]) or not valid(*e["params"]) for e in entries):
+        return
+    parameters = {format_path(p): leaf for p, leaf in SCENARIO.leaves(doc, ())}
+    post_correlations(entries, ctx, parameters)
+
+
 #: The whole scenario document.
 SCENARIO = Table([
     Field("name", NAME, default="unnamed"),
@@ -238,7 +265,9 @@ SCENARIO = Table([
                             unique=lambda c: c["name"] if valid(c["name"]) else None,
                             unique_at=("name",), unique_what="a contract name"),
           default=[]),
-], what="a scenario", post=post_scenario)
+    Field("correlations", List(_CORRELATION, what="correlations (tables with params and "
+                               "rho)")),
+], what="a scenario", post=_post_document)
 
 
 def normalise(raw: Any) -> dict[str, Any]:
