@@ -13,7 +13,7 @@ What lives here:
 - money: :func:`money`, and :func:`rounding_allowance` for the limits it passes through;
 - probabilities: :func:`probabilities` (every form a transition probability may take) and
   :func:`known_probabilities` (numbers and step tables, for exact oracles);
-- distributions: :func:`distributions` (a distribution and its scipy twin);
+- distributions: :func:`distributions` (a distribution and its :func:`scipy_twin`);
 - scenarios: :func:`small_scenario` with :func:`any_contracts` or :func:`capped_contracts`,
   and the contract parts they are built of (:func:`contract_payers`, :func:`cap_totals`,
   :func:`financings`).
@@ -228,46 +228,75 @@ positive_scales = st.floats(min_value=1e-2, max_value=1e3, allow_nan=False,
                             allow_infinity=False)
 
 
+def scipy_twin(family: str, params: dict[str, float]):
+    """The scipy distribution that ``Distribution(family, params)`` must equal, built from
+    the family's definition here (not by sibsim).
+
+    The shape of a triangular or PERT distribution is computed from the endpoints as given
+    (``mode - low`` over ``high - low``), never from a width drawn before them: ``low +
+    width`` rounds, and a mode at ``high`` would then give a shape of 1 + 2e-16, which scipy
+    rejects (every moment NaN).
+
+    Parameters
+    ----------
+    family : str
+        A key of ``FAMILIES``.
+    params : dict of str to float
+        The family's parameters.
+
+    Returns
+    -------
+    scipy.stats frozen distribution
+    """
+    if family == "normal":
+        return stats.norm(params["mean"], params["sd"])
+    if family == "lognormal":
+        return stats.lognorm(params["sigma"], scale=params["median"])
+    if family == "gamma":
+        mean, sd = params["mean"], params["sd"]
+        return stats.gamma((mean / sd) ** 2, scale=sd * sd / mean)
+    if family == "beta":
+        mean, sd = params["mean"], params["sd"]
+        nu = mean * (1 - mean) / sd**2 - 1
+        return stats.beta(mean * nu, (1 - mean) * nu)
+    low, high = params["low"], params["high"]
+    width = high - low
+    if family == "uniform":
+        return stats.uniform(low, width)
+    mode = params["mode"]
+    if family == "triangular":
+        return stats.triang((mode - low) / width, low, width)
+    a = 1 + 4 * (mode - low) / width
+    b = 1 + 4 * (high - mode) / width
+    return stats.beta(a, b, loc=low, scale=width)
+
+
 @st.composite
 def distributions(draw) -> tuple[Distribution, object]:
-    """A valid Distribution of any family and the scipy distribution it must equal, the
-    latter built here by hand from the family's definition (not by sibsim).
+    """A valid Distribution of any family and its :func:`scipy_twin`.
 
     Parameters are drawn where the family is well defined and scipy is accurate to 1e-9: a
     lognormal sigma in [0.01, 2], a beta mean in [0.02, 0.98] with an sd below its largest
-    possible value (sqrt(mean (1 - mean))), a PERT or triangular mode inside its range.
+    possible value (sqrt(mean (1 - mean))), a range of width at least 1e-2 with a PERT or
+    triangular mode inside it (at either end included).
     """
     family = draw(st.sampled_from(list(FAMILIES)))
-    if family == "normal":
-        mean, sd = draw(finite_locations), draw(positive_scales)
-        return Distribution(family, {"mean": mean, "sd": sd}), stats.norm(mean, sd)
-    if family == "lognormal":
-        median, sigma = draw(positive_scales), draw(st.floats(0.01, 2.0))
-        return (Distribution(family, {"median": median, "sigma": sigma}),
-                stats.lognorm(sigma, scale=median))
-    if family == "gamma":
-        mean, sd = draw(positive_scales), draw(positive_scales)
-        shape, scale = (mean / sd) ** 2, sd * sd / mean
-        return Distribution(family, {"mean": mean, "sd": sd}), stats.gamma(shape, scale=scale)
-    if family == "beta":
+    if family in ("normal", "gamma"):
+        first = draw(finite_locations if family == "normal" else positive_scales)
+        params = {"mean": first, "sd": draw(positive_scales)}
+    elif family == "lognormal":
+        params = {"median": draw(positive_scales), "sigma": draw(st.floats(0.01, 2.0))}
+    elif family == "beta":
         mean = draw(st.floats(0.02, 0.98))
-        sd = draw(st.floats(0.01, 0.99)) * math.sqrt(mean * (1 - mean))
-        nu = mean * (1 - mean) / sd**2 - 1
-        return (Distribution(family, {"mean": mean, "sd": sd}),
-                stats.beta(mean * nu, (1 - mean) * nu))
-    low = draw(finite_locations)
-    width = draw(positive_scales)
-    high = low + width
-    if family == "uniform":
-        return Distribution(family, {"low": low, "high": high}), stats.uniform(low, width)
-    mode = low + draw(st.floats(0.0, 1.0)) * width
-    mode = min(max(mode, low), high)
-    params = {"low": low, "mode": mode, "high": high}
-    if family == "triangular":
-        return Distribution(family, params), stats.triang((mode - low) / width, low, width)
-    a = 1 + 4 * (mode - low) / width
-    b = 1 + 4 * (high - mode) / width
-    return Distribution(family, params), stats.beta(a, b, loc=low, scale=width)
+        params = {"mean": mean, "sd": draw(st.floats(0.01, 0.99)) * math.sqrt(mean * (1 - mean))}
+    else:
+        low = draw(finite_locations)
+        width = draw(positive_scales)
+        params = {"low": low, "high": low + width}
+        if family != "uniform":
+            mode = low + draw(st.floats(0.0, 1.0)) * width
+            params = {"low": low, "mode": min(max(mode, low), low + width), "high": low + width}
+    return Distribution(family, params), scipy_twin(family, params)
 
 
 # ------------------------------------------------------------------------------------------

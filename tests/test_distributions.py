@@ -7,9 +7,9 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from strategies import distributions
+from strategies import distributions, scipy_twin
 
 from sibsim.errors import ScenarioError
 from sibsim.scenario.distributions import (
@@ -19,9 +19,16 @@ from sibsim.scenario.distributions import (
     is_distribution,
 )
 
+#: Failed now and then: a triangular distribution with its mode at the top of a range drawn
+#: as low + width. Its scipy twin's shape was (mode - low) / width = 1 + 9e-16 (low + width
+#: rounds), outside scipy's [0, 1], and every moment NaN; it is now taken from the endpoints.
+MODE_AT_THE_TOP = {"low": 1.0, "mode": 1.01, "high": 1.01}
+
 
 @settings(deadline=None, max_examples=150)
 @given(distributions(), st.lists(st.floats(0.001, 0.999), min_size=1, max_size=8))
+@example((Distribution("triangular", MODE_AT_THE_TOP), scipy_twin("triangular", MODE_AT_THE_TOP)),
+         [0.5])
 def test_moments_and_quantiles_match_scipy(pair, probabilities):
     distribution, reference = pair
     u = np.array(probabilities)
