@@ -80,11 +80,11 @@ def example_cases() -> list[dict]:
 
 
 def random_cases(count: int) -> list[dict]:
-    """Random small scenarios drawn from the contract-engine test strategies (fixed seed)."""
+    """Random small scenarios from the shared test strategies (tests/strategies.py), seed fixed."""
     sys.path.insert(0, str(ROOT / "tests"))
     from hypothesis import HealthCheck, given, settings
     from hypothesis import seed as hseed
-    from test_contracts_engine import any_contracts, small_scenario
+    from strategies import any_contracts, small_scenario
 
     docs: list[dict] = []
 

@@ -169,7 +169,11 @@ def simulate_reference(scenario, draws, seed, *, group="cohort"):
             key = np.uint64(participant_key(np.uint64(seed), d, j))
             frailty = 1.0
             if frailty_variance > 0:
-                par = np.array([1.0 / frailty_variance, frailty_variance, 1.0, np.sqrt(frailty_variance)])
+                # A subnormal variance has shape 1/v = inf, as in the kernel (where numba
+                # does not warn); the gamma sampler then gives frailty 1.
+                with np.errstate(over="ignore"):
+                    shape = 1.0 / frailty_variance
+                par = np.array([shape, frailty_variance, 1.0, np.sqrt(frailty_variance)])
                 frailty = sampling.sample(sampling.GAMMA, par, key, STREAM_FRAILTY + offset)
             x = sampling.sample(prior_code, prior_par, key, STREAM_PRIOR + offset)
             prior_months = int(np.rint(x)) if x > 0 else 0

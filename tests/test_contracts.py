@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from money import rounding_allowance
+from strategies import distinct_names, rounding_allowance
 
 from sibsim.contracts import (
     ROUNDING_TOLERANCE,
@@ -949,18 +949,8 @@ def test_conservation_and_caps(case):
 # Party names that key paths must quote
 # ------------------------------------------------------------------------------------
 
-#: Party names as partners write them: spaces, Danish letters, dots, quotes.
-DANISH_PARTIES = ["Region Midtjylland", "Nørre Snede", "St. Heddinge", "Ærø Kommune",
-                  'Fonden "Fremtid"', "Aarhus-Vest", "bank.dk", "a[0]"]
-
-party_names = st.one_of(
-    st.sampled_from(DANISH_PARTIES),
-    st.text(alphabet='abcæøå ÆØÅ.-_"[]\\', min_size=1, max_size=12),
-).filter(lambda name: name.strip() and name not in PARTIES)
-
-
 @settings(deadline=None, max_examples=60)
-@given(names=st.lists(party_names, min_size=3, max_size=3, unique=True),
+@given(names=distinct_names(3, exclude=PARTIES),
        share=st.floats(0.05, 0.95))
 def test_party_names_that_need_quoting_are_read_by_their_quoted_key_path(names, share):
     payer, tranche, guarantor = names

@@ -14,8 +14,12 @@ import numpy as np
 import numpy_financial as npf
 import pytest
 from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-from money import money, rounding_allowance
+from strategies import (
+    any_contracts,
+    capped_contracts,
+    rounding_allowance,
+    small_scenario,
+)
 
 import sibsim
 
@@ -624,167 +628,9 @@ def test_no_effect_pays_nothing_on_the_paired_baseline_but_noisy_baselines_pay()
 # ------------------------------------------------------------------------------------------
 # Properties over random small scenarios
 # ------------------------------------------------------------------------------------------
-
-PAYERS = ["municipality", "state", "region"]
-STATES = ["benefits", "employed", "education"]
-
-
-@st.composite
-def probabilities(draw):
-    kind = draw(st.sampled_from(["number", "certain", "table", "beta"]))
-    if kind == "number":
-        return draw(st.floats(0.0, 0.3))
-    if kind == "certain":
-        return draw(st.sampled_from([0.0, 1.0]))
-    if kind == "table":
-        return {"by_months_in_state": [[0, draw(st.floats(0.0, 0.3))],
-                                       [draw(st.integers(1, 6)), draw(st.floats(0.0, 1.0))]]}
-    return {"beta": {"mean": draw(st.floats(0.02, 0.2)), "sd": 0.01}}
-
-
-@st.composite
-def small_scenario(draw, *, contracts):
-    months = draw(st.integers(6, 30))
-    n_states = draw(st.integers(2, 3))
-    states = STATES[:n_states]
-    programme_months = draw(st.integers(1, 3))
-    intake = draw(st.integers(0, months - programme_months))
-    transitions = []
-    for origin in states:
-        for destination in states:
-            if origin == destination or not draw(st.booleans()):
-                continue
-            transition = {"from": origin, "to": destination, "probability": draw(probabilities()),
-                          "frailty": draw(st.booleans())}
-            if draw(st.booleans()):
-                transition["effect"] = {
-                    "ratio": draw(st.one_of(st.floats(0.0, 3.0),
-                                            st.just({"lognormal": {"median": 1.5, "sigma": 0.3}}))),
-                    "from_month": 0, "to_month": draw(st.integers(1, months))}
-            transitions.append(transition)
-    flows = []
-    for f in range(draw(st.integers(1, 3))):
-        payer, other = draw(st.permutations(PAYERS))[:2]
-        split = draw(st.sampled_from([{payer: 1.0}, {payer: 0.3, other: "rest"},
-                                      {payer: {"by_months_in_state": [[0, 0.8], [3, 0.2]]},
-                                       other: "rest"}]))
-        flows.append({"name": f"flow{f}", "state": draw(st.sampled_from(states)),
-                      "category": draw(st.sampled_from(["benefits", "tax", "health"])),
-                      "monthly": draw(st.one_of(money(2000.0, low=-500.0),
-                                                st.just({"normal": {"mean": 800.0, "sd": 50.0}}))),
-                      "split": split})
-    doc = {
-        "months": months,
-        "discount_rate": draw(st.sampled_from([0.0, 0.035, 0.2])),
-        "states": states,
-        "cohort": {"initial_state": states[0], "intake_months": intake,
-                   "prior_months": draw(st.sampled_from(
-                       [0.0, 7.0, {"uniform": {"low": 0, "high": 12}}])),
-                   "frailty_variance": draw(st.sampled_from([0.0, 0.4])),
-                   "sites": {"A": {"size": draw(st.integers(5, 20))},
-                             "B": {"size": draw(st.integers(1, 10)),
-                                   "multiplier": draw(st.floats(0.5, 1.5))}}},
-        "programme": {"months": programme_months,
-                      "cost_per_participant": draw(money(5000.0)),
-                      "fixed_cost": draw(money(5000.0))},
-        "transitions": transitions,
-        "flows": flows,
-        "contracts": [],
-    }
-    if transitions and draw(st.booleans()):
-        doc["economy"] = {"shock_sd": 0.2, "shock_persistence": 0.5,
-                          "transitions": [[transitions[0]["from"], transitions[0]["to"]]]}
-    doc["contracts"] = draw(contracts(doc))
-    return doc
-
-
-def payer_strategy(doc_payers):
-    return st.sampled_from([{"municipality": 1.0}, {"municipality": 0.7, "state": 0.3},
-                            {"foundation": 1.0}, {doc_payers[0]: 1.0}])
-
-
-def caps(draw, scale: float) -> dict:
-    out = {}
-    if draw(st.booleans()):
-        out["cap_total"] = draw(money(scale))
-    return out
-
-
-def financing_strategy(draw):
-    if not draw(st.booleans()):
-        return {}
-    names = draw(st.lists(st.sampled_from(["investor", "bank", "fund"]), min_size=1,
-                          max_size=3, unique=True))
-    tranches = []
-    for name in names:
-        tranche = {"party": name, "amount": draw(st.floats(1.0, 60000.0))}
-        if draw(st.booleans()):
-            tranche["return_cap_multiple"] = draw(st.floats(0.5, 2.0))
-        tranches.append(tranche)
-    guarantees = [{"party": draw(st.sampled_from(["foundation", "state"])),
-                   "covers": draw(st.sampled_from(names)),
-                   "amount": draw(money(20000.0))}
-                  for _ in range(draw(st.integers(0, 2)))]
-    return {"financing": {"tranches": tranches, "guarantees": guarantees}}
-
-
-def any_contracts(doc):
-    payers = list(dict.fromkeys(p for f in doc["flows"] for p in f["split"]))
-    states = doc["states"]
-
-    @st.composite
-    def build(draw):
-        contracts = []
-        kinds = draw(st.lists(st.sampled_from(["grant", "fee_for_service", "rate_card",
-                                               "gain_share", "effect_tiers"]),
-                              min_size=1, max_size=4))
-        for i, kind in enumerate(kinds):
-            name = f"c{i}"
-            if kind == "grant":
-                contracts.append({"name": name, "type": kind,
-                                  "funder": draw(st.sampled_from(["foundation", "state"]))})
-                continue
-            contract = {"name": name, "type": kind, "payer": draw(payer_strategy(payers))}
-            if kind == "fee_for_service":
-                contracts.append(contract)
-                continue
-            contract["payment_lag_months"] = draw(st.integers(0, 4))
-            contract.update(caps(draw, 50000.0))
-            contract.update(financing_strategy(draw))
-            if kind == "rate_card":
-                outcomes = []
-                for o in range(draw(st.integers(1, 3))):
-                    counting = draw(st.sampled_from(["sustained_months", "cumulative_months"]))
-                    outcomes.append({"name": f"o{o}", "state": draw(st.sampled_from(states)),
-                                     counting: draw(st.integers(1, 8)),
-                                     "price": draw(money(5000.0))})
-                contract["outcomes"] = outcomes
-                if draw(st.booleans()):
-                    contract["window_months"] = draw(st.integers(1, 20))
-                if draw(st.booleans()):
-                    contract["cap_per_participant"] = draw(money(8000.0))
-            else:
-                baseline = draw(st.sampled_from(["counterfactual", "comparison_group",
-                                                 "historical"]))
-                contract["baseline"] = baseline
-                if baseline == "comparison_group":
-                    contract["comparison_size"] = draw(st.integers(3, 25))
-                if kind == "gain_share":
-                    contract["share"] = draw(st.one_of(
-                        st.floats(0.0, 1.0), st.just({"beta": {"mean": 0.5, "sd": 0.1}})))
-                    contract["settle_every_months"] = draw(st.integers(1, 14))
-                    contract["threshold"] = draw(st.sampled_from([0.0, 0.05, 0.3]))
-                    contract["savings_of"] = draw(st.lists(st.sampled_from(payers), min_size=1,
-                                                           unique=True))
-                else:
-                    contract["state"] = draw(st.sampled_from(states))
-                    contract["measure_at_month"] = draw(st.integers(1, doc["months"]))
-                    contract["tiers"] = [[0.0, draw(money(1000.0))],
-                                         [draw(st.floats(0.01, 0.5)), draw(money(9000.0))]]
-            contracts.append(contract)
-        return contracts
-
-    return build()
+#
+# The scenarios and contracts come from tests/strategies.py (small_scenario, any_contracts,
+# capped_contracts), whose docstrings say what they draw.
 
 
 def programme_pv(result) -> np.ndarray:
@@ -805,43 +651,6 @@ def test_conservation_of_money_through_simulate(doc):
     assert (result["payment"].values >= 0.0).all()
     multiple = result["investor_multiple"].values
     assert np.all(np.isnan(multiple) | (multiple >= 0.0))
-
-
-def capped_contracts(doc):
-    """The same rate card without caps, with each cap alone and with both; a gain share
-    with and without cap_total; a financed rate card with return caps and no guarantee."""
-
-    @st.composite
-    def build(draw):
-        state = draw(st.sampled_from(doc["states"]))
-        outcomes = [{"name": f"o{o}", "state": state,
-                     draw(st.sampled_from(["sustained_months", "cumulative_months"])):
-                         draw(st.integers(1, 6)),
-                     "price": draw(money(3000.0))}
-                    for o in range(draw(st.integers(1, 3)))]
-        per_participant = draw(money(5000.0))
-        total = draw(money(40000.0))
-        multiple = draw(st.floats(0.1, 2.0))
-        amount = draw(st.floats(1.0, 40000.0))
-
-        def card(name, **settings):
-            return {"name": name, "type": "rate_card", "payer": "municipality",
-                    "outcomes": outcomes, **settings}
-
-        gain = {"type": "gain_share", "payer": "municipality", "share": 0.5,
-                "settle_every_months": draw(st.integers(1, 6))}
-        return [
-            card("free"),
-            card("per_participant", cap_per_participant=per_participant),
-            card("total", cap_total=total),
-            card("both", cap_per_participant=per_participant, cap_total=total),
-            card("financed", financing={"tranches": [
-                {"party": "investor", "amount": amount, "return_cap_multiple": multiple}]}),
-            {"name": "gain_free", **gain},
-            {"name": "gain_total", "cap_total": total, **gain},
-        ]
-
-    return build()
 
 
 def capped_case(*, cost_per_participant: float, sizes: tuple[int, int], price: float,
@@ -882,8 +691,8 @@ def capped_case(*, cost_per_participant: float, sizes: tuple[int, int], price: f
 #: of six participants) and a return cap of 0.25. The tranche draws 6 units of the smallest
 #: float, its cap of 1.5 units rounds to 2, and it receives 2: a multiple of 0.333 against
 #: a cap of 0.25, though the excess is half a unit of 5e-324. The strategies no longer draw
-#: such amounts (see tests/money.py); the case stays to show that the invariant, stated on
-#: amounts with an allowance for rounding, holds at any scale.
+#: such amounts (see ``money`` in tests/strategies.py); the case stays to show that the
+#: invariant, stated on amounts with an allowance for rounding, holds at any scale.
 SUBNORMAL_PROGRAMME_COST = capped_case(cost_per_participant=5e-324, sizes=(5, 1), price=1.0,
                                        return_cap_multiple=0.25)
 

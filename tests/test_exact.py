@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
+from strategies import known_probabilities
 
 import sibsim
 from sibsim.engine import exact
@@ -27,8 +28,8 @@ from sibsim.engine.exact import (
     share_by_months_since_entry,
 )
 
-settings.register_profile("exact", deadline=None, max_examples=25)
-settings.load_profile("exact")
+#: The settings of every property test here (each example solves a chain exactly).
+EXACT = settings(deadline=None, max_examples=25)
 
 
 # ----------------------------------------------------------------------------------------
@@ -177,6 +178,7 @@ def data_of(scenario):
 # ----------------------------------------------------------------------------------------
 
 
+@EXACT
 @given(
     p=st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 0.99)),
     months=st.integers(1, 40),
@@ -215,6 +217,7 @@ def competing_matrix(states, transitions):
     return matrix
 
 
+@EXACT
 @given(probabilities=st.lists(st.floats(0.001, 0.9), min_size=5, max_size=5))
 def test_three_state_competing_risks_matrix_power(probabilities):
     states = ["benefits", "employed", "education"]
@@ -237,21 +240,6 @@ def test_three_state_competing_risks_matrix_power(probabilities):
 # Duration dependence, effects, certain and switched-off transitions: path enumeration
 # ----------------------------------------------------------------------------------------
 
-probability = st.floats(0.0, 0.95)
-step_table = st.lists(st.tuples(st.integers(1, 6), probability), max_size=3).map(
-    lambda rows: dict(sorted(dict(rows).items()))
-)
-
-
-@st.composite
-def prob_or_table(draw):
-    first = draw(st.one_of(probability, st.just(1.0)))
-    if draw(st.booleans()):
-        return first
-    rest = draw(step_table)
-    return table((0, first), *rest.items())
-
-
 @st.composite
 def effect(draw):
     if draw(st.booleans()):
@@ -272,7 +260,7 @@ def small_chain(draw):
     transitions = []
     for origin, destination in chosen:
         t = transition(
-            origin, destination, draw(prob_or_table()), frailty=draw(st.booleans())
+            origin, destination, draw(known_probabilities()), frailty=draw(st.booleans())
         )
         e = draw(effect())
         if e is not None:
@@ -281,6 +269,7 @@ def small_chain(draw):
     return states, transitions
 
 
+@EXACT
 @given(
     chain=small_chain(),
     prior=st.integers(0, 9),
@@ -313,6 +302,7 @@ def test_duration_dependence_matches_path_enumeration(chain, prior, frailty, sit
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-13)
 
 
+@EXACT
 @given(chain=small_chain(), arm=st.sampled_from(["treatment", "counterfactual"]))
 def test_public_share_matches_path_enumeration_without_frailty_variance(chain, arm):
     states, transitions = chain
@@ -642,6 +632,7 @@ def random_scenario(draw):
     )
 
 
+@EXACT
 @given(scenario=random_scenario(), arm=st.sampled_from(["treatment", "counterfactual"]))
 def test_shares_are_probabilities_that_sum_to_one(scenario, arm):
     share = share_by_months_since_entry(scenario, arm=arm).values

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import distinct_names, odd_names
 
 from sibsim.errors import ScenarioError
 from sibsim.rules import apportion, entry_month
@@ -921,18 +922,8 @@ def test_key_paths_round_trip(parts):
 # Names with spaces, dots, quotes and Danish letters, everywhere a name is a key
 # ---------------------------------------------------------------------------------------------
 
-DANISH_NAMES = ["Nørre Snede", "Region Midtjylland", "St. Heddinge", "Ærø \"Øst\"", "Århus C",
-                "Sønderborg Kommune", "Å", "a.b.c", "Vejle's jobcenter", "[0]", "x\\y"]
-NAME_CHARACTERS = "abzæøåÆØÅé .\"'-_\\[]0189"
-names = st.one_of(
-    st.sampled_from(DANISH_NAMES),
-    st.text(NAME_CHARACTERS, min_size=1, max_size=10),
-).filter(lambda name: name.strip() != "")
-
-
-def distinct(count: int):
-    """``count`` different names."""
-    return st.lists(names, min_size=count, max_size=count, unique=True)
+#: Names that key paths must quote (or that merely look odd): see tests/strategies.py.
+names = odd_names()
 
 
 @st.composite
@@ -943,9 +934,9 @@ def named_scenarios(draw) -> dict:
     payers = draw(st.lists(names, min_size=2, max_size=4, unique=True))
     categories = draw(st.lists(names, min_size=1, max_size=2, unique=True))
     flow_names = draw(st.lists(names, min_size=1, max_size=3, unique=True))
-    contract_names = draw(distinct(5))
-    outcome_names = draw(distinct(2))
-    investor, guarantor = draw(distinct(2))
+    contract_names = draw(distinct_names(5))
+    outcome_names = draw(distinct_names(2))
+    investor, guarantor = draw(distinct_names(2))
     flows = []
     for i, name in enumerate(flow_names):
         rest, *others = draw(st.lists(st.sampled_from(payers), min_size=1, unique=True))

@@ -10,6 +10,7 @@ import re
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import odd_names
 
 from sibsim.errors import ScenarioError
 from sibsim.scenario import Scenario, builtin_scenarios, load_scenario
@@ -210,8 +211,8 @@ def test_the_bases_are_valid():
 # Valid scenarios with random names and values: they load and round-trip through TOML
 # ---------------------------------------------------------------------------------------------
 
-names = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=8).filter(
-    lambda s: s.strip())
+#: Names of states, sites, payers, categories, contracts and parties (tests/strategies.py).
+names = odd_names()
 
 
 def unit(draw, *, low=0.0, high=1.0):
