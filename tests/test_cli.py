@@ -7,11 +7,13 @@ points themselves (``python -m sibsim``, the ``sibsim`` script) run as subproces
 from __future__ import annotations
 
 import os
+import time
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -234,3 +236,212 @@ def test_no_command_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_:
         main([])
     assert exit_.value.code == 2
+
+
+# -- help, version, list, init -------------------------------------------------------------------
+
+def _subparsers():
+    from sibsim.cli import build_parser
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return parser, action.choices
+
+
+def test_every_option_is_described_with_its_default():
+    _, commands = _subparsers()
+    assert {"demo", "run", "validate", "list", "init", "summarize", "tornado",
+            "corridor"} <= set(commands)
+    for name, sub in commands.items():
+        formatter = sub._get_formatter()
+        text = "".join(sub.format_help().split())  # the help as printed, without wrapping
+        for action in sub._actions:
+            if not action.option_strings or action.dest == "help":
+                continue
+            assert action.help, (name, action.dest)
+            shown = formatter._get_help_string(action)
+            assert "".join(shown.split()) in text, (name, action.dest)
+            if not action.required:
+                assert "default" in shown, (name, action.dest, shown)
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sibsim {sibsim.__version__}"
+
+
+def test_list_names_the_built_in_scenarios(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in sibsim.scenario.builtin_scenarios():
+        assert any(line.startswith(name) for line in out.splitlines()), name
+    assert sibsim.load_scenario("danish-pilot").name in out
+
+
+def test_init_writes_a_starting_point_and_keeps_an_existing_file(tmp_path, capsys):
+    target = tmp_path / "mine.toml"
+    assert main(["init", "danish-pilot", str(target)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert sibsim.load_scenario(target) == sibsim.load_scenario("danish-pilot")
+    assert "#" in target.read_text()  # the comments and sources come along
+    target.write_text("mine")
+    assert main(["init", "danish-pilot", str(target)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert target.read_text() == "mine"
+    assert main(["init", "danish-pilot", str(target), "--force"]) == 0
+    assert sibsim.load_scenario(target) == sibsim.load_scenario("danish-pilot")
+
+
+@pytest.mark.parametrize("name, target, message", [
+    ("danish-pilt", "x.toml", "did you mean 'danish-pilot'"),
+    ("danish-pilot", "x.txt", "ending in .toml"),
+    ("danish-pilot", "missing/x.toml", "existing folder"),
+])
+def test_init_refuses_bad_names_and_paths(tmp_path, capsys, name, target, message):
+    assert main(["init", name, str(tmp_path / target)]) == 2
+    assert message in capsys.readouterr().err
+
+
+# -- summarize -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_summarize_prints_the_table_of_a_saved_result(tiny, tmp_path, capsys, suffix):
+    if suffix == ".zarr":
+        pytest.importorskip("zarr")
+    out = tmp_path / f"result{suffix}"
+    assert main(["run", str(tiny), "--draws", "15", "--seed", "3", "--out", str(out)]) == 0
+    capsys.readouterr()
+    csv = tmp_path / "summary.csv"
+    assert main(["summarize", str(out), "--csv", str(csv)]) == 0
+    text = capsys.readouterr().out
+    assert "tiny: 15 draws, seed 3" in text and "P(loss)" in text
+    table = sibsim.summarize(sibsim.simulate(tiny, draws=15, seed=3))
+    import pandas as pd
+
+    saved = pd.read_csv(csv)
+    assert list(saved.columns) == list(table.columns)
+    assert np.allclose(saved["mean"], table["mean"])
+
+
+@pytest.mark.parametrize("given, message", [("missing.nc", "expected an existing result"),
+                                            ("tiny.toml", "expected an existing result")])
+def test_summarize_refuses_what_is_not_a_result(tiny, tmp_path, capsys, given, message):
+    path = tmp_path / given if given != "tiny.toml" else tiny
+    assert main(["summarize", str(path)]) == 2
+    assert message in capsys.readouterr().err
+
+
+# -- output paths, file modes --------------------------------------------------------------------
+
+@pytest.mark.parametrize("out, message", [
+    ("", "expected a path ending in .nc or .zarr"),
+    ("result.csv", "expected a path ending in .nc or .zarr"),
+    ("folder.nc", "that is a folder"),
+    ("file.zarr", "a file of that name exists"),
+    ("missing/result.nc", "existing folder"),
+])
+def test_output_paths_are_checked_before_any_simulation(tiny, tmp_path, capsys, monkeypatch,
+                                                         out, message):
+    (tmp_path / "folder.nc").mkdir()
+    (tmp_path / "file.zarr").write_text("x")
+    monkeypatch.setattr(sibsim, "simulate", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(sibsim, "simulate_to_zarr", lambda *a, **k: pytest.fail("simulated"))
+    target = str(tmp_path / out) if out else ""
+    assert main(["run", str(tiny), "--draws", "2", "--out", target]) == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_results_get_the_permissions_of_the_umask(tiny, tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        out = tmp_path / "result.nc"
+        assert main(["run", str(tiny), "--draws", "3", "--out", str(out)]) == 0
+        init = tmp_path / "start.toml"
+        assert main(["init", "danish-pilot", str(init)]) == 0
+    finally:
+        os.umask(previous)
+    for path in (out, init):
+        assert path.stat().st_mode & 0o777 == 0o666 & ~umask, oct(path.stat().st_mode)
+
+
+def test_a_temporary_file_left_by_a_killed_run_is_removed(tiny, tmp_path):
+    import socket
+
+    stale = tmp_path / f".result.nc.sibsim-{socket.gethostname()}-999999999-abc.tmp"
+    stale.write_bytes(b"half a file")
+    out = tmp_path / "result.nc"
+    assert main(["run", str(tiny), "--draws", "3", "--out", str(out)]) == 0
+    assert not stale.exists() and out.exists()
+
+
+# -- pipes and signals ---------------------------------------------------------------------------
+
+def _default_signals():
+    """In the child: Ctrl-C as at a terminal, even where the tests run with SIGINT ignored
+    (a background job)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _env():
+    root = Path(__file__).resolve().parent.parent
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(root / "src"),
+                                                         os.environ.get("PYTHONPATH", "")]))
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    proc = subprocess.run(
+        f"{sys.executable} -m sibsim demo --draws 20 --out {tmp_path / 'demo'} | head -n 1",
+        shell=True, capture_output=True, text=True, timeout=300, env=_env())
+    assert proc.returncode == 0
+    assert proc.stdout.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert (tmp_path / "demo" / "net_position.png").exists()  # the command still finished
+
+
+@pytest.mark.parametrize("signum, code", [(2, 130), (15, 143)])
+def test_a_signal_during_a_run_leaves_no_file_and_the_old_result(tiny, tmp_path, signum, code):
+    out = tmp_path / "result.nc"
+    assert main(["run", str(tiny), "--draws", "2", "--out", str(out)]) == 0
+    before = out.read_bytes()
+    proc = subprocess.Popen([sys.executable, "-m", "sibsim", "run", "danish-pilot", "--draws",
+                             "100000", "--variables", "npv,params", "--out", str(out)],
+                            env=dict(_env(), SIBSIM_MEMORY_LIMIT="off"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_signals)
+    time.sleep(8)  # imports done, simulating
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode in (code, 130), err  # 130: stopped while still starting
+    assert "Traceback" not in err and "no result written" in err
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.nc", "tiny.toml"]
+
+
+def test_an_interrupted_zarr_run_resumes(tmp_path):
+    pytest.importorskip("zarr")
+    store = tmp_path / "run.zarr"
+    command = [sys.executable, "-m", "sibsim", "run", "danish-pilot", "--draws", "400",
+               "--seed", "2", "--chunk-draws", "10", "--out", str(store)]
+    proc = subprocess.Popen(command, env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (store / "npv").exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(2)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before it could be interrupted")
+    assert proc.returncode == 130 and "resumes when run again" in err
+    again = subprocess.run(command, env=_env(), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "resuming:" in again.stdout
+    with xr.open_zarr(store) as saved:
+        expected = sibsim.simulate("danish-pilot", draws=400, seed=2)
+        assert np.array_equal(saved["npv"].values, expected["npv"].values)
+        assert np.array_equal(saved["cost"].values, expected["cost"].values)

@@ -201,7 +201,8 @@ def test_registry_imports_neither_the_engine_nor_the_scenario_core():
     others = [m for m in loaded if not m.startswith("sibsim.contracts")]
     assert set(others) <= {"sibsim.scenario", "sibsim.scenario.keypath", "sibsim.errors",
                            "sibsim.rules", "sibsim.scenario.kinds", "sibsim.scenario.checks",
-                           "sibsim.scenario.distributions", "sibsim.scenario.families"}, others
+                           "sibsim.scenario.distributions", "sibsim.scenario.families",
+                           "sibsim.scenario.limits"}, others
 
 
 #: Validates a scenario with every contract type and checks the registry's names are
@@ -271,7 +272,8 @@ def test_each_type_declares_its_scenario_keys_and_the_scenario_builds_its_table_
 def test_the_scenario_package_knows_no_contract_type_or_baseline_by_name():
     # Adding a type or a baseline touches the contracts package only.
     folder = Path(sibsim.__file__).parent
-    for path in [*sorted((folder / "scenario").glob("*.py")), folder / "cli.py"]:
+    for path in [*sorted((folder / "scenario").glob("*.py")),
+                 *sorted((folder / "cli").glob("*.py"))]:
         text = path.read_text(encoding="utf-8")
         for name in [*CONTRACT_TYPES, *BASELINES]:
             assert f'"{name}"' not in text and f"'{name}'" not in text, (path.name, name)

@@ -54,6 +54,12 @@ EXPECTED = {
          r"effect on job finding", r"effect lasts throughout"],
         ["koto_sib_multiple.png"],
     ),
+    "national_rollout.py": (
+        [r"National roll-out: 24 municipalities: 2,145 participants", r"1\. Memory",
+         r"^\s+100,000\s+\d", r"2\. Streamed to national_rollout\.zarr",
+         r"the same call again: \d", r"^sib\s+investor\s+[+-]?\d"],
+        ["national_rollout_net_position.png"],
+    ),
     "dwp_rate_card.py": (
         [r"1\. No effect", r"rate card pays\s+GBP \d", r"gain share pays\s+GBP \d",
          r"DWP net position \(npv\): rate card GBP -\d", r"2\. With an effect",

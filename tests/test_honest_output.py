@@ -145,8 +145,9 @@ def test_save_all_skips_the_irr_plot_without_investors(tmp_path, pilot):
 
 def test_demo_prints_the_skipped_plots(tmp_path, capsys, monkeypatch):
     from sibsim import cli
+    from sibsim.cli import demo
 
-    monkeypatch.setattr(cli, "DEFAULT_SCENARIO", sibsim.load_scenario(
+    monkeypatch.setattr(demo, "DEFAULT_SCENARIO", sibsim.load_scenario(
         PILOT.raw | {"contracts": PILOT.raw["contracts"][:2]}))
     assert cli.main(["demo", "--draws", "5", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import re
+import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import odd_names
 
+import sibsim
 from sibsim.errors import ScenarioError
 from sibsim.scenario import Scenario, builtin_scenarios, load_scenario
 
@@ -325,3 +330,128 @@ def test_valid_scenarios_round_trip(document):
     check_loaded(scenario)
     assert scenario.sites() == list(document["cohort"]["sites"])
     assert load_scenario(scenario.to_toml()).payers() == scenario.payers()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hostile input: each gets a ScenarioError naming the key, or runs to a finite result
+# ---------------------------------------------------------------------------------------------
+
+def _with(path: tuple, value):
+    document = copy.deepcopy(FULL_EXAMPLE)
+    container = document
+    for key in path[:-1]:
+        container = container[key]
+    container[path[-1]] = value
+    return document
+
+
+def _nested(depth: int) -> dict:
+    document: dict = {}
+    inner = document
+    for _ in range(depth):
+        inner["x"] = {}
+        inner = inner["x"]
+    return document
+
+
+HOSTILE = {
+    "dict nested 5,000 deep": (lambda: _nested(5000), "nested more than"),
+    "TOML nested 400 deep": (lambda: "x = " + "[" * 400 + "]" * 400, "nested"),
+    "TOML tables nested 400 deep": (lambda: "x = " + "{a = " * 400 + "1" + "}" * 400,
+                                    "nested"),
+    "beta with a vanishing sd": (lambda: _with(("transitions", 0, "effect", "ratio"),
+                                               {"beta": {"mean": 0.5, "sd": 1e-300}}),
+                                 "transitions[0].effect.ratio: got"),
+    "gamma that overflows": (lambda: _with(("programme", "cost_per_participant"),
+                                           {"gamma": {"mean": 1e-300, "sd": 1e300}}),
+                             "programme.cost_per_participant: got"),
+    "monthly of 1e308": (lambda: _with(("flows", 0, "monthly"), 1e308),
+                         "flows[0].monthly: got 1e+308, expected a number of at most 1e+15"),
+    "lognormal median of 1e300": (lambda: _with(("flows", 0, "monthly"),
+                                                {"lognormal": {"median": 1e300, "sigma": 0.5}}),
+                                  "flows[0].monthly: got"),
+    "prior months of 1e19": (lambda: _with(("cohort", "prior_months"), 1e19),
+                             "cohort.prior_months: got 1e+19"),
+    "prior months drawn beyond int64": (
+        lambda: _with(("cohort", "prior_months"), {"normal": {"mean": 1e18, "sd": 1.0}}),
+        "cohort.prior_months: got"),
+    "a step-table key of 2**31 - 1": (
+        lambda: _with(("transitions", 0, "probability"),
+                      {"by_months_in_state": [[0, 0.02], [2**31 - 1, 0.01]]}),
+        "transitions[0].probability.by_months_in_state[1][0]: got 2147483647"),
+    "2,000,000 unknown keys": (lambda: {**FULL_EXAMPLE, **{f"k{i}": 1 for i in range(2_000_000)}},
+                               "more than 1,000,000 values"),
+    "200,000 unknown keys": (lambda: {**FULL_EXAMPLE, **{f"k{i}": 1 for i in range(200_000)}},
+                             "more problem(s), not listed"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_gets_a_scenario_error_naming_the_key(name):
+    make, expected = HOSTILE[name]
+    started = time.monotonic()
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(make())
+    assert time.monotonic() - started < 60
+    assert expected in str(error.value), str(error.value)[:500]
+    assert len(error.value.problems) <= 101
+    for problem in error.value.problems:
+        assert MESSAGE.match(problem) or "invalid TOML" in problem, problem
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "folder", "huge"])
+def test_only_regular_files_of_a_readable_size_are_read(tmp_path, kind):
+    if kind == "fifo":
+        path = tmp_path / "pipe.toml"
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "folder":
+        path = tmp_path
+    else:
+        path = tmp_path / "huge.toml"
+        with open(path, "wb") as handle:
+            handle.truncate(17 * 2**20)
+    for source in (path, str(path)):
+        with pytest.raises(ScenarioError, match="regular file|more than"):
+            load_scenario(source)
+
+
+def test_a_large_horizon_is_valid_and_refused_by_the_memory_check(monkeypatch):
+    scenario = load_scenario(_with(("months",), 1_000_000))
+    monkeypatch.setenv("SIBSIM_MEMORY_LIMIT", "16GiB")
+    with pytest.raises(sibsim.RunTooLarge, match="2000 draws .* needs about"):
+        sibsim.simulate(scenario, draws=2000, seed=1)
+
+
+def _work(scenario) -> float:
+    """Participant-months of one draw (both arms and the comparison groups)."""
+    sizes = sum(site["size"] for site in scenario.data["cohort"]["sites"].values())
+    return (2 * sizes + sum(scenario.comparison_sizes())) * scenario.months
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated())
+def test_accepted_mutants_simulate_to_finite_money_or_say_why(document):
+    """A mutant that loads runs to finite money, or is refused with words (never a traceback,
+    a hang or a silent inf/NaN). Mutants too large to run quickly are only sized."""
+    try:
+        scenario = load_scenario(document)
+    except ScenarioError:
+        return
+    if _work(scenario) > 2e5:
+        memory = sibsim.engine.memory
+        assert memory.estimate(scenario, 2, chunk_draws=1).total > 0
+        return
+    try:
+        result = sibsim.simulate(scenario, draws=2, seed=3)
+    except (ScenarioError, sibsim.RunTooLarge) as error:
+        assert str(error)
+        return
+    except ValueError as error:  # a run whose money overflowed says so
+        assert "not finite" in str(error), error
+        return
+    for name in ("cost", "savings_npv", "programme_cost", "payment", "npv"):
+        assert np.isfinite(result[name].values).all(), name
+    irr = result["investor_irr"].values
+    assert (np.isnan(irr) | (irr >= -1)).all()

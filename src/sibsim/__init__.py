@@ -34,13 +34,14 @@ from sibsim.analysis import (
     tornado,
     variance_split,
 )
-from sibsim.engine import simulate
+from sibsim.engine import RunTooLarge, simulate, simulate_to_zarr
 from sibsim.errors import ScenarioError
 from sibsim.scenario import Scenario, load_scenario
 from sibsim.scenario.distributions import Distribution
 
 __all__ = [
     "Distribution",
+    "RunTooLarge",
     "Scenario",
     "ScenarioError",
     "__version__",
@@ -57,6 +58,7 @@ __all__ = [
     "price_corridor",
     "sensitivity",
     "simulate",
+    "simulate_to_zarr",
     "summarize",
     "sweep",
     "tornado",

@@ -83,7 +83,7 @@ def nested_npv(scenario: Any, *, contract: str, party: str, outer: int, inner: i
             ledger, values, _ = run_model(
                 scenario, (stop - start) * inner, seed, progress=False,
                 parameter_draws=np.repeat(np.arange(start, stop), inner),
-                first_draw=start * inner)
+                start=start * inner)
         settlement = settle(scenario.data["contracts"], ledger, values.get, parties,
                             discount_rates=scenario.data.get("discount_rates"))
         out[start:stop] = settlement.npv[:, c, p].reshape(stop - start, inner)

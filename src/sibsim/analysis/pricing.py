@@ -47,7 +47,7 @@ STATISTICS: dict[str, Callable[[np.ndarray], float]] = {
 def price_corridor(scenario: Any, param: str, values: Any, contract: str,
                    payer: str | None = None, counterparty: str = "provider", *,
                    max_prob_loss: float = 0.2, draws: int = 1000, seed: int = 1,
-                   threads: int | None = None) -> pd.DataFrame:
+                   threads: int | None = None, client: Any = None) -> pd.DataFrame:
     """Both sides' probability of loss at each value of a price (or any parameter).
 
     Each value is simulated with the same seed (common random numbers). A value is
@@ -71,7 +71,7 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
         The other side (the provider, or the investor of a financed contract).
     max_prob_loss : float, keyword-only, default 0.2
         The largest probability of loss either side accepts, in [0, 1].
-    draws, seed, threads : keyword-only
+    draws, seed, threads, client : keyword-only
         As for :func:`sibsim.sweep`.
 
     Returns
@@ -95,7 +95,7 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     base = load_scenario(scenario)
     param = check_param_path(base, param)
     values = check_values(values)
-    run = Run(check_draws(draws), seed, threads)
+    run = Run(check_draws(draws), seed, threads, client=client)
     contract = check_name("contract", contract, base.contract_names())
     if payer is None:
         payer = contract_payer(base, contract)
@@ -106,7 +106,8 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
         raise ValueError(f"max_prob_loss: got {show(max_prob_loss)}, expected a number in [0, 1]")
     rows = []
     for value, label in zip(values, value_labels(values).tolist()):
-        npv = simulate_variant(base.replace(param, value), run)["npv"].sel(contract=contract)
+        npv = simulate_variant(base.replace(param, value), run,
+                               variables=["npv"])["npv"].sel(contract=contract)
         a = np.asarray(npv.sel(party=payer).values, dtype=np.float64)
         b = np.asarray(npv.sel(party=counterparty).values, dtype=np.float64)
         pa, pb = statistics.prob_loss(a), statistics.prob_loss(b)

@@ -54,9 +54,13 @@ class Run(NamedTuple):
     threads: int | None = None
     #: "month" or "year", as for :func:`sibsim.simulate`.
     resolution: str = "month"
+    #: A dask.distributed Client to run the draws on (never changes the results); None for
+    #: this process.
+    client: Any = None
 
 
-def simulate_variant(scenario: Scenario, run: Run) -> xr.Dataset:
+def simulate_variant(scenario: Scenario, run: Run,
+                     variables: Sequence[str] | None = None) -> xr.Dataset:
     """Simulate one variant of a scenario with the run's seed, without a progress bar.
 
     Parameters
@@ -64,7 +68,9 @@ def simulate_variant(scenario: Scenario, run: Run) -> xr.Dataset:
     scenario : Scenario
         The variant.
     run : Run
-        Draws, seed, threads and resolution.
+        Draws, seed, threads, resolution and client.
+    variables : sequence of str, optional
+        The result variables to keep (default: all).
 
     Returns
     -------
@@ -74,7 +80,8 @@ def simulate_variant(scenario: Scenario, run: Run) -> xr.Dataset:
     from sibsim.engine import simulate
 
     return simulate(scenario, draws=run.draws, seed=run.seed, threads=run.threads,
-                    resolution=run.resolution, progress=False)
+                    resolution=run.resolution, progress=False, client=run.client,
+                    variables=variables)
 
 
 def party_npv(scenario: Scenario, contract: str, party: str, run: Run) -> np.ndarray:
@@ -94,7 +101,7 @@ def party_npv(scenario: Scenario, contract: str, party: str, run: Run) -> np.nda
     numpy.ndarray
         Shape (draws,), DKK.
     """
-    result = simulate_variant(scenario, run)
+    result = simulate_variant(scenario, run, variables=["npv"])
     return np.asarray(result["npv"].sel(contract=contract, party=party).values, dtype=np.float64)
 
 
@@ -135,7 +142,7 @@ def contract_payer(scenario: Scenario, contract: str) -> str:
 
 def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: int = 1,
           threads: int | None = None, resolution: str = "month",
-          variables: Sequence[str] | None = None) -> xr.Dataset:
+          variables: Sequence[str] | None = None, client: Any = None) -> xr.Dataset:
     """Simulate a scenario once for each value of one parameter, with common random numbers.
 
     Every variant is simulated with the same seed: participants, frailty, prior months, the
@@ -165,6 +172,8 @@ def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: in
     variables : sequence of str, optional, keyword-only
         Data variables to keep (default: all). Keeping only ``["npv", "params"]`` saves
         memory on long sweeps.
+    client : dask.distributed.Client, optional, keyword-only
+        Run each variant's draws on this cluster (never changes the results).
 
     Returns
     -------
@@ -196,7 +205,7 @@ def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: in
     base = load_scenario(scenario)
     param = check_param_path(base, param)
     values = check_values(values)
-    run = Run(check_draws(draws), seed, threads, resolution)
+    run = Run(check_draws(draws), seed, threads, resolution, client)
     if variables is not None:
         if isinstance(variables, str):
             variables = [variables]
@@ -216,7 +225,8 @@ def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: in
     var_attrs = {name: dict(results[0][name].attrs) for name in results[0].data_vars}
     params: list[str] = []
     for result in results:
-        params += [p for p in labels(result, "param") if p not in params]
+        if "param" in result.coords:  # not when only variables without it are kept
+            params += [p for p in labels(result, "param") if p not in params]
     # Document order of the scenario before replacement (a path only some variants have
     # keeps its place); paths that exist only after replacement go last.
     order = {path: i for i, path in enumerate(base.parameters())}
@@ -242,7 +252,7 @@ def sweep(scenario: Any, param: str, values: Any, *, draws: int = 1000, seed: in
 
 def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed: int = 1,
             quantiles: tuple[float, float] = (0.1, 0.9),
-            threads: int | None = None) -> pd.DataFrame:
+            threads: int | None = None, client: Any = None) -> pd.DataFrame:
     """One-at-a-time swings of a party's mean npv over the uncertain parameters.
 
     First every uncertain per-draw parameter (a distribution, as in ``params``) is fixed at
@@ -260,7 +270,7 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
         The contract.
     party : str
         The party whose mean npv is reported.
-    draws, seed, threads : keyword-only
+    draws, seed, threads, client : keyword-only
         As for :func:`sweep`.
     quantiles : (float, float), keyword-only, default (0.1, 0.9)
         The low and high quantile, 0 < low < high < 1.
@@ -284,7 +294,7 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
     base = load_scenario(scenario)
     contract = check_name("contract", contract, base.contract_names())
     party = check_name("party", party, base.parties())
-    run = Run(check_draws(draws), seed, threads)
+    run = Run(check_draws(draws), seed, threads, client=client)
     q_low, q_high = real_pair(quantiles) or (math.nan, math.nan)
     if not 0 < q_low < q_high < 1:
         raise ValueError(f"quantiles: got {show(quantiles)}, expected two numbers "

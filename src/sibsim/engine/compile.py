@@ -346,10 +346,14 @@ def _group(sizes: list[int], intake: int, prior: tuple, *, stream_offset: int,
 
 
 def _programme_enrolled(entry: np.ndarray, data: Mapping) -> np.ndarray:
-    programme_months = data["programme"]["months"]
-    t = np.arange(data["months"])
-    in_programme = (entry[None, :] <= t[:, None]) & (t[:, None] < entry[None, :] + programme_months)
-    return in_programme.sum(axis=1).astype(np.int64)
+    """Participants in one of their programme months, in each month (counted by entry month,
+    never with an array of participants x months)."""
+    programme_months, months = data["programme"]["months"], data["months"]
+    starts = np.bincount(entry, minlength=months).astype(np.int64)
+    change = np.zeros(len(starts) + programme_months + 1, dtype=np.int64)
+    change[:len(starts)] += starts
+    change[programme_months:programme_months + len(starts)] -= starts
+    return np.cumsum(change)[:months].astype(np.int64)
 
 
 # ----------------------------------------------------------------------------------------

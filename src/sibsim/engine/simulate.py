@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 
 import numba
@@ -17,8 +18,10 @@ from sibsim.engine.params import ParamValues, sample_parameters
 from sibsim.engine.records import DrawArrays, Group, Outputs
 from sibsim.engine.rng import check_seed
 
-#: Draws per kernel call. Results never depend on it (each draw owns its random numbers);
-#: it only bounds the memory of the per-draw parameter arrays and paces the progress bar.
+#: The most draws per kernel call (fewer for large cohorts, see
+#: :func:`sibsim.engine.memory.kernel_batch`). Results never depend on it (each draw owns its
+#: random numbers); it bounds the time of one kernel call (an interruption is acted on
+#: between calls) and paces the progress bar.
 CHUNK_DRAWS = 256
 
 
@@ -107,13 +110,13 @@ def _parameters_of(scenario, own: np.ndarray, seed: int, parameter_draws) -> Par
     return dataclasses.replace(sampled, draws=own)
 
 
-def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None,
-              parameter_draws: np.ndarray | None = None, first_draw: int = 0):
+def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
+              batch: int | None = None, parameter_draws: np.ndarray | None = None):
     """Simulate every group of ``scenario`` and return the ledger and the parameter values.
 
     This is the engine without the contracts and the Dataset: useful for tests and
-    benchmarks that look at the kernels alone, and for analyses that hold the parameters
-    while chance varies (:func:`sibsim.variance_split`).
+    benchmarks that look at the kernels alone, and the first step of every chunk of a run
+    (:func:`sibsim.engine.chunks.simulate_chunk`).
 
     Parameters
     ----------
@@ -123,17 +126,21 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None,
         Number of draws.
     seed : int
         The run's seed.
-    progress : bool, optional
-        Show a progress bar (default: on long runs in a terminal).
-    parameter_draws : array of int, shape (draws,), optional
+    progress : bool or progress bar, optional, keyword-only
+        Show a progress bar (default: on long runs in a terminal), or an object with an
+        ``update(n)`` method told of every ``n`` draws done.
+    start : int, keyword-only, default 0
+        The run's index of the first draw: the draws are ``start .. start + draws - 1``.
+    batch : int, optional, keyword-only
+        Draws per kernel call (default: at most :data:`CHUNK_DRAWS`, fewer for large cohorts
+        so that an interruption is acted on within a fraction of a second).
+    parameter_draws : array of int, shape (draws,), optional, keyword-only
         The k-th draw of the run takes the per-draw parameter values of draw
         ``parameter_draws[k]`` (of a run with the same seed), and keeps its own chance:
         participants, frailty, prior months, comparison groups and the economy shock.
         Default: its own. With ``repeat(arange(outer), inner)`` the ``inner`` draws of each
-        block share one parameter draw and differ by chance alone.
-    first_draw : int, default 0
-        The run covers draws ``first_draw .. first_draw + draws - 1``: the same numbers as
-        those draws of a longer run (draw d depends only on the scenario, the seed and d).
+        block share one parameter draw and differ by chance alone
+        (:func:`sibsim.variance_split`).
 
     Returns
     -------
@@ -142,8 +149,10 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None,
     compiled : CompiledScenario
         Its ``months``, ``states``, ``payers`` and ``categories`` name the ledger's axes.
     """
+    from sibsim.engine.memory import kernel_batch
+
     compiled = comp.compile_scenario(scenario)
-    own = np.arange(first_draw, first_draw + draws, dtype=np.int64)
+    own = np.arange(start, start + draws, dtype=np.int64)
     values = sample_parameters(scenario, own, seed) if parameter_draws is None else \
         _parameters_of(scenario, own, seed, parameter_draws)
     n_states, n_payers = len(compiled.states), len(compiled.payers)
@@ -159,41 +168,64 @@ def run_model(scenario, draws: int, seed: int, *, progress: bool | None = None,
         )
         for n, g in compiled.comparison.items()
     }
-    bar = _progress_bar(progress, draws)
-    for start in range(0, draws, CHUNK_DRAWS):
-        stop = min(start + CHUNK_DRAWS, draws)
-        chunk = slice(start, stop)
+    batch = batch or kernel_batch(scenario, most=CHUNK_DRAWS)
+    own_bar = not hasattr(progress, "update")
+    bar = _progress_bar(progress, draws) if own_bar else progress
+    for first in range(0, draws, batch):
+        stop = min(first + batch, draws)
+        chunk = slice(first, stop)
         arrays = comp.draw_arrays(scenario, compiled, _chunk(values, chunk), seed)
         occ, cst = run_group(compiled.cohort, compiled, arrays, due[chunk])
         occupancy[chunk] = occ
-        cost[chunk] = cst.reshape(stop - start, 2, T, n_payers, n_cats)
+        cost[chunk] = cst.reshape(stop - first, 2, T, n_payers, n_cats)
         for n, group in compiled.comparison.items():
             occ, cst = run_group(group, compiled, arrays)
             comparison[n].occupancy[chunk] = occ[:, 0]
-            comparison[n].cost[chunk] = cst[:, 0].reshape(stop - start, T, n_payers, n_cats)
+            comparison[n].cost[chunk] = cst[:, 0].reshape(stop - first, T, n_payers, n_cats)
         if bar is not None:
-            bar.update(stop - start)
-    if bar is not None:
+            bar.update(stop - first)
+    if bar is not None and own_bar:
         bar.close()
 
-    historical = None
-    if comp.needs_historical_baseline(scenario.data):
-        from sibsim.engine.exact import historical_baseline
-
-        historical = historical_baseline(scenario)
     ledger = Ledger(
         months=T, states=compiled.states, payers=compiled.payers,
         categories=compiled.categories, discount=comp.discount_factors(values, T),
         enrolled=compiled.cohort.enrolled(T), occupancy=occupancy, cost=cost,
         programme_cost=comp.programme_cost(scenario.data, compiled, values),
-        comparison=comparison, historical=historical,
+        comparison=comparison, historical=_historical(scenario),
         rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},
     )
     return ledger, values, compiled
 
 
+@functools.lru_cache(maxsize=4)
+def _historical_of(scenario):
+    from sibsim.engine.exact import historical_baseline
+
+    return historical_baseline(scenario)
+
+
+def _historical(scenario):
+    """The historical baseline when some contract needs it (computed once per scenario)."""
+    if not comp.needs_historical_baseline(scenario.data):
+        return None
+    return _historical_of(scenario)
+
+
+def check_chunk_draws(chunk_draws, *, function: str = "simulate") -> int | None:
+    """Return ``chunk_draws`` as an int (None stays None), or raise ValueError naming it."""
+    if chunk_draws is None:
+        return None
+    if isinstance(chunk_draws, (bool, np.bool_)) or not isinstance(
+            chunk_draws, (int, np.integer)) or chunk_draws < 1:
+        raise ValueError(f"{function}: chunk_draws: got {chunk_draws!r}, expected a positive "
+                         "integer or None")
+    return int(chunk_draws)
+
+
 def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = None,
-             resolution: str = "month", *, progress: bool | None = None) -> xr.Dataset:
+             resolution: str = "month", *, progress: bool | None = None, client=None,
+             chunk_draws: int | None = None, variables=None) -> xr.Dataset:
     """Simulate a scenario: many Monte Carlo draws of every participant, both arms.
 
     Parameters
@@ -209,15 +241,29 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
         numba threads to use (default: all). Never changes the results.
     resolution : {"month", "year"}
         Time resolution of ``occupancy``, ``cost`` and ``payment``.
-    progress : bool, optional
+    progress : bool, optional, keyword-only
         Show a progress bar (default: on long runs in a terminal).
+    client : dask.distributed.Client, optional, keyword-only
+        Run the chunks of draws as tasks on this cluster (needs ``sibsim[distributed]``).
+        The results are the same, bit for bit, as without it.
+    chunk_draws : int, optional, keyword-only
+        Draws per chunk (default: as many as fit 256 MiB of working memory; with a client,
+        also at least two chunks per worker thread). Never changes the results.
+    variables : sequence of str, optional, keyword-only
+        Keep only these result variables (default: all); ``["npv", "params"]`` lets large
+        runs skip the per-month costs.
 
     Returns
     -------
     xarray.Dataset
         The result variables (occupancy, cost, payment, npv, ... by draw), declared
-        with their dims and units in :data:`sibsim.results.schema.VARIABLES` (listed in
-        the API reference, ``docs/reference/index.rst``).
+        with their dims and units in :mod:`sibsim.results`; see docs/api.rst.
+
+    Raises
+    ------
+    sibsim.engine.memory.RunTooLarge
+        Before allocating anything, when the run's estimated memory exceeds what the
+        machine has available (the message says what to change; ``docs/scale.rst``).
 
     Examples
     --------
@@ -225,8 +271,7 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     >>> result = sibsim.simulate("danish-pilot", draws=200, seed=1)  # doctest: +SKIP
     >>> result["npv"].sel(party="municipality").mean("draw")  # doctest: +SKIP
     """
-    from sibsim.contracts import settle
-    from sibsim.results import assemble
+    from sibsim.engine import chunks, memory
     from sibsim.scenario import load_scenario
 
     scenario = load_scenario(scenario)
@@ -234,10 +279,48 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     seed = check_seed(seed)
     if resolution not in ("month", "year"):
         raise ValueError(f"resolution: got {resolution!r}, expected 'month' or 'year'")
-    with numba_threads(threads):
-        ledger, values, compiled = run_model(scenario, draws, seed, progress=progress)
-    parties = list(scenario.parties())
-    settlement = settle(scenario.data["contracts"], ledger, values.get, parties,
-                        discount_rates=scenario.data.get("discount_rates"))
-    return assemble(scenario, compiled, ledger, values, settlement, parties,
-                    seed=seed, resolution=resolution)
+    variables = chunks.check_variables(variables, function="simulate")
+    chunk_draws = check_chunk_draws(chunk_draws)
+    if client is not None:
+        from sibsim.engine import cluster
+
+        chunk_draws = chunk_draws or cluster.default_chunk_draws(client, scenario, draws,
+                                                                 resolution)
+    chunk_draws = min(chunk_draws or memory.chunk_draws_for(scenario, draws,
+                                                            resolution=resolution), draws)
+    found = memory.estimate(scenario, draws, chunk_draws=chunk_draws, variables=variables,
+                            resolution=resolution, threads=threads)
+    memory.check(found, draws=draws, streamed=False, function="simulate")
+    plan = chunks.plan_chunks(draws, chunk_draws)
+    if client is not None:
+        from sibsim.engine import cluster
+
+        results = cluster.run_chunks(client, scenario, plan, seed, resolution=resolution,
+                                     variables=variables, threads=threads, estimate=found,
+                                     progress=progress)
+    else:
+        results = _in_process(scenario, plan, seed, resolution=resolution,
+                              variables=variables, threads=threads, progress=progress)
+    assembler = chunks.Assembler(draws)
+    for chunk in results:
+        chunks.check_finite(chunk, scenario)
+        if len(plan) == 1:
+            return chunk.dataset
+        assembler.add(chunk)
+    return assembler.result()
+
+
+def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress):
+    """The chunks of a run, one after another in this process."""
+    from sibsim.engine.chunks import simulate_chunk
+
+    total = plan[-1][1] - plan[0][0]
+    bar = _progress_bar(progress, total)
+    try:
+        for start, stop in plan:
+            yield simulate_chunk(scenario, start, stop, seed, resolution=resolution,
+                                 variables=variables, threads=threads,
+                                 progress=bar if bar is not None else False)
+    finally:
+        if bar is not None:
+            bar.close()

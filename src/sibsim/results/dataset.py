@@ -4,7 +4,7 @@ Dimensions come sample-first (``draw``), every dimension has coordinates, no var
 named like a dimension, and the Dataset carries its provenance as text and number attributes
 (netCDF accepts no dicts or None): the scenario (as TOML), the seed, the number of draws, the
 currency of its amounts, the sibsim version, its creation time, the Python version, the
-platform and the versions of the libraries that computed it (:func:`provenance`).
+platform and the versions of the libraries that computed it (:func:`provenance`). Files are written by :mod:`sibsim.results.io`.
 """
 
 from __future__ import annotations
@@ -197,39 +197,3 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
     out = out.assign_coords(year=np.arange(out.sizes["year"]))
     out.attrs = dict(ds.attrs, resolution="year")
     return out
-
-
-def write_netcdf(result: xr.Dataset, path) -> None:
-    """Write ``result`` to a netCDF file atomically.
-
-    The data go to a temporary file in the same folder, which replaces ``path`` only once
-    it is complete: a failed write never leaves a half-written file.
-
-    Parameters
-    ----------
-    result : xarray.Dataset
-        The result to write.
-    path : str or Path
-        The file to write, in an existing folder.
-
-    Returns
-    -------
-    None
-    """
-    import os
-    import tempfile
-    from pathlib import Path
-
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ValueError(f"--out: got {str(path)!r}, expected a file in an existing folder")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(handle)
-    try:
-        result.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

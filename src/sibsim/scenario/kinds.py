@@ -31,6 +31,13 @@ from sibsim.errors import ScenarioError
 from sibsim.rules import TABLE
 from sibsim.scenario.distributions import FAMILIES, Distribution, as_real
 from sibsim.scenario.keypath import Part, format_path, problem, show
+from sibsim.scenario.limits import (
+    KEY_MAX,
+    MAGNITUDE,
+    MAX_SUGGESTIONS,
+    Problems,
+    distribution_trouble,
+)
 
 #: Tolerance of the checks that shares sum to 1.
 SHARE_TOLERANCE = 1e-9
@@ -93,8 +100,9 @@ class Context:
     """Collects problems and gives kinds a view of the document validated so far."""
 
     def __init__(self) -> None:
-        self.problems: list[str] = []
+        self.problems: Problems = Problems()
         self.doc: dict[str, Any] = {}
+        self.unknown_keys = 0
 
     def report(self, path: Path, value: Any, expected: str) -> Any:
         self.problems.append(problem(path, value, expected))
@@ -107,10 +115,15 @@ class Context:
         return INVALID
 
     def unknown(self, path: Path, key: Any, known: Sequence[str]) -> None:
+        self.unknown_keys += 1
         where = format_path((*path, str(key)))
+        if self.problems.full:
+            self.problems.append(f"{where}: got unknown key")
+            return
+        hint = suggest(key, known) if self.unknown_keys <= MAX_SUGGESTIONS else ""
         self.problems.append(
             f"{where}: got unknown key {show(key)}, expected one of the keys "
-            f"{', '.join(known)}{suggest(key, known)}"
+            f"{', '.join(known)}{hint}"
         )
 
     # Views of the document validated so far (None where unknown or invalid).
@@ -286,10 +299,16 @@ class Real(Kind):
                     f"{self.expected}{also} (this {distribution.family} lies on "
                     f"[{fmt(low)}, {fmt(high)}])",
                 )
+            trouble = distribution_trouble(distribution)
+            if trouble:
+                return ctx.report(path, value, f"{self.expected}{also}, {trouble}")
             return distribution.to_spec()
         number = as_real(value)
         if number is None or not math.isfinite(number) or not self.in_range(number):
             return ctx.report(path, value, self.expected + also)
+        if abs(number) > MAGNITUDE:
+            return ctx.report(path, value, f"a number of at most {fmt(MAGNITUDE)} in size "
+                              "(larger amounts overflow the sums over participants and months)")
         return number
 
     def leaves(self, value, path):
@@ -459,7 +478,8 @@ class Stepped(Kind):
 
     def __init__(self, real: Real):
         self.real = real
-        self.rows = List(Row(Whole(0), real, "months_in_state, value"),
+        self.rows = List(Row(Whole(0, lambda ctx: KEY_MAX, high_text=str(KEY_MAX)), real,
+                             "months_in_state, value"),
                          what="[months_in_state, value] rows", nonempty=True)
         self.expected = (f"{real.expected}, or a step table "
                          f"{{ {self.KEY} = [[0, value], [months, value], ...] }}")
@@ -524,3 +544,4 @@ NONNEG = Real(0.0)
 MONTHS = Whole(1)
 #: A lag in months, at least 0.
 LAG = Whole(0)
+

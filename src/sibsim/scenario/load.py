@@ -49,6 +49,16 @@ def _is_file(text: str) -> bool:
         return False
 
 
+def _exists(text: str) -> bool:
+    """An existing path that is not a regular file (a folder, a pipe, a device)."""
+    if "\n" in text or len(text) > 4096:
+        return False
+    try:
+        return os.path.exists(text)
+    except (OSError, ValueError):
+        return False
+
+
 def load_scenario(source: Scenario | Mapping[str, Any] | str | os.PathLike) -> Scenario:
     """Read and validate a scenario.
 
@@ -94,7 +104,7 @@ def load_scenario(source: Scenario | Mapping[str, Any] | str | os.PathLike) -> S
         if _BUILTIN_NAME.fullmatch(source) and source in builtin_scenarios():
             resource = importlib.resources.files("sibsim") / "data" / f"{source}.toml"
             return Scenario(parse_toml(resource.read_text(encoding="utf-8"), source))
-        if _is_file(source):
+        if _is_file(source) or _exists(source):  # read_file refuses pipes and devices
             return Scenario(read_file(pathlib.Path(source)))
         looks_like_toml = "\n" in source or "=" in source or "[" in source or not source.strip()
         if not looks_like_toml:

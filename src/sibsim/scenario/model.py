@@ -23,6 +23,7 @@ from sibsim.scenario.correlations import canonical_name
 from sibsim.scenario.distributions import Distribution, is_distribution
 from sibsim.scenario.keypath import format_path, get_in, parse_path, problem
 from sibsim.scenario.kinds import Leaf, Path, suggest
+from sibsim.scenario.limits import check_document
 from sibsim.scenario.schema import SCENARIO, normalise
 from sibsim.scenario.toml import toml_text, without_none
 
@@ -96,6 +97,7 @@ class Scenario:
     """
 
     def __init__(self, document: Mapping[str, Any]):
+        check_document(document)  # no deeper than the stack allows, no larger than readable
         raw = _plain(document)
         data = normalise(raw)
         object.__setattr__(self, "_raw", raw)

@@ -9,8 +9,10 @@ keys, and distributions, step tables and other small tables are written inline.
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
+import stat
 import tomllib
 from typing import Any
 
@@ -21,7 +23,10 @@ from sibsim.rules import TABLE
 from sibsim.scenario.families import FAMILIES
 from sibsim.scenario.keypath import problem
 
-__all__ = ["parse_toml", "read_file", "toml_text", "without_none"]
+__all__ = ["MAX_TEXT", "parse_toml", "read_file", "toml_text", "without_none"]
+
+#: The largest scenario text read, in characters (a file, in bytes): 16 MiB.
+MAX_TEXT = 16 * 2**20
 
 
 def without_none(value: Any) -> Any:
@@ -148,8 +153,14 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
     ScenarioError
         ``"<origin>: invalid TOML at line <n>: ..."``.
     """
+    if len(text) > MAX_TEXT:
+        raise ScenarioError(f"{origin}: got {len(text):,} characters of TOML, expected a "
+                            f"scenario of at most {MAX_TEXT:,}")
     try:
         return tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError(f"{origin}: invalid TOML: tables or lists nested too deeply to "
+                            "read (a scenario needs only a few levels)") from None
     except tomllib.TOMLDecodeError as error:
         found = re.search(r"line (\d+)", str(error))
         if found:
@@ -160,7 +171,10 @@ def parse_toml(text: str, origin: str) -> dict[str, Any]:
 
 
 def read_file(path: pathlib.Path) -> dict[str, Any]:
-    """Read a TOML scenario file (UTF-8).
+    """Read a TOML scenario file (UTF-8): a regular file of at most :data:`MAX_TEXT` bytes.
+
+    Only regular files are opened: a named pipe would block and a device such as
+    ``/dev/zero`` would never end.
 
     Parameters
     ----------
@@ -175,12 +189,25 @@ def read_file(path: pathlib.Path) -> dict[str, Any]:
     Raises
     ------
     ScenarioError
-        When the file is missing, unreadable, not UTF-8 or not valid TOML.
+        When the file is missing, not a regular file, too large, unreadable, not UTF-8 or
+        not valid TOML.
     """
     try:
-        text = path.read_bytes().decode("utf-8")
+        info = os.stat(path)
     except FileNotFoundError:
         raise ScenarioError(problem(str(path), str(path), "an existing scenario file")) from None
+    except (OSError, ValueError) as error:
+        raise ScenarioError(f"{path}: cannot read the file ({error})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ScenarioError(problem(str(path), str(path), "a scenario file (this is not a "
+                                    "regular file: a folder, a pipe or a device)"))
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_TEXT + 1)
+        if len(data) > MAX_TEXT:
+            raise ScenarioError(f"{path}: got a file of more than {MAX_TEXT:,} bytes, "
+                                "expected a scenario file of a readable size")
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ScenarioError(f"{path}: cannot read the file ({error})") from None
     return parse_toml(text, str(path))
