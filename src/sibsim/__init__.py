@@ -22,6 +22,7 @@ from sibsim.analysis import (
     break_even,
     calibrate,
     convergence,
+    design,
     draws_needed,
     evpi,
     evppi,
@@ -35,11 +36,12 @@ from sibsim.analysis import (
     variance_split,
 )
 from sibsim.engine import RunTooLarge, simulate, simulate_to_zarr
-from sibsim.errors import ScenarioError
+from sibsim.errors import DesignInfeasible, ScenarioError
 from sibsim.scenario import Scenario, load_scenario
 from sibsim.scenario.distributions import Distribution
 
 __all__ = [
+    "DesignInfeasible",
     "Distribution",
     "RunTooLarge",
     "Scenario",
@@ -48,6 +50,7 @@ __all__ = [
     "break_even",
     "calibrate",
     "convergence",
+    "design",
     "draws_needed",
     "evpi",
     "evppi",

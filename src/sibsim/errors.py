@@ -31,3 +31,35 @@ class ScenarioError(ValueError):
                 f"  - {p}" for p in self.problems
             )
         super().__init__(message)
+
+
+class DesignInfeasible(ValueError):
+    """No candidate of :func:`sibsim.design` meets every constraint.
+
+    Parameters
+    ----------
+    message : str
+        What fails, in words.
+    constraint : str
+        The constraint that fails (in every candidate where one fails in all, else the
+        first that the closest candidate misses), e.g. ``"provider.prob_loss <= 0.2"``.
+    closest : dict
+        The parameter values of the candidate with the smallest constraint violation.
+    table : pandas.DataFrame, optional
+        Every candidate evaluated, as :func:`sibsim.design` would have returned it.
+
+    Attributes
+    ----------
+    constraint : str
+        As above.
+    closest : dict
+        As above.
+    table : pandas.DataFrame or None
+        As above.
+    """
+
+    def __init__(self, message: str, *, constraint: str, closest: dict, table=None):
+        super().__init__(message)
+        self.constraint = constraint
+        self.closest = dict(closest)
+        self.table = table

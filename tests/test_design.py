@@ -1,0 +1,170 @@
+"""Tests of sibsim.design: the edge of the price corridor for one price, no worse than a grid
+search in two dimensions, infeasibility named, inputs checked, notes on inert terms, the
+frontier, payer shares from savings and the ``design`` command.
+
+The scenario is tiny (20 participants, 36 months, few draws): every candidate takes
+milliseconds.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+
+import numpy as np
+import pytest
+
+import sibsim
+from sibsim.analysis.design_search import DESIGN_STATISTICS
+
+PRICE = "contracts[0].outcomes[0].price"
+MONTHS = "contracts[0].outcomes[0].sustained_months"
+
+TINY = {
+    "name": "tiny",
+    "months": 48,
+    "discount_rate": 0.0,
+    "states": ["benefits", "employed"],
+    "cohort": {"initial_state": "benefits", "intake_months": 4, "sites": {"A": {"size": 20}}},
+    "programme": {"months": 6, "cost_per_participant": 20000, "fixed_cost": 0},
+    "transitions": [
+        {"from": "benefits", "to": "employed", "probability": 0.03,
+         "effect": {"ratio": {"lognormal": {"median": 3.0, "sigma": 0.3}},
+                    "from_month": 0, "to_month": 24}},
+        {"from": "employed", "to": "benefits", "probability": 0.05},
+    ],
+    "flows": [{"name": "benefit", "state": "benefits", "category": "benefits",
+               "monthly": {"uniform": {"low": 9000, "high": 11000}},
+               "split": {"municipality": 0.7, "state": "rest"}}],
+    "contracts": [
+        {"name": "card", "type": "rate_card", "payer": "municipality",
+         "outcomes": [{"name": "job", "state": "employed", "sustained_months": 3,
+                       "price": 30000}]},
+        {"name": "fee", "type": "fee_for_service", "payer": "municipality"},
+    ],
+}
+
+DRAWS = 120
+PROVIDER_SAFE = {"party": "provider", "statistic": "prob_loss", "max": 0.2}
+KEEP = {"party": "municipality", "statistic": "mean"}
+
+
+@pytest.fixture(scope="module")
+def scenario() -> sibsim.Scenario:
+    return sibsim.load_scenario(copy.deepcopy(TINY))
+
+
+def statistic(scenario, values, party, name, draws=DRAWS, seed=1):
+    variant = scenario
+    for key, value in values.items():
+        variant = variant.replace(key, value)
+    result = sibsim.simulate(variant, draws=draws, seed=seed, progress=False)
+    data = result["net" if name == "prob_nominal_loss" else "npv"].sel(contract="card",
+                                                                       party=party)
+    return DESIGN_STATISTICS[name](np.asarray(data.values))
+
+
+def test_one_price_lands_on_the_corridor_edge(scenario):
+    limit = 0.2
+    chosen, table = sibsim.design(
+        scenario, contract="card", params={PRICE: (0, 100000)}, maximize=KEEP,
+        constraints=[{"party": "provider", "statistic": "prob_loss", "max": limit},
+                     {"party": "municipality", "statistic": "prob_loss", "max": limit}],
+        draws=DRAWS, seed=1)
+    price = chosen.get(PRICE)
+    tolerance = table.attrs["tolerance"][PRICE]
+    assert tolerance <= 100 + 1e-9  # 1/1000 of the range
+    values = np.linspace(0, 100000, 51)
+    corridor = sibsim.price_corridor(scenario, PRICE, values, "card", payer="municipality",
+                                     counterparty="provider", max_prob_loss=limit,
+                                     draws=DRAWS, seed=1)
+    ok = corridor.acceptable.to_numpy()
+    first = int(np.argmax(ok))
+    assert ok.any() and first > 0  # the lower edge of the acceptable range
+    spacing = values[1] - values[0]
+    assert values[first - 1] - tolerance <= price <= values[first] + tolerance
+    # and it is the edge to the tolerance reported: feasible there, not just below
+    row = table[table.chosen].iloc[0]
+    assert row.feasible and row["provider_prob_loss"] <= limit
+    below = table[(table[PRICE] < price) & (table[PRICE] >= price - tolerance - 1e-9)]
+    assert len(below) and not below.feasible.any()
+    assert spacing > tolerance
+
+
+def test_no_worse_than_a_grid_search_in_two_dimensions(scenario):
+    params = {PRICE: (0, 100000), MONTHS: (1, 12)}
+    rules = [PROVIDER_SAFE]
+    chosen, table = sibsim.design(scenario, contract="card", params=params, maximize=KEEP,
+                                  constraints=rules, draws=DRAWS, seed=1)
+    assert chosen.get(MONTHS) == int(chosen.get(MONTHS))
+    assert set(table[MONTHS]) <= set(range(1, 13))
+    best = -np.inf
+    for price, months in itertools.product(np.linspace(0, 100000, 11), range(1, 13, 2)):
+        values = {PRICE: float(price), MONTHS: months}
+        if statistic(scenario, values, "provider", "prob_loss") <= 0.2:
+            best = max(best, statistic(scenario, values, "municipality", "mean"))
+    found = table[table.chosen].iloc[0]["municipality_mean"]
+    assert np.isfinite(best) and found >= best - 1e-6 * abs(best)
+    again = statistic(scenario, {PRICE: chosen.get(PRICE), MONTHS: chosen.get(MONTHS)},
+                      "municipality", "mean")
+    assert again == pytest.approx(found, rel=1e-12)
+
+
+def test_infeasible_names_the_constraint_and_the_closest_candidate(scenario):
+    rule = {"party": "provider", "statistic": "mean", "min": 1e9}
+    with pytest.raises(sibsim.DesignInfeasible) as caught:
+        sibsim.design(scenario, contract="card", params={PRICE: (0, 50000)}, maximize=KEEP,
+                      constraints=[PROVIDER_SAFE, rule], draws=40, seed=1)
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert error.constraint == "provider.mean >= 1e+09"
+    assert "provider.mean >= 1e+09" in str(error) and "fails in every one" in str(error)
+    # the closest candidate: the highest price, where the provider's shortfall is least
+    assert error.closest == {PRICE: 50000.0}
+    assert not error.table.feasible.any() and len(error.table) >= 21
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"contract": "nope"}, "contract: got 'nope'"),
+    ({"maximize": {"party": "bank", "statistic": "mean"}}, "maximize.party: got 'bank'"),
+    ({"maximize": {"party": "municipality", "statistic": "npv"}},
+     "maximize.statistic: got 'npv'"),
+    ({"constraints": [{"party": "provider", "statistic": "prob_loss"}]},
+     "exactly one of max and min"),
+    ({"constraints": [{"party": "provider", "statistic": "prob_loss", "max": "x"}]},
+     "constraints[0].max"),
+    ({"params": {PRICE: (5, 1)}}, "low 5 > high 1"),
+    ({"params": {"contracts[0].outcomes[0].state": (0, 1)}}, "expected a number"),
+    ({"params": {"discount_rate": (0, 0.1)}}, "is not a term of contract 'card'"),
+    ({"params": {"contracts[1].payer.municipality": (0, 1)}}, "is not a term of"),
+    ({"params": {MONTHS: (1.5, 4)}}, "whole numbers"),
+    ({"params": {}}, "params: got {}"),
+])
+def test_bad_input_is_named(scenario, change, message):
+    options = dict(contract="card", params={PRICE: (0, 1e5)}, maximize=KEEP,
+                   constraints=[PROVIDER_SAFE], draws=10, seed=1)
+    options.update(change)
+    with pytest.raises(ValueError, match=None) as caught:
+        sibsim.design(scenario, **options)
+    assert message in str(caught.value)
+
+
+def test_unknown_key_is_a_scenario_error(scenario):
+    with pytest.raises(sibsim.ScenarioError, match="outcomes\\[3\\]"):
+        sibsim.design(scenario, contract="card", params={"contracts[0].outcomes[3].price":
+                                                         (0, 1)}, maximize=KEEP, draws=10)
+
+
+def test_table_lists_every_candidate_with_every_statistic(scenario):
+    _, table = sibsim.design(scenario, contract="card", params={PRICE: (0, 60000)},
+                             maximize={"party": "municipality", "statistic": "median"},
+                             constraints=[PROVIDER_SAFE], draws=40, seed=2)
+    for party in scenario.parties():
+        for name in DESIGN_STATISTICS:
+            assert f"{party}_{name}" in table
+        assert f"{party}_mean_mcse" in table and f"{party}_prob_loss_mcse" in table
+    assert table.chosen.sum() == 1 and table[PRICE].is_unique
+    assert set(table.stage) <= {"grid", "refine", "edge"}
+    failing = table[~table.feasible]
+    assert (failing.fails == "provider.prob_loss <= 0.2").all()
+    assert "bisection" in table.attrs["method"] and table.attrs["currency"] == "DKK"
