@@ -168,3 +168,38 @@ def test_table_lists_every_candidate_with_every_statistic(scenario):
     failing = table[~table.feasible]
     assert (failing.fails == "provider.prob_loss <= 0.2").all()
     assert "bisection" in table.attrs["method"] and table.attrs["currency"] == "DKK"
+
+
+# ---------------------------------------------------------------------------------------------
+# notes on terms that do not move the result
+# ---------------------------------------------------------------------------------------------
+
+def capped(cap: float) -> sibsim.Scenario:
+    doc = copy.deepcopy(TINY)
+    doc["contracts"][0]["cap_per_participant"] = cap
+    return sibsim.load_scenario(doc)
+
+
+def test_corridor_says_when_the_cap_binds():
+    table = sibsim.price_corridor(capped(40000), PRICE, [1e4, 3e4, 5e4, 7e4, 9e4], "card",
+                                  payer="municipality", draws=40, seed=1)
+    assert table.attrs["notes"] == [
+        f"{PRICE}: cap_per_participant (40,000 DKK) binds from 50,000 DKK: higher values "
+        "change nothing"]
+    moving = sibsim.price_corridor(capped(1e6), PRICE, [1e4, 3e4, 5e4], "card",
+                                   payer="municipality", draws=40, seed=1)
+    assert moving.attrs["notes"] == []
+
+
+def test_design_notes_a_binding_cap_and_a_term_that_never_moves():
+    _, table = sibsim.design(capped(40000), contract="card", params={PRICE: (0, 100000)},
+                             maximize=KEEP, constraints=[PROVIDER_SAFE], draws=40, seed=1)
+    assert any("cap_per_participant (40,000 DKK) binds from" in n for n in table.attrs["notes"])
+    doc = copy.deepcopy(TINY)
+    doc["contracts"].append({"name": "share", "type": "gain_share", "payer": "municipality",
+                             "share": 0.5, "threshold": 1e12, "settle_every_months": 12})
+    scenario = sibsim.load_scenario(doc)
+    _, table = sibsim.design(scenario, contract="share", params={"contracts[2].share": (0, 1)},
+                             maximize=KEEP, draws=40, seed=1)
+    (note,) = table.attrs["notes"]
+    assert "no statistic moves between 0 and 1" in note and "no payment is made" in note

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import optimize
 
 from sibsim.analysis import statistics
+from sibsim.analysis.design_notes import inert_notes
 from sibsim.analysis.options import (
     check_name,
     check_param_path,
@@ -32,6 +33,7 @@ from sibsim.engine import check_draws
 from sibsim.scenario import load_scenario
 from sibsim.scenario.distributions import as_real
 from sibsim.scenario.keypath import show
+from sibsim.scenario.schema import currency as scenario_currency
 
 __all__ = ["STATISTICS", "break_even", "price_corridor"]
 
@@ -79,8 +81,11 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     pandas.DataFrame
         One row per value, in the order given, with columns ``value``,
         ``payer_prob_loss``, ``counterparty_prob_loss``, ``payer_mean``,
-        ``counterparty_mean`` (mean npv, DKK) and ``acceptable`` (bool). The settings
-        are the caller's: pass them to :func:`sibsim.plot.corridor` and
+        ``counterparty_mean`` (mean npv, DKK) and ``acceptable`` (bool).
+        ``attrs["notes"]``: lines naming a range of the price over which nothing moves (a
+        binding ``cap_per_participant`` or ``cap_total``, a threshold never reached;
+        :func:`sibsim.analysis.design_notes.inert_notes`). The other settings are the
+        caller's: pass them to :func:`sibsim.plot.corridor` and
         :func:`sibsim.analysis.format_corridor` (the default payer is
         :func:`sibsim.analysis.contract_payer`).
 
@@ -104,18 +109,35 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     limit = as_real(max_prob_loss)
     if limit is None or not 0 <= limit <= 1:
         raise ValueError(f"max_prob_loss: got {show(max_prob_loss)}, expected a number in [0, 1]")
-    rows = []
+    rows, paid = [], []
     for value, label in zip(values, value_labels(values).tolist()):
-        npv = simulate_variant(base.replace(param, value), run,
-                               variables=["npv"])["npv"].sel(contract=contract)
+        result = simulate_variant(base.replace(param, value), run, variables=["npv", "payment"])
+        npv = result["npv"].sel(contract=contract)
         a = np.asarray(npv.sel(party=payer).values, dtype=np.float64)
         b = np.asarray(npv.sel(party=counterparty).values, dtype=np.float64)
         pa, pb = statistics.prob_loss(a), statistics.prob_loss(b)
         rows.append((label, pa, pb, statistics.mean(a), statistics.mean(b),
                      bool(pa <= limit and pb <= limit)))
+        paid.append(np.asarray(result["payment"].sel(contract=contract).sum("month").values))
     table = pd.DataFrame(rows, columns=["value", "payer_prob_loss", "counterparty_prob_loss",
                                         "payer_mean", "counterparty_mean", "acceptable"])
+    table.attrs["notes"] = _corridor_notes(base, param, contract, values, table, paid)
     return table
+
+
+def _corridor_notes(base: Any, param: str, contract: str, values: list, table: pd.DataFrame,
+                    paid: list[np.ndarray]) -> list[str]:
+    """Lines naming the range of the price over which the corridor does not move."""
+    if any(not isinstance(v, (int, float)) for v in values):
+        return []  # distributions: no order to read a range along
+    order = np.argsort(np.asarray(values, dtype=np.float64), kind="stable")
+    entry = base.data["contracts"][base.contract_names().index(contract)]
+    columns = ["payer_prob_loss", "counterparty_prob_loss", "payer_mean", "counterparty_mean"]
+    return inert_notes(param, np.asarray(values, dtype=np.float64)[order],
+                       table[columns].to_numpy()[order], contract=entry,
+                       currency=scenario_currency(base.data),
+                       payments=[float(paid[i].mean()) for i in order],
+                       no_payment=[float(np.mean(paid[i] == 0)) for i in order])
 
 
 def break_even(scenario: Any, param: str, contract: str, party: str, *,

@@ -89,6 +89,8 @@ def run(args) -> int:
     say(f"{scenario.name}")
     say(analysis.format_corridor(table, contract=contract, param=args.param, **sides,
                                  draws=args.draws, seed=args.seed).rstrip("\n"))
+    for note in table.attrs.get("notes", []):
+        say(f"note: {note}")
     figure = plot.corridor(table, param=args.param, contract=contract, **sides)
     write_table_and_plot(out, "corridor", table, figure)
     return 0
