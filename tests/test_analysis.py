@@ -178,8 +178,9 @@ def test_corridor_probabilities_are_monotone_in_the_price(scenario):
     np.testing.assert_array_equal(table["acceptable"], expected)
     assert table["acceptable"].dtype == bool
     assert table["counterparty_prob_loss"].iloc[0] == 1.0  # paid nothing, spent the programme
-    # The settings stay with the caller: nothing is carried in attrs.
-    assert table.attrs == {}
+    # The settings stay with the caller: attrs carry only the notes on inert ranges (none
+    # here: every step of the price moves the statistics).
+    assert table.attrs == {"notes": []}
 
 
 def test_corridor_agrees_with_a_plain_simulate(scenario):
