@@ -203,3 +203,56 @@ def test_design_notes_a_binding_cap_and_a_term_that_never_moves():
                              maximize=KEEP, draws=40, seed=1)
     (note,) = table.attrs["notes"]
     assert "no statistic moves between 0 and 1" in note and "no payment is made" in note
+
+
+# ---------------------------------------------------------------------------------------------
+# frontier
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def frontier_table(scenario):
+    return sibsim.design_frontier(
+        scenario, contract="card", params={PRICE: (0, 100000)}, keep=KEEP,
+        promise={"party": "provider", "statistic": "prob_loss"},
+        levels=[0.0, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0], draws=DRAWS, seed=1)
+
+
+def test_frontier_is_monotone_and_each_level_is_a_design(scenario, frontier_table):
+    table = frontier_table
+    assert table.feasible.all()
+    kept = table["municipality_mean"].to_numpy()
+    assert np.all(np.diff(kept) >= 0)  # a looser promise never keeps less
+    assert (table["provider_prob_loss_reached"] <= table["level"] + 1e-12).all()
+    assert (table["municipality_mean_mcse"] > 0).all()
+    # one level against design itself: the same value or better (the pool is larger)
+    _, alone = sibsim.design(scenario, contract="card", params={PRICE: (0, 100000)},
+                             maximize=KEEP, constraints=[{"party": "provider",
+                                                          "statistic": "prob_loss",
+                                                          "max": 0.1}], draws=DRAWS, seed=1)
+    best = alone[alone.chosen].iloc[0]["municipality_mean"]
+    at = table[table.level == 0.1].iloc[0]["municipality_mean"]
+    assert at >= best - 1e-9 * abs(best)
+
+
+def test_frontier_with_a_mean_promise_falls_and_marks_infeasible_levels(scenario):
+    table = sibsim.design_frontier(
+        scenario, contract="card", params={PRICE: (0, 60000)}, keep=KEEP,
+        promise={"party": "provider", "statistic": "mean"}, levels=[-1e5, 0.0, 2e5, 1e9],
+        draws=40, seed=1)
+    assert table.attrs["bound"] == "min"
+    kept = table.loc[table.feasible, "municipality_mean"].to_numpy()
+    assert np.all(np.diff(kept) <= 0)
+    assert not table.feasible.iloc[-1] and np.isnan(table["municipality_mean"].iloc[-1])
+
+
+def test_frontier_plot_labels(frontier_table):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = sibsim.plot.frontier(frontier_table)
+    ax = fig.axes[0]
+    assert "provider's P(loss)" in ax.get_xlabel() and "at most" in ax.get_xlabel()
+    assert "municipality's mean npv" in ax.get_ylabel() and "DKK" in ax.get_ylabel()
+    assert "card" in ax.get_title()
+    with pytest.raises(ValueError, match="design_frontier"):
+        sibsim.plot.frontier(frontier_table.assign(level=1.0).drop(columns="feasible"))

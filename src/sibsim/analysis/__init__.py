@@ -12,7 +12,8 @@ One module per method, on one layer of statistics:
 - :mod:`~sibsim.analysis.pricing`: :func:`price_corridor` and :func:`break_even`.
 - :mod:`~sibsim.analysis.design`: :func:`design`, contract terms chosen by optimisation
   under every party's constraints (its search in :mod:`~sibsim.analysis.design_search`,
-  the notes on terms that do not move the result in :mod:`~sibsim.analysis.design_notes`).
+  the notes on terms that do not move the result in :mod:`~sibsim.analysis.design_notes`),
+  and :func:`design_frontier` (:mod:`~sibsim.analysis.frontier`).
 - :mod:`~sibsim.analysis.variance_share`: :func:`sensitivity`, first-order variance shares
   from a finished result (:func:`correlation_ratio`).
 - :mod:`~sibsim.analysis.value_of_information`: :func:`evpi` and :func:`evppi`.
@@ -34,6 +35,7 @@ The methods, estimators and their limits are described in ``docs/analysis.rst``.
 
 from sibsim.analysis.calibration import calibrate, hazards_from_survival, scale_value
 from sibsim.analysis.design import design
+from sibsim.analysis.frontier import design_frontier
 from sibsim.analysis.nested import anova_split, variance_split
 from sibsim.analysis.precision import convergence, draws_needed
 from sibsim.analysis.posterior import posterior
@@ -47,6 +49,7 @@ from sibsim.analysis.variance_share import correlation_ratio, default_bins, sens
 
 __all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate",
            "contract_payer", "convergence", "correlation_ratio", "default_bins", "design",
+           "design_frontier",
            "draws_needed", "evpi", "evppi", "expected_shortfall", "format_corridor",
            "format_summary", "format_tornado", "hazards_from_survival", "posterior",
            "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado",

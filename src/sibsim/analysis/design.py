@@ -291,8 +291,8 @@ def design(scenario: Any, *, contract: str, params: Mapping[str, tuple[float, fl
         The scenario with the chosen values, and every candidate evaluated: one column per
         key path, ``stage`` (grid, refine, edge), ``feasible``, ``fails`` (the constraints
         missed, ``;``-separated), ``violation`` (their total, each in its unit), and for
-        every party ``<party>_<statistic>`` for each statistic, ``<party>_mean_mcse`` and
-        ``<party>_prob_loss_mcse``, then ``payments_mean`` and ``no_payment_share``. The
+        every party ``<party>_<statistic>`` for each statistic and its Monte Carlo standard
+        error ``<party>_<statistic>_mcse`` (as :func:`sibsim.summarize` states them), then ``payments_mean`` and ``no_payment_share``. The
         chosen row has ``chosen`` True. ``attrs``: method, tolerance (per key), objective,
         constraints, contract, currency, draws, seed, chosen (values) and notes (terms
         that do not move the result, in words).

@@ -130,8 +130,8 @@ class Candidates:
         Returns
         -------
         dict
-            The key paths' values, every statistic of every party (with the Monte Carlo
-            standard errors of the mean and the probability of loss), ``payments_mean``
+            The key paths' values, every statistic of every party and its Monte Carlo
+            standard error (``<party>_<statistic>_mcse``), ``payments_mean``
             (mean undiscounted payments made), ``no_payment_share`` (share of draws with no
             payment) and ``stage``.
         """
@@ -149,7 +149,11 @@ class Candidates:
             for name, measure in DESIGN_STATISTICS.items():
                 row[f"{party}_{name}"] = float(measure(b if name == "prob_nominal_loss" else a))
             row[f"{party}_mean_mcse"] = float(statistics.mean_mcse(a))
+            row[f"{party}_median_mcse"] = float(statistics.quantile_mcse(a, [0.5])[0])
             row[f"{party}_prob_loss_mcse"] = float(statistics.prob_loss_mcse(a))
+            row[f"{party}_expected_shortfall_05_mcse"] = float(
+                statistics.expected_shortfall_mcse(a))
+            row[f"{party}_prob_nominal_loss_mcse"] = float(statistics.prob_loss_mcse(b))
         paid = np.asarray(result["payment"].sel(contract=self.contract).sum("month").values,
                           dtype=np.float64)
         row["payments_mean"] = float(paid.mean())

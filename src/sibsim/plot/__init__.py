@@ -7,9 +7,11 @@ returns the :class:`matplotlib.figure.Figure`. No function re-runs a simulation,
 touches pyplot's global state: new figures are plain :class:`~matplotlib.figure.Figure`
 objects, so the module works with the Agg backend, in scripts, tests and notebooks alike
 (in a notebook, display the returned figure). The statistics shown are those of
-:mod:`sibsim.analysis.statistics`. The two analysis plots (:func:`corridor`,
+:mod:`sibsim.analysis.statistics`. The analysis plots (:func:`corridor`,
 :func:`tornado`) take the analysis's table and, as keyword arguments, the settings it was
-run with; :func:`convergence` takes the table of :func:`sibsim.convergence`.
+run with; :func:`convergence` takes the table of :func:`sibsim.convergence`, and
+:func:`frontier` the table of :func:`sibsim.design_frontier` (whose ``attrs`` name what it
+shows).
 
 Amounts are in the result's currency (the scenario's ``currency``, DKK by default); axes
 are labelled in that currency, or in thousand or million of it, whichever suits the largest
@@ -25,7 +27,7 @@ Example
 >>> paths = sibsim.plot.save_all(result, "plots")      # doctest: +SKIP
 """
 
-from sibsim.plot.analysis_plots import convergence, corridor, tornado
+from sibsim.plot.analysis_plots import convergence, corridor, frontier, tornado
 from sibsim.plot.positions import net_position, net_positions, risk_parties
 from sibsim.plot.result_plots import (
     PLOT_FILES,
@@ -43,6 +45,7 @@ __all__ = [
     "convergence",
     "corridor",
     "employment",
+    "frontier",
     "investor_irr",
     "net_position",
     "net_positions",

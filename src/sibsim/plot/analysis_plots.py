@@ -21,7 +21,7 @@ from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 from sibsim.plot.figure import figure_and_axes, money_scale
 from sibsim.results import DEFAULT_CURRENCY
 
-__all__ = ["convergence", "corridor", "tornado"]
+__all__ = ["convergence", "corridor", "frontier", "tornado"]
 
 #: What each statistic of :func:`sibsim.convergence` is, for the plot's axis.
 _STATISTIC_WORDS = {
@@ -332,3 +332,82 @@ def _convergence_panel(ax: Axes, rows: pd.DataFrame, name: str, currency: str) -
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.legend(loc="best", fontsize="x-small")
     ax.grid(True, alpha=0.3)
+
+
+def _words(label: str, currency: str, unit: str | None = None) -> str:
+    """``party.statistic`` in words for an axis, with the unit of a money statistic."""
+    party, _, name = label.partition(".")
+    words = _STATISTIC_WORDS.get(name, name)
+    return f"{party}'s {words}" + (f" ({unit})" if unit else "")
+
+
+def frontier(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
+    """The design frontier: the best one party keeps against the level promised to another.
+
+    One point per level of :func:`sibsim.design_frontier` where some candidate meets it,
+    with error bars of +-2 Monte Carlo standard errors of the kept statistic, joined by a
+    step line; levels no candidate meets are marked on the x axis. Read it from the strict
+    end: how much the keeping party gives up for each step of safety promised.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`sibsim.design_frontier` (its ``attrs`` name the statistics,
+        the contract and the currency).
+    ax : matplotlib.axes.Axes, optional, keyword-only
+        Axes to draw on; a new figure is made when omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"level": [0.1, 0.2, 0.3], "feasible": [False, True, True],
+    ...                       "municipality_mean": [np.nan, 1e6, 1.5e6],
+    ...                       "municipality_mean_mcse": [np.nan, 5e4, 5e4]})
+    >>> table.attrs = {"keep": "municipality.mean", "promise": "provider.prob_loss",
+    ...                "bound": "max", "contract": "narrow", "currency": "DKK"}
+    >>> frontier(table).axes[0].get_xlabel()
+    "provider's P(loss): share of draws with npv < 0, at most"
+    """
+    _require_columns(table, ["level", "feasible"], "design_frontier", "frontier")
+    attrs = table.attrs
+    if "keep" not in attrs or "promise" not in attrs:
+        raise ValueError("frontier: table: its attrs name no keep and promise; pass the "
+                         "DataFrame returned by sibsim.design_frontier")
+    keep, promise = attrs["keep"], attrs["promise"]
+    column = keep.replace(".", "_", 1)
+    _require_columns(table, [column, f"{column}_mcse"], "design_frontier", "frontier")
+    currency = attrs.get("currency", DEFAULT_CURRENCY)
+    fig, ax = figure_and_axes(ax, (7.0, 4.2))
+    rows = table.sort_values("level")
+    ok = rows["feasible"].to_numpy(dtype=bool)
+    x = rows["level"].to_numpy(dtype=float)
+    y = rows[column].to_numpy(dtype=float)
+    err = 2.0 * rows[f"{column}_mcse"].to_numpy(dtype=float)
+    share = keep.partition(".")[2].startswith("prob_")
+    scale, unit = (1.0, None) if share else money_scale(
+        np.concatenate([y[ok] - err[ok], y[ok] + err[ok]]) if ok.any() else [0.0], currency)
+    if ok.any():
+        ax.step(x[ok], y[ok] / scale, where="post", color="tab:blue", alpha=0.5)
+        ax.errorbar(x[ok], y[ok] / scale, yerr=err[ok] / scale, fmt="o", color="tab:blue",
+                    capsize=3, label="best kept (+-2 Monte Carlo standard errors)")
+    if (~ok).any():
+        ax.plot(x[~ok], np.zeros((~ok).sum()), "x", color="tab:red", clip_on=False,
+                transform=ax.get_xaxis_transform(), label="no terms meet this level")
+    bound = "at most" if attrs.get("bound", "max") == "max" else "at least"
+    promise_share = promise.partition(".")[2].startswith("prob_")
+    ax.set_xlabel(_words(promise, currency, None if promise_share else currency) + f", {bound}")
+    ax.set_ylabel(_words(keep, currency, unit), fontsize="small")
+    if share:
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    if promise_share:
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
+    contract = attrs.get("contract")
+    ax.set_title(f"Design frontier{f' of contract {contract!r}' if contract else ''}\n"
+                 f"what {keep.partition('.')[0]} keeps against what "
+                 f"{promise.partition('.')[0]} is promised", fontsize="medium")
+    ax.legend(loc="best", fontsize="small")
+    ax.grid(True, alpha=0.3)
+    return fig
