@@ -252,7 +252,7 @@ def test_each_type_declares_its_scenario_keys_and_the_scenario_builds_its_table_
     tables = contract_schema.CONTRACT.tables
     assert list(tables) == list(CONTRACT_TYPES)
     outcome_keys = [field.name for field in contracts.OUTCOME_BASED_FIELDS]
-    assert outcome_keys == ["cap_total", "payment_lag_months", "financing"]
+    assert outcome_keys == ["cap_total", "payment_lag_months", "financing", "payer_shares"]
     for name, kind in CONTRACT_TYPES.items():
         assert isinstance(kind.schema, contracts.ContractSchema), name
         own = [field.name for field in kind.schema.fields]

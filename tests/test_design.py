@@ -256,3 +256,87 @@ def test_frontier_plot_labels(frontier_table):
     assert "card" in ax.get_title()
     with pytest.raises(ValueError, match="design_frontier"):
         sibsim.plot.frontier(frontier_table.assign(level=1.0).drop(columns="feasible"))
+
+
+# ---------------------------------------------------------------------------------------------
+# payer shares from where the savings land
+# ---------------------------------------------------------------------------------------------
+
+def shared_bill(rule: str | None, extra_state_flow: bool = False) -> sibsim.Scenario:
+    doc = copy.deepcopy(TINY)
+    doc["contracts"][0]["payer"] = {"municipality": 0.5, "state": 0.5}
+    if rule is not None:
+        doc["contracts"][0]["payer_shares"] = rule
+    if extra_state_flow:  # savings that land on the state alone, uncertain: shares vary
+        doc["flows"].append({"name": "grant", "state": "employed", "category": "benefits",
+                             "monthly": {"uniform": {"low": -3000, "high": 3000}},
+                             "split": {"state": 1.0}})
+    return sibsim.load_scenario(doc)
+
+
+def test_bill_split_in_proportion_to_savings():
+    result = sibsim.simulate(shared_bill("savings"), draws=60, seed=3, progress=False)
+    card = result.sel(contract="card")
+    paid = card["payment"].sum("month").values  # discount rate 0: npv = net
+    saved = result["savings_npv"].sum("category")  # discount rate 0: undiscounted
+    muni = card["net"].sel(party="municipality").values
+    state = card["net"].sel(party="state").values
+    own_muni = saved.sel(payer="municipality").values
+    own_state = saved.sel(payer="state").values
+    some = paid > 0
+    # the benefit is split 70/30, so every saving and every bill is split 70/30
+    np.testing.assert_allclose((own_muni - muni)[some], 0.7 * paid[some], rtol=1e-9)
+    np.testing.assert_allclose((own_state - state)[some], 0.3 * paid[some], rtol=1e-9)
+
+
+def test_savings_split_keeps_the_net_identity():
+    scenario = shared_bill("savings", extra_state_flow=True)
+    result = sibsim.simulate(scenario, draws=80, seed=4, progress=False)
+    net = result["net"].sum("party")
+    saved = result["savings_npv"].sum("category")  # discount rate 0: undiscounted
+    total_saved = saved.sum("payer")
+    cost = result["programme_cost"].sum("month")
+    for contract in result.contract.values:
+        np.testing.assert_allclose(net.sel(contract=contract), total_saved - cost, rtol=1e-9,
+                                   atol=1e-6)
+    # shares differ between draws (the state's savings are uncertain), each within [0, 1]
+    card = result.sel(contract="card")
+    paid = card["payment"].sum("month").values
+    muni_share = (saved.sel(payer="municipality").values
+                  - card["net"].sel(party="municipality").values)[paid > 0] / paid[paid > 0]
+    assert np.all((muni_share >= -1e-9) & (muni_share <= 1 + 1e-9))
+    assert np.ptp(muni_share) > 0.01
+
+
+def test_fixed_shares_unchanged_by_the_new_key():
+    fixed = sibsim.simulate(shared_bill("fixed"), draws=30, seed=1, progress=False)
+    absent = sibsim.simulate(shared_bill(None), draws=30, seed=1, progress=False)
+    np.testing.assert_array_equal(fixed["npv"].values, absent["npv"].values)
+
+
+def test_savings_split_needs_payers_with_flows():
+    doc = copy.deepcopy(TINY)
+    doc["contracts"][0]["payer"] = {"municipality": 0.5, "foundation": 0.5}
+    doc["contracts"][0]["payer_shares"] = "savings"
+    with pytest.raises(ValueError, match=r"contracts\[0\]\.payer_shares: got 'foundation'"):
+        sibsim.simulate(doc, draws=5, seed=1, progress=False)
+    doc["contracts"][0]["payer_shares"] = "by_savings"
+    with pytest.raises(sibsim.ScenarioError, match="payer_shares"):
+        sibsim.load_scenario(doc)
+
+
+def test_design_chooses_a_payer_share():
+    scenario = shared_bill("fixed")
+    key = "contracts[0].payer.municipality"
+    chosen, table = sibsim.design(
+        scenario, contract="card", params={key: (0, 1)},
+        maximize={"party": "municipality", "statistic": "mean"},
+        constraints=[{"party": "state", "statistic": "prob_loss", "max": 0.3}], draws=60,
+        seed=1)
+    payer = chosen.data["contracts"][0]["payer"]
+    assert payer["municipality"] + payer["state"] == pytest.approx(1.0)
+    assert 0 <= payer["municipality"] <= 1 and payer["municipality"] == chosen.get(key)
+    assert table[key].between(0, 1).all()
+    # the municipality keeps more the less it pays: its share goes as low as the state allows
+    feasible = table[table.feasible]
+    assert chosen.get(key) == feasible[key].min()

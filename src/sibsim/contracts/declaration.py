@@ -182,8 +182,13 @@ class ContractTerms:
         """Per-draw share of each payer of the contract.
 
         Shares given as plain numbers are used as they stand; a share given otherwise (a
-        distribution) is read through ``value`` at ``contracts[i].payer.<party>``. The
-        shares must add up to 1 in every draw, or money would be created or lost.
+        distribution) is read through ``value`` at ``contracts[i].payer.<party>``. With
+        ``payer_shares = "savings"`` (an outcome contract) each payer's share in a draw is
+        its savings over the horizon (undiscounted, every category, counterfactual minus
+        treatment), counted as 0 where negative, over the sum of those of every payer of
+        the contract; in a draw where no payer saves, the ``payer`` table's shares apply
+        (:meth:`savings_shares`). The shares must add up to 1 in every draw, or money
+        would be created or lost.
 
         Returns
         -------
@@ -196,6 +201,8 @@ class ContractTerms:
                 shares[party] = np.full(draws, float(share))
             else:
                 shares[party] = self.number("payer", party)
+        if self.contract.get("payer_shares") == "savings":
+            shares = self.savings_shares(shares)
         total = sum(shares.values())
         if not np.allclose(total, 1.0, rtol=0.0, atol=1e-9):
             raise ValueError(
@@ -204,6 +211,34 @@ class ContractTerms:
                 "up to 1"
             )
         return shares
+
+    def savings_shares(self, fixed: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each payer's share of the bill in proportion to its savings, per draw.
+
+        Parameters
+        ----------
+        fixed : mapping of str to ndarray, shape (draws,)
+            The ``payer`` table's shares, used in a draw where no payer saves.
+
+        Returns
+        -------
+        dict of str to ndarray, shape (draws,)
+            ``max(S_p, 0) / sum_q max(S_q, 0)`` with ``S_p`` the payer's undiscounted
+            savings over the horizon, summed over categories.
+        """
+        ledger = self.ledger
+        where = self.path_of("payer_shares")
+        columns = [index_of(ledger.payers, party, where, "payers with flows")
+                   for party in fixed]
+        saved = ledger.savings().sum(axis=(1, 3))[:, columns]  # (draws, payers)
+        saved = np.maximum(saved, 0.0)
+        total = saved.sum(axis=1)
+        some = total > 0
+        out = {}
+        for p, party in enumerate(fixed):
+            share = np.divide(saved[:, p], total, out=np.zeros_like(total), where=some)
+            out[party] = np.where(some, share, fixed[party])
+        return out
 
 
 @dataclass(frozen=True)

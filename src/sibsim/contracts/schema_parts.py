@@ -18,7 +18,7 @@ Examples
 >>> BASELINE_FIELDS[0].kind.options, BASELINE_FIELDS[0].default
 (('counterfactual', 'comparison_group', 'historical'), 'counterfactual')
 >>> [field.name for field in OUTCOME_BASED_FIELDS]
-['cap_total', 'payment_lag_months', 'financing']
+['cap_total', 'payment_lag_months', 'financing', 'payer_shares']
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ __all__ = [
     "BASELINE_FIELDS",
     "FINANCING",
     "OUTCOME_BASED_FIELDS",
+    "PAYER_SHARE_RULES",
     "PAYER",
     "ContractSchema",
     "PayerShares",
@@ -209,9 +210,14 @@ FINANCING = Table([
     Field("guarantees", List(_GUARANTEE, what="guarantees"), default=[]),
 ], what="financing", post=_post_financing)
 
+#: The values of ``payer_shares``: the ``payer`` table's fixed shares (the default, also
+#: when the key is absent), or shares in proportion to each payer's savings in each draw.
+PAYER_SHARE_RULES = ("fixed", "savings")
+
 #: The keys every outcome contract takes after its own.
 OUTCOME_BASED_FIELDS = (
     Field("cap_total", NONNEG),
     Field("payment_lag_months", LAG, default=0),
     Field("financing", FINANCING),
+    Field("payer_shares", Choice(PAYER_SHARE_RULES)),
 )
