@@ -340,3 +340,73 @@ def test_design_chooses_a_payer_share():
     # the municipality keeps more the less it pays: its share goes as low as the state allows
     feasible = table[table.feasible]
     assert chosen.get(key) == feasible[key].min()
+
+
+# ---------------------------------------------------------------------------------------------
+# the design command
+# ---------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("design") / "tiny.toml"
+    path.write_text(sibsim.load_scenario(copy.deepcopy(TINY)).to_toml(), encoding="utf-8")
+    return path
+
+
+def test_cli_design_prints_the_choice_and_writes_the_table(tiny_file, tmp_path, capsys):
+    import pandas as pd
+
+    from sibsim.cli import main
+
+    out = tmp_path / "table.csv"
+    code = main(["design", str(tiny_file), "--contract", "card", "--param", f"{PRICE}=0:100000",
+                 "--maximize", "municipality.mean", "--constraint", "provider.prob_loss<=0.2",
+                 "--draws", "60", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "Chosen terms:" in text and PRICE in text and "provider" in text
+    assert "mean npv +- se" in text and "P(loss) +- se" in text
+    table = pd.read_csv(out)
+    assert table.chosen.sum() == 1 and "provider_prob_loss" in table
+
+
+def test_cli_design_infeasible_says_so_and_shows_the_closest(tiny_file, tmp_path, capsys):
+    from sibsim.cli import main
+
+    out = tmp_path / "table.csv"
+    code = main(["design", str(tiny_file), "--contract", "card", "--param", f"{PRICE}=0:1000",
+                 "--constraint", "provider.prob_loss<=0", "--draws", "20", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 1 and out.exists()
+    assert "No terms satisfy every constraint" in text and "closest candidate" in text
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--param", "nonsense"], "--param: got 'nonsense', expected KEY=LOW:HIGH"),
+    (["--param", f"{PRICE}=5:1"], "low 5 > high 1"),
+    (["--param", f"{PRICE}=0:1", "--constraint", "provider.prob_loss<0.2"],
+     "--constraint: got 'provider.prob_loss<0.2'"),
+    (["--param", f"{PRICE}=0:1", "--maximize", "bank.mean"], "maximize.party: got 'bank'"),
+    (["--param", f"{PRICE}=0:1", "--contract", "nope"], "--contract: got 'nope'"),
+])
+def test_cli_design_errors_exit_2_without_traceback(tiny_file, tmp_path, capsys, argv,
+                                                    message):
+    from sibsim.cli import main
+
+    base = ["design", str(tiny_file), "--contract", "card", "--draws", "5", "--out",
+            str(tmp_path / "t.csv")]
+    code = main(base + argv)
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_cli_design_help_states_the_defaults(capsys):
+    from sibsim.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["design", "--help"])
+    text = capsys.readouterr().out
+    for words in ("(default: 1000)", "(default: 1)", "(default: design.csv)",
+                  "default: the contract's", "default: none", "default: 21 for one"):
+        assert words in " ".join(text.split()), words
