@@ -15,7 +15,7 @@ import pandas as pd
 from sibsim.analysis.tables import amount, number, percent, points, render
 from sibsim.analysis.units import table_scale
 
-__all__ = ["format_design", "party_rows"]
+__all__ = ["format_design", "format_pilot_designs", "party_rows", "pilot_designs", "term_label"]
 
 
 def party_rows(row: pd.Series, parties: Sequence[str], currency: str) -> list[str]:
@@ -93,3 +93,127 @@ def format_design(table: pd.DataFrame, *, parties: Sequence[str],
               f"{attrs['method']}."]
     lines += [f"note: {note}" for note in attrs.get("notes", [])]
     return "\n".join(lines) + "\n"
+
+
+def term_label(scenario, key: str) -> str:
+    """A designed term in words: ``job_6m price``, ``cap_per_participant``, ``tranche amount``.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario the key path belongs to.
+    key : str
+        The key path.
+
+    Returns
+    -------
+    str
+    """
+    from sibsim.scenario.keypath import parse_path
+
+    parts = parse_path(key)
+    if len(parts) == 5 and parts[2] == "outcomes" and parts[4] == "price":
+        outcome = scenario.data["contracts"][parts[1]]["outcomes"][parts[3]]
+        return f"{outcome['name']} price"
+    if "tranches" in parts:
+        return f"tranche {parts[-1]}"
+    if "guarantees" in parts:
+        return f"guarantee {parts[-1]}"
+    if len(parts) == 4 and parts[2] == "payer":
+        return f"{parts[3]}'s payer share"
+    return str(parts[-1])
+
+
+def _limit_words(label: str) -> str:
+    """``provider.prob_loss <= 0.2`` as ``provider P(loss) <= 20%``."""
+    target, sign, limit = label.split(" ")
+    party, _, statistic = target.rpartition(".")
+    if statistic in ("prob_loss", "prob_nominal_loss"):
+        words = "P(loss)" if statistic == "prob_loss" else "P(nominal loss)"
+        return f"{party} {words} {sign} {float(limit):.0%}"
+    return f"{party} {statistic} {sign} {float(limit):,.0f}"
+
+
+def format_pilot_designs(scenario, summary: pd.DataFrame, designs: dict) -> str:
+    """The designed terms of each outcome contract and every party's risk there, in words.
+
+    The terms, constraints and verdict come from the design file
+    (``scripts/design_danish_pilot.py``); the means and probabilities of loss, with their
+    Monte Carlo standard errors, from the run being shown (``summary``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario simulated.
+    summary : pandas.DataFrame
+        :func:`sibsim.summarize` of its run.
+    designs : dict
+        The design file's content (``designs``: one entry per contract).
+
+    Returns
+    -------
+    str
+        Lines ending in a newline; empty when there is no design.
+    """
+    currency = summary.attrs.get("currency", "DKK")
+    entries = [d for d in designs.get("designs", []) if d["contract"] in
+               scenario.contract_names()]
+    if not entries:
+        return ""
+    first = entries[0]
+    rules = ", ".join(_limit_words(c) for c in first["constraints"])
+    lines = ["Designed terms (sibsim.design, scripts/design_danish_pilot.py): each outcome "
+             "contract's terms maximise the municipality's mean npv subject to the party "
+             "that carries the programme's cost losing in at most 20% of draws and each "
+             "payer in at most 50%" + (f" (for {first['contract']}: {rules})" if rules else "")
+             + ".", ""]
+    for entry in entries:
+        terms = ", ".join(f"{term_label(scenario, k)} {number(v)}"
+                          + (f" {currency}" if abs(v) >= 1000 else "")
+                          for k, v in entry["terms"].items())
+        if entry["feasible"]:
+            lines.append(f"{entry['contract']}: these terms meet every constraint: {terms}.")
+        else:
+            missed = " and ".join(_limit_words(c) for c in entry["fails"])
+            lines.append(f"{entry['contract']}: no terms satisfy everyone. The closest terms "
+                         f"(smallest shortfall) are {terms}; they miss {missed}.")
+        rows = summary[summary["contract"] == entry["contract"]]
+        scale, unit = table_scale(rows["mean"], currency)
+        cells = [[r.party, f"{amount(r.mean, scale)} +- {amount(r.mean_mcse, scale)}",
+                  f"{percent(r.prob_loss)} +- {points(r.prob_loss_mcse)}"]
+                 for r in rows.itertuples()
+                 if not (r.mean == 0 and r.prob_loss == 0)]
+        lines += ["  " + line for line in render(
+            [("party", "<"), (f"mean npv +- se ({unit})", ">"),
+             ("P(loss) +- se (points)", ">")], cells)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def pilot_designs(name: str) -> tuple[dict | None, bool]:
+    """The design file shipped with a built-in scenario, and whether it is current.
+
+    Parameters
+    ----------
+    name : str
+        A built-in scenario's name; its design file is ``data/<name>-design.json``
+        (written by ``scripts/design_danish_pilot.py``).
+
+    Returns
+    -------
+    (dict or None, bool)
+        The file's content (None when there is none), and True when it was written for
+        the scenario file as shipped (the SHA-256 of its text matches).
+    """
+    import hashlib
+    import json
+    from importlib import resources
+
+    data = resources.files("sibsim") / "data"
+    source = data / f"{name}-design.json"
+    if not source.is_file():
+        return None, False
+    designs = json.loads(source.read_text(encoding="utf-8"))
+    text = (data / f"{name}.toml").read_text(encoding="utf-8")
+    current = hashlib.sha256(text.encode("utf-8")).hexdigest() == designs.get("toml_sha256")
+    return designs, current

@@ -11,7 +11,9 @@ def add_parser(sub) -> None:
     parser = sub.add_parser(
         NAME, help="run the embedded Danish pilot, print the summary, write plots",
         description="Simulate the built-in Danish pilot, print the risk table of every "
-                    "party under every contract and write the plots into a folder.")
+                    "party under every contract, the designed terms of each outcome "
+                    "contract (or, where no terms satisfy everyone, the closest ones) and "
+                    "write the plots into a folder.")
     parser.add_argument("--out", default="sibsim-demo", help="folder for the plots")
     parser.add_argument("--draws", type=positive_int, default=2000, help="Monte Carlo draws")
     parser.add_argument("--seed", type=seed, default=1, help="random seed")
@@ -21,12 +23,21 @@ def run(args) -> int:
     import sibsim
     from sibsim import plot
     from sibsim.analysis import format_summary
+    from sibsim.analysis.design_tables import format_pilot_designs, pilot_designs
 
     out = out_folder(args.out)
     scenario = sibsim.load_scenario(DEFAULT_SCENARIO)
     result = sibsim.simulate(scenario, draws=args.draws, seed=args.seed, progress=None)
     say(f"{scenario.name}: {args.draws} draws, seed {args.seed}")
-    say(format_summary(sibsim.summarize(result)))
+    summary = sibsim.summarize(result)
+    say(format_summary(summary))
+    designs, current = pilot_designs(DEFAULT_SCENARIO)
+    if designs is not None:
+        say(format_pilot_designs(scenario, summary, designs).rstrip("\n"))
+        if not current:
+            say("note: the designed terms were computed for another version of this "
+                "scenario; run scripts/design_danish_pilot.py --write to design them again.")
+        say()
     out.mkdir(parents=True, exist_ok=True)
     saved = plot.save_all(result, out)
     for path in saved:
