@@ -35,7 +35,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import math
@@ -46,6 +45,7 @@ from pathlib import Path
 
 import sibsim
 from sibsim.analysis.design import Design, _scales, parse_constraints, parse_target
+from sibsim.analysis.design_notes import design_notes
 from sibsim.analysis.design_search import Candidates, best_row, score
 from sibsim.analysis.resimulate import Run
 
@@ -154,11 +154,12 @@ def design_one(scenario: sibsim.Scenario, contract: str) -> dict:
                    "prob_loss_mcse": row[f"{p}_prob_loss_mcse"]}
                for p in scenario.parties()
                if not (row[f"{p}_mean"] == 0 and row[f"{p}_prob_loss"] == 0)}
+    notes = design_notes(table, terms, {k: row[k] for k in terms.keys})
     return {"contract": contract, "maximize": "municipality.mean",
             "constraints": [c.label for c in checked], "feasible": bool(feasible and ok),
             "fails": fails, "candidates": len(table),
             "terms": {k: _plain(row[k]) for k in terms.keys},
-            "tolerance": table.attrs["tolerance"], "notes": table.attrs["notes"],
+            "tolerance": table.attrs["tolerance"], "notes": notes,
             "parties": parties, "score": score(row, checked, scales)[1]}
 
 
@@ -198,14 +199,43 @@ def _value_span(block: str, relative: str, outcome_names: list[str]) -> tuple[in
     return found.start(1), found.end(1)
 
 
+#: The comment a designed value's line ends with.
+DESIGNED = "# designed: see the design lines of this contract"
+
+
+def _designed_comments(block: str, relatives: list[str]) -> str:
+    """The comment of each designed ``key = value`` line (and its continuation) replaced."""
+    lines = block.split("\n")
+    out: list[str] = []
+    skipping = False
+    section, counts = "", {}
+    for line in lines:
+        header = re.match(r"^\[\[contracts\.financing\.(tranches|guarantees)\]\]", line)
+        if header:
+            name = header.group(1)
+            counts[name] = counts.get(name, -1) + 1
+            section = f"financing.{name}[{counts[name]}]."
+        if skipping and re.match(r"^\s+#", line):
+            continue  # a continuation of the comment replaced
+        skipping = False
+        key = re.match(r"^([A-Za-z_]+) = [-0-9._eE+]+", line)
+        if key and section + key.group(1) in relatives and "#" in line:
+            head = line[:line.index("#")].rstrip()
+            line = f"{head:31} {DESIGNED}"
+            skipping = True
+        out.append(line)
+    return "\n".join(out)
+
+
 def comment_lines(outcome: dict) -> list[str]:
     """The generated comment of one contract (lines starting ``# design:``)."""
-    verdict = ("meets every constraint" if outcome["feasible"] else
-               "NO terms meet every constraint; these are the closest (missing "
-               + ", ".join(outcome["fails"]) + ")")
-    lines = [f"# design: scripts/design_danish_pilot.py ({DRAWS} draws, seed {SEED}): maximise "
-             f"{outcome['maximize']} subject to {', '.join(outcome['constraints'])};",
-             f"# design: {verdict}."]
+    verdict = ("these terms meet every constraint" if outcome["feasible"] else
+               "NO terms meet every constraint; these are the closest, missing "
+               + ", ".join(outcome["fails"]))
+    lines = [f"# design: terms from scripts/design_danish_pilot.py ({DRAWS} draws, seed "
+             f"{SEED}): maximise {outcome['maximize']}",
+             f"# design:   subject to {', '.join(outcome['constraints'])};",
+             f"# design: {verdict}. At these terms:"]
     for party, stats in outcome["parties"].items():
         lines.append(f"# design:   {party}: mean {stats['mean'] / 1e3:,.0f}k +- "
                      f"{stats['mean_mcse'] / 1e3:,.0f}k DKK, P(loss) {stats['prob_loss']:.1%} "
@@ -230,6 +260,7 @@ def updated_toml(text: str, outcomes: list[dict]) -> str:
             edits.append((begin, stop, _toml_number(value)))
         for begin, stop, replacement in sorted(edits, reverse=True):
             block = block[:begin] + replacement + block[stop:]
+        block = _designed_comments(block, [k.split("].", 1)[1] for k in outcome["terms"]])
         lines = [line for line in block.split("\n") if not line.startswith("# design:")]
         lines[1:1] = comment_lines(outcome)  # after the [[contracts]] line
         text = text[:start] + "\n".join(lines) + text[end:]
@@ -237,8 +268,13 @@ def updated_toml(text: str, outcomes: list[dict]) -> str:
 
 
 def digest(text: str) -> str:
-    """SHA-256 of the scenario text the designs were written into."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """SHA-256 of the scenario the designs were written into (its numbers, not comments).
+
+    The same digest as :func:`sibsim.analysis.design_tables.scenario_digest`.
+    """
+    from sibsim.analysis.design_tables import scenario_digest
+
+    return scenario_digest(sibsim.load_scenario(tomllib.loads(text)))
 
 
 def report_text(outcomes: list[dict]) -> str:
@@ -246,8 +282,7 @@ def report_text(outcomes: list[dict]) -> str:
     lines = [f"Designs of the built-in scenario ({DRAWS} draws, seed {SEED}; "
              "scripts/design_danish_pilot.py)", ""]
     for outcome in outcomes:
-        lines += [line.removeprefix("# design: ").removeprefix("# design:")
-                  for line in comment_lines(outcome)]
+        lines += [line.removeprefix("# design: ") for line in comment_lines(outcome)]
         for key, value in outcome["terms"].items():
             lines.append(f"  term {key} = {value:,}")
         lines += [f"  note: {note}" for note in outcome["notes"]]
@@ -271,7 +306,7 @@ def run_all() -> tuple[str, str, str]:
     for outcome in outcomes:
         for key, value in outcome["terms"].items():
             assert check.get(key) == value, (key, check.get(key), value)
-    document = {"scenario": "danish-pilot", "toml_sha256": digest(new_text), "draws": DRAWS,
+    document = {"scenario": "danish-pilot", "scenario_sha256": digest(new_text), "draws": DRAWS,
                 "seed": SEED, "designs": outcomes}
     return new_text, json.dumps(document, indent=1) + "\n", report_text(outcomes)
 

@@ -410,3 +410,41 @@ def test_cli_design_help_states_the_defaults(capsys):
     for words in ("(default: 1000)", "(default: 1)", "(default: design.csv)",
                   "default: the contract's", "default: none", "default: 21 for one"):
         assert words in " ".join(text.split()), words
+
+
+# ---------------------------------------------------------------------------------------------
+# the built-in scenario's designed terms and the demo
+# ---------------------------------------------------------------------------------------------
+
+def test_shipped_design_file_matches_the_scenario():
+    from sibsim.analysis.design_tables import pilot_designs
+
+    designs, current = pilot_designs("danish-pilot")
+    assert designs is not None, "run scripts/design_danish_pilot.py --write"
+    assert current, ("src/sibsim/data/danish-pilot.toml changed since its terms were "
+                     "designed: run scripts/design_danish_pilot.py --write")
+    scenario = sibsim.load_scenario("danish-pilot")
+    assert "shared" in scenario.contract_names()
+    shared = scenario.data["contracts"][scenario.contract_names().index("shared")]
+    assert shared["payer_shares"] == "savings" and set(shared["payer"]) == {"municipality",
+                                                                            "state"}
+    for entry in designs["designs"]:
+        for key, value in entry["terms"].items():
+            assert scenario.get(key) == value, key
+        assert entry["constraints"] and isinstance(entry["feasible"], bool)
+
+
+def test_demo_prints_each_outcome_contract_at_its_designed_terms(tmp_path, capsys):
+    from sibsim.analysis.design_tables import pilot_designs
+    from sibsim.cli import main
+
+    designs, _ = pilot_designs("danish-pilot")
+    assert main(["demo", "--draws", "30", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "Designed terms" in text
+    for entry in designs["designs"]:
+        assert f"{entry['contract']}: " in text
+        verdict = ("these terms meet every constraint" if entry["feasible"]
+                   else "no terms satisfy everyone. The closest terms")
+        assert f"{entry['contract']}: {verdict}" in text
+    assert "mean npv +- se" in text and "P(loss) +- se (points)" in text

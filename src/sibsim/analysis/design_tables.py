@@ -15,7 +15,8 @@ import pandas as pd
 from sibsim.analysis.tables import amount, number, percent, points, render
 from sibsim.analysis.units import table_scale
 
-__all__ = ["format_design", "format_pilot_designs", "party_rows", "pilot_designs", "term_label"]
+__all__ = ["format_design", "format_pilot_designs", "party_rows", "pilot_designs",
+           "scenario_digest", "term_label"]
 
 
 def party_rows(row: pd.Series, parties: Sequence[str], currency: str) -> list[str]:
@@ -203,17 +204,36 @@ def pilot_designs(name: str) -> tuple[dict | None, bool]:
     -------
     (dict or None, bool)
         The file's content (None when there is none), and True when it was written for
-        the scenario file as shipped (the SHA-256 of its text matches).
+        the scenario as shipped (:func:`scenario_digest` matches: comments may differ).
     """
-    import hashlib
     import json
     from importlib import resources
 
-    data = resources.files("sibsim") / "data"
-    source = data / f"{name}-design.json"
+    from sibsim.scenario import load_scenario
+
+    source = resources.files("sibsim") / "data" / f"{name}-design.json"
     if not source.is_file():
         return None, False
     designs = json.loads(source.read_text(encoding="utf-8"))
-    text = (data / f"{name}.toml").read_text(encoding="utf-8")
-    current = hashlib.sha256(text.encode("utf-8")).hexdigest() == designs.get("toml_sha256")
+    current = scenario_digest(load_scenario(name)) == designs.get("scenario_sha256")
     return designs, current
+
+
+def scenario_digest(scenario) -> str:
+    """SHA-256 of a scenario's normalised document (its numbers and names, not comments).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario.
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
+    import hashlib
+    import json
+
+    text = json.dumps(scenario.to_dict(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
