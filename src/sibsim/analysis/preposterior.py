@@ -1,0 +1,447 @@
+"""The estimators behind :func:`sibsim.stepping_stone`: what a pilot's counts are worth.
+
+Preposterior analysis of a pilot of ``size`` participants per arm, observed in one state at
+one month since entry (the expected value of sample information, EVSI). Two estimators:
+
+``regression`` (the default; Menzies 2016 importance sampling with the conditional mean of
+Strong, Oakley and Brennan 2014):
+
+1. One simulation of the scenario at ``draws`` prior draws (common random numbers): the
+   listed parameters theta_j and the party's npv under each contract, npv_jc.
+2. g_c(theta) = E[npv_c | theta] by least squares on Hermite polynomials (total degree
+   ``degree``) of the normal scores Phi^-1(F(theta)) of the listed parameters: chance and
+   the unlisted parameters averaged out.
+3. ``outer`` truths theta_i, drawn from the prior (draws ``draws .. draws + outer - 1`` of
+   the same seed, so independent of step 1); the pilot's counts x_i ~ Bin(size, s(theta_i))
+   in each arm, s the exact expected share (:func:`sibsim.engine.shares.expected_shares`).
+4. The posterior as the prior draws reweighted by the binomial likelihood,
+   w_ij = p(x_i | theta_j); posterior mean npv m_ic = sum_j w_ij g_c(theta_j) / sum_j w_ij.
+5. The choice c_i = argmax_c m_ic (:func:`choose_contract`), scored by g_{c_i}(theta_i);
+   EVSI = mean_i [g_{c_i}(theta_i) - g_{c*}(theta_i)], with c* the contract best on the
+   prior mean. EVPPI of the same parameters, paired: mean_i [max_c g_c(theta_i) -
+   g_{c*}(theta_i)], so EVSI <= EVPPI holds draw by draw.
+
+Its Monte Carlo error adds the outer draws' (sd / sqrt(outer)) and that of the prior sample
+(a bootstrap of steps 2 and 4 over the ``draws`` draws, the truths held).
+
+``nested``: for each truth, the posterior by :func:`sibsim.posterior` (its fitted scenario
+simulated at ``inner`` draws gives m_ic), and the score by re-simulation with the listed
+parameters held at theta_i (``inner`` draws, the other parameters and chance drawn): no
+regression and no reweighting, at the cost of 2 x outer simulations and outer posteriors.
+Its error is sd / sqrt(outer) of the paired differences (each truth has its own seeds).
+
+The pilot's counts follow the likelihood's model (section "The likelihood" of
+``docs/evidence.rst``): binomial at the exact expected share, with every unlisted
+distribution at its mean, so the pilot informs the listed parameters only; the pilot's
+participants are others than the contract's cohort. ``docs/stepping_stone.rst`` states
+the method and its limits.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.special import ndtri
+
+__all__ = ["BOOTSTRAP", "NO_CONTRACT", "party_npv", "Problem", "PriorSample", "choose_contract", "counts_at",
+           "log_likelihood", "nested_estimate", "regression_estimate", "seeds_of"]
+
+#: Bootstrap replicates of the prior sample in the regression estimator's error.
+BOOTSTRAP = 100
+#: The name of the option not to contract at all (the programme is not run): npv 0 for every
+#: party in every draw. It may be listed among the contracts unless a contract has the name.
+NO_CONTRACT = "none"
+#: Largest pilot per arm (the counts are drawn participant by participant).
+MAX_SIZE = 1_000_000
+_TINY = 1e-300
+
+
+class Problem(NamedTuple):
+    """What is decided, by whom, after which pilot (checked by the caller)."""
+
+    scenario: Any
+    party: str
+    contracts: list[str]
+    paths: list[str]
+    state: str
+    month: int
+    seed: int
+
+
+class PriorSample(NamedTuple):
+    """The simulated prior draws and the truths, shared by every pilot size."""
+
+    theta: np.ndarray          # (J, d): the listed parameters of the simulated draws
+    npv: np.ndarray            # (J, C): the party's npv under each contract
+    shares: np.ndarray         # (J, 2): expected share, treatment and counterfactual arm
+    truths: np.ndarray         # (I, d): the true parameters of the outer draws
+    truth_shares: np.ndarray   # (I, 2)
+    currency: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Pieces shared by both estimators
+# ---------------------------------------------------------------------------------------------
+
+
+def seeds_of(seed: int, i: int, kind: int) -> int:
+    """A seed for outer draw ``i`` and purpose ``kind``, independent of every other.
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    i, kind : int
+        The outer draw and what the seed is for.
+
+    Returns
+    -------
+    int
+        In [0, 2**32).
+
+    Examples
+    --------
+    >>> seeds_of(1, 0, 0) == seeds_of(1, 0, 0) != seeds_of(1, 1, 0)
+    True
+    """
+    return int(np.random.SeedSequence([seed, 15, kind, i]).generate_state(1)[0])
+
+
+def counts_at(seed: int, shares: np.ndarray, sizes: list[int]) -> np.ndarray:
+    """The pilot's counts in each arm of each outer draw, for each size.
+
+    Participant k of arm a in outer draw i is in the state when its uniform u_iak (its own
+    stream) is below the share: so the counts of a larger pilot extend those of a smaller one
+    (common random numbers along the EVSI curve), and each is Bin(size, share).
+
+    Parameters
+    ----------
+    seed : int
+        The run's seed.
+    shares : ndarray, shape (I, 2)
+        The true expected share in each arm.
+    sizes : list of int
+        Participants per arm.
+
+    Returns
+    -------
+    ndarray of int64, shape (len(sizes), I, 2)
+    """
+    largest = max(sizes)
+    out = np.zeros((len(sizes), len(shares), 2), dtype=np.int64)
+    if largest == 0:
+        return out
+    for i, share in enumerate(shares):
+        u = np.random.default_rng(seeds_of(seed, i, 0)).random((2, largest))
+        hits = np.concatenate([np.zeros((2, 1), np.int64),
+                               np.cumsum(u < share[:, None], axis=1)], axis=1)
+        out[:, i, :] = hits[:, sizes].T
+    return out
+
+
+def log_likelihood(counts: np.ndarray, size: int, shares: np.ndarray) -> np.ndarray:
+    """log p(counts_i | theta_j) up to a constant in j, shape (I, J).
+
+    Parameters
+    ----------
+    counts : ndarray, shape (I, 2)
+    size : int
+    shares : ndarray, shape (J, 2)
+
+    Returns
+    -------
+    ndarray, shape (I, J)
+    """
+    p = np.clip(shares, _TINY, 1.0)
+    q = np.clip(1.0 - shares, _TINY, 1.0)
+    x = counts.astype(np.float64)
+    return x @ np.log(p).T + (size - x) @ np.log(q).T
+
+
+def _weights(log_lik: np.ndarray) -> np.ndarray:
+    """Normalised weights, each row summing to 1."""
+    w = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def ess(weights: np.ndarray) -> np.ndarray:
+    """Effective sample size of each row of normalised weights, 1 / sum w^2."""
+    return 1.0 / np.sum(weights**2, axis=1)
+
+
+def choose_contract(expected_npv: np.ndarray) -> np.ndarray:
+    """The decision after the pilot: the contract of best posterior mean npv.
+
+    This is the one step a richer decision replaces: choosing terms with ``sibsim.design``
+    on the posterior (the price the municipality would offer after seeing the pilot) would
+    take the posterior in place of its means and return the terms as well as the contract.
+
+    Parameters
+    ----------
+    expected_npv : ndarray, shape (..., C)
+        Posterior (or prior) mean npv of each contract.
+
+    Returns
+    -------
+    ndarray of int
+        The index of the chosen contract (the first of equals).
+    """
+    return np.argmax(expected_npv, axis=-1)
+
+
+def party_npv(result: Any, problem: Problem) -> np.ndarray:
+    """The party's npv under each listed contract in each draw, shape (draws, C).
+
+    :data:`NO_CONTRACT` (when listed and not a contract's name) is 0 in every draw.
+
+    Parameters
+    ----------
+    result : xarray.Dataset
+        A result with ``npv``.
+    problem : Problem
+
+    Returns
+    -------
+    ndarray, shape (draws, C)
+    """
+    names = list(result["contract"].values)
+    npv = result["npv"].sel(party=problem.party).transpose("draw", "contract")
+    values = np.asarray(npv.values, dtype=np.float64)
+    out = np.zeros((values.shape[0], len(problem.contracts)))
+    for c, name in enumerate(problem.contracts):
+        if name in names:
+            out[:, c] = values[:, names.index(name)]
+    if not np.isfinite(out).all():
+        raise ValueError(f"stepping_stone: npv of {problem.party!r} is not finite in every draw")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The regression estimator
+# ---------------------------------------------------------------------------------------------
+
+
+def _exponents(d: int, degree: int) -> list[tuple[int, ...]]:
+    return [e for e in itertools.product(range(degree + 1), repeat=d) if sum(e) <= degree]
+
+
+def basis_size(d: int, degree: int) -> int:
+    """Terms of the total-degree polynomial basis in d variables."""
+    return math.comb(d + degree, degree)
+
+
+def _basis(z: np.ndarray, degree: int) -> np.ndarray:
+    """Products of probabilists' Hermite polynomials He_k(z), total degree <= degree."""
+    each = [np.polynomial.hermite_e.hermevander(z[:, k], degree) for k in range(z.shape[1])]
+    columns = [np.prod([each[k][:, e[k]] for k in range(z.shape[1])], axis=0)
+               for e in _exponents(z.shape[1], degree)]
+    return np.column_stack(columns)
+
+
+def normal_scores(theta: np.ndarray, priors: list) -> np.ndarray:
+    """Phi^-1(F_k(theta_k)) of each listed parameter under its prior, clipped to |z| <= 8."""
+    u = np.column_stack([p.scipy().cdf(theta[:, k]) for k, p in enumerate(priors)])
+    return np.clip(ndtri(np.clip(u, 1e-300, 1.0)), -8.0, 8.0)
+
+
+class _Fit(NamedTuple):
+    inner: np.ndarray   # (J, C): g_c(theta_j)
+    truth: np.ndarray   # (I, C): g_c(theta_i)
+
+
+def _fit(z_inner: np.ndarray, z_truth: np.ndarray, npv: np.ndarray, degree: int,
+         rows: np.ndarray | None = None) -> _Fit:
+    """Least squares of npv on the basis (on the rows given), evaluated at both samples."""
+    a = _basis(z_inner, degree)
+    fit_rows = slice(None) if rows is None else rows
+    coef, *_ = np.linalg.lstsq(a[fit_rows], npv[fit_rows], rcond=None)
+    inner = a @ coef
+    return _Fit(inner if rows is None else inner[rows], _basis(z_truth, degree) @ coef)
+
+
+def _evsi_from(fit: _Fit, log_lik: np.ndarray | None) -> dict:
+    """Choices, posterior means and the paired scores of one pilot size."""
+    prior_mean = fit.inner.mean(axis=0)
+    prior_choice = int(choose_contract(prior_mean))
+    n_outer = fit.truth.shape[0]
+    if log_lik is None:  # no participants: the likelihood is constant, nothing is learnt
+        weights = None
+        means = np.broadcast_to(prior_mean, (n_outer, len(prior_mean))).copy()
+    else:
+        weights = _weights(log_lik)
+        means = weights @ fit.inner
+    choice = choose_contract(means)
+    rows = np.arange(n_outer)
+    gain = fit.truth[rows, choice] - fit.truth[:, prior_choice]
+    perfect = fit.truth.max(axis=1) - fit.truth[:, prior_choice]
+    return {"prior_choice": prior_choice, "weights": weights, "means": means,
+            "choice": choice, "gain": gain, "perfect": perfect}
+
+
+def regression_estimate(sample: PriorSample, priors: list, counts: np.ndarray, size: int, *,
+                        degree: int, seed: int, bootstrap: int = BOOTSTRAP) -> dict:
+    """EVSI and EVPPI of one pilot size by the regression estimator.
+
+    Parameters
+    ----------
+    sample : PriorSample
+    priors : list of Distribution
+        The listed parameters' priors (for the normal scores).
+    counts : ndarray, shape (I, 2)
+        The pilot's counts (treatment, counterfactual) in each outer draw.
+    size : int
+        Participants per arm.
+    degree : int, keyword-only
+        Total degree of the regression.
+    seed : int, keyword-only
+        Seed of the bootstrap.
+    bootstrap : int, keyword-only
+        Bootstrap replicates of the prior sample.
+
+    Returns
+    -------
+    dict
+        ``evsi``, ``evsi_mcse``, ``evppi``, ``evppi_mcse``, ``prior_choice``, ``choice``
+        (I,), ``means`` (I, C), ``truth_npv`` (I, C), ``weights`` (I, J) or None, ``ess``
+        (I,), ``posterior_theta`` (I, d).
+    """
+    z_inner = normal_scores(sample.theta, priors)
+    z_truth = normal_scores(sample.truths, priors)
+    fit = _fit(z_inner, z_truth, sample.npv, degree)
+    log_lik = None if size == 0 else log_likelihood(counts, size, sample.shares)
+    found = _evsi_from(fit, log_lik)
+    n_outer, n_inner = sample.truths.shape[0], sample.theta.shape[0]
+    rng = np.random.default_rng(seeds_of(seed, 0, 1))
+    replicates = np.empty((bootstrap, 2))
+    for b in range(bootstrap):
+        rows = rng.integers(0, n_inner, n_inner)
+        again = _evsi_from(_fit(z_inner, z_truth, sample.npv, degree, rows),
+                           None if log_lik is None else log_lik[:, rows])
+        replicates[b] = again["gain"].mean(), again["perfect"].mean()
+    spread = replicates.var(axis=0, ddof=1) if bootstrap > 1 else np.zeros(2)
+    outer_var = np.array([found["gain"].var(ddof=1), found["perfect"].var(ddof=1)]) / n_outer
+    mcse = np.sqrt(outer_var + spread)
+    weights = found["weights"]
+    if weights is None:
+        posterior_theta = np.broadcast_to(sample.theta.mean(axis=0), sample.truths.shape)
+        sizes = np.full(n_outer, float(n_inner))
+    else:
+        posterior_theta = weights @ sample.theta
+        sizes = ess(weights)
+    return {"evsi": float(found["gain"].mean()), "evsi_mcse": float(mcse[0]),
+            "evppi": float(found["perfect"].mean()), "evppi_mcse": float(mcse[1]),
+            "prior_choice": found["prior_choice"], "choice": found["choice"],
+            "means": found["means"], "truth_npv": fit.truth, "ess": sizes,
+            "posterior_theta": np.asarray(posterior_theta)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The nested estimator
+# ---------------------------------------------------------------------------------------------
+
+
+def _mean_npv(scenario, problem: Problem, draws: int, seed: int) -> np.ndarray:
+    from sibsim.engine import simulate
+
+    result = simulate(scenario, draws=draws, seed=seed, progress=False, variables=["npv"])
+    return party_npv(result, problem).mean(axis=0)
+
+
+def nested_one(problem: Problem, i: int, truth: np.ndarray, counts: np.ndarray, size: int,
+               inner: int, posterior_draws: int) -> tuple[np.ndarray, np.ndarray | None,
+                                                          np.ndarray | None, bool]:
+    """One outer draw of the nested estimator (a task of its own on a dask cluster).
+
+    Parameters
+    ----------
+    problem : Problem
+    i : int
+        The outer draw (for its seeds).
+    truth : ndarray, shape (d,)
+    counts : ndarray, shape (2,)
+        Treatment and counterfactual counts.
+    size : int
+    inner, posterior_draws : int
+        Draws of each re-simulation, and of the posterior sample.
+
+    Returns
+    -------
+    score : ndarray, shape (C,)
+        Mean npv with the listed parameters held at ``truth``.
+    means : ndarray, shape (C,) or None
+        Posterior mean npv (None for a pilot of size 0).
+    posterior_theta : ndarray, shape (d,) or None
+    warned : bool
+        Whether :func:`sibsim.posterior` warned.
+    """
+    from sibsim.analysis.posterior import PosteriorWarning, posterior
+
+    scenario = problem.scenario
+    fixed = scenario
+    for path, value in zip(problem.paths, truth):
+        fixed = fixed.replace(path, float(value))
+    score = _mean_npv(fixed, problem, inner, seeds_of(problem.seed, i, 2))
+    if size == 0:
+        return score, None, None, False
+    data = [{"state": problem.state, "arm": arm, "months_since_entry": problem.month,
+             "count": int(c), "n": int(size)}
+            for arm, c in zip(("treatment", "counterfactual"), counts)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PosteriorWarning)
+        fitted, report = posterior(scenario, data=data, params=problem.paths,
+                                   draws=posterior_draws, seed=seeds_of(problem.seed, i, 3))
+    means = _mean_npv(fitted, problem, inner, seeds_of(problem.seed, i, 4))
+    rows = report[report["kind"] == "param"].set_index("param")
+    theta = rows.loc[problem.paths, "posterior_mean"].to_numpy(dtype=np.float64)
+    warned = any(issubclass(w.category, PosteriorWarning) for w in caught)
+    return score, means, theta, warned
+
+
+def nested_estimate(problem: Problem, sample: PriorSample, counts: np.ndarray, size: int, *,
+                    inner: int, posterior_draws: int, client: Any = None) -> dict:
+    """EVSI and EVPPI of one pilot size by nested simulation (see the module docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+    sample : PriorSample
+        Its npv gives the prior choice; its truths and their counts are used.
+    counts : ndarray, shape (I, 2)
+    size : int
+    inner, posterior_draws : int, keyword-only
+    client : dask.distributed.Client, optional, keyword-only
+        Runs each outer draw as a task.
+
+    Returns
+    -------
+    dict
+        As :func:`regression_estimate`, plus ``posterior_warnings`` (outer draws whose
+        posterior warned); ``ess`` is NaN.
+    """
+    n_outer = sample.truths.shape[0]
+    jobs = [(problem, i, sample.truths[i], counts[i], size, inner, posterior_draws)
+            for i in range(n_outer)]
+    if client is not None:
+        futures = client.map(nested_one, *zip(*jobs), pure=False)
+        found = client.gather(futures)
+    else:
+        found = [nested_one(*job) for job in jobs]
+    prior_mean = sample.npv.mean(axis=0)
+    prior_choice = int(choose_contract(prior_mean))
+    score = np.array([f[0] for f in found])
+    means = np.array([prior_mean if f[1] is None else f[1] for f in found])
+    choice = np.full(n_outer, prior_choice) if size == 0 else choose_contract(means)
+    rows = np.arange(n_outer)
+    gain = score[rows, choice] - score[:, prior_choice]
+    perfect = score.max(axis=1) - score[:, prior_choice]
+    theta = np.array([sample.theta.mean(axis=0) if f[2] is None else f[2] for f in found])
+    return {"evsi": float(gain.mean()), "evsi_mcse": float(gain.std(ddof=1) / math.sqrt(n_outer)),
+            "evppi": float(perfect.mean()),
+            "evppi_mcse": float(perfect.std(ddof=1) / math.sqrt(n_outer)),
+            "prior_choice": prior_choice, "choice": choice, "means": means,
+            "truth_npv": score, "ess": np.full(n_outer, np.nan), "posterior_theta": theta,
+            "posterior_warnings": int(sum(f[3] for f in found))}
