@@ -122,8 +122,8 @@ def test_the_regression_and_the_nested_estimator_agree():
     scenario = small()
     kw = dict(pilot={**PILOT, "size": 50}, outer=30, **KW)
     reg, runs_reg = sibsim.stepping_stone(scenario, draws=600, **kw)
-    nested, runs_nested = sibsim.stepping_stone(scenario, method="nested", inner=100,
-                                                posterior_draws=100, draws=600, **kw)
+    nested, runs_nested = sibsim.stepping_stone(scenario, draws=600, **kw, estimator={
+        "method": "nested", "inner": 100, "posterior_draws": 100})
     assert reg["evsi"] > 0 and nested["evsi"] > 0
     error = math.hypot(reg["evsi_mcse"], nested["evsi_mcse"])
     assert abs(reg["evsi"] - nested["evsi"]) <= 3 * error
@@ -135,7 +135,7 @@ def test_the_regression_and_the_nested_estimator_agree():
 def test_too_few_draws_for_a_large_pilot_warn():
     with pytest.warns(SteppingStoneWarning, match="raise draws to about"):
         sibsim.stepping_stone(small(), pilot={**PILOT, "size": 5000}, outer=20, draws=60,
-                              degree=1, **KW)
+                              estimator={"degree": 1}, **KW)
 
 
 def test_the_same_seed_gives_the_same_value(scenario):
@@ -158,10 +158,12 @@ def test_the_same_seed_gives_the_same_value(scenario):
      "pilot.months_since_entry: got 99"),
     ({"pilot": {"size": 5, "state": "employed"}}, "pilot.months_since_entry: got nothing"),
     ({"pilot": {**PILOT, "size": 5, "arm": "x"}}, "pilot.arm"),
-    ({"method": "magic"}, "method: got 'magic'"),
+    ({"estimator": "magic"}, "estimator.method: got 'magic'"),
+    ({"estimator": {"method": "nested", "inner": 1}}, "estimator.inner: got 1"),
+    ({"estimator": {"degre": 2}}, "did you mean 'degree'"),
     ({"outer": 3}, "outer: got 3"),
     ({"draws": 10}, "draws: got 10"),
-    ({"degree": 9}, "degree: got 9"),
+    ({"estimator": {"degree": 9}}, "estimator.degree: got 9"),
 ])
 def test_bad_options_are_named(scenario, change, words):
     kw = {**KW, "pilot": {**PILOT, "size": 5}, "outer": 20, "draws": 100, **change}
@@ -194,8 +196,8 @@ def test_bad_curve_options_are_named(scenario):
 def test_nested_refuses_correlated_listed_parameters():
     data = {**small().data,
             "correlations": [{"params": [EFFECT, "flows[0].monthly"], "rho": 0.5}]}
-    with pytest.raises(ValueError, match="use method='regression'"):
-        sibsim.stepping_stone(Scenario(data), method="nested", pilot={**PILOT, "size": 5},
+    with pytest.raises(ValueError, match="use estimator='regression'"):
+        sibsim.stepping_stone(Scenario(data), estimator="nested", pilot={**PILOT, "size": 5},
                               outer=20, draws=100, **KW)
 
 

@@ -112,22 +112,22 @@ def _setup(scenario, party, contracts, pilot, params, seed, *, with_size):
 
 
 def _check_method(method: Any, problem: pp.Problem) -> str:
-    method = check_name("method", method, METHODS)
+    method = check_name("estimator.method", method, METHODS)
     if method == "nested":
         listed = set(problem.paths)
         for k, entry in enumerate(problem.scenario.get("correlations") or []):
             if listed & set(entry["params"]):
-                raise ValueError(f"method: 'nested' holds the listed parameters at their true "
+                raise ValueError(f"estimator: 'nested' holds the listed parameters at their true "
                                  f"values, which correlations[{k}] links to other parameters "
                                  f"(their conditional prior is not simulated); use "
-                                 f"method='regression'")
+                                 f"estimator='regression'")
     return method
 
 
 def _check_degree(degree: Any, d: int, draws: int) -> int:
     degree = (3 if d <= 2 else 2) if degree is None else degree
     if not is_whole_number(degree) or not 1 <= degree <= 6:
-        raise ValueError(problem_text("degree", degree, "a whole number from 1 to 6"))
+        raise ValueError(problem_text("estimator.degree", degree, "a whole number from 1 to 6"))
     terms = pp.basis_size(d, int(degree))
     if draws < 5 * terms:
         raise ValueError(f"draws: got {draws}, expected at least {5 * terms} for a regression "
@@ -196,13 +196,12 @@ def prior_sample(problem: pp.Problem, *, outer: int, draws: int,
 # ---------------------------------------------------------------------------------------------
 
 
-def _estimate(problem, priors, sample, counts, size, *, method, degree, inner,
-              posterior_draws, client) -> dict:
-    if method == "regression":
-        return pp.regression_estimate(sample, priors, counts, size, degree=degree,
+def _estimate(problem, priors, sample, counts, size, settings: dict, client) -> dict:
+    if settings["method"] == "regression":
+        return pp.regression_estimate(sample, priors, counts, size, degree=settings["degree"],
                                       seed=problem.seed)
-    return pp.nested_estimate(problem, sample, counts, size, inner=inner,
-                              posterior_draws=posterior_draws, client=client)
+    return pp.nested_estimate(problem, sample, counts, size, inner=settings["inner"],
+                              posterior_draws=settings["posterior_draws"], client=client)
 
 
 def _warn_ess(found: dict, draws: int, size: int, method: str) -> None:
@@ -215,7 +214,7 @@ def _warn_ess(found: dict, draws: int, size: int, method: str) -> None:
             f"stepping_stone: a pilot of {size} per arm leaves a tenth of the outer draws with "
             f"an effective sample size below {MIN_ESS} (10% quantile {low:.1f} of {draws} "
             f"prior draws): the posterior means rest on few draws; raise draws to about "
-            f"{needed}, or use method='nested'"), stacklevel=3)
+            f"{needed}, or use estimator='nested'"), stacklevel=3)
 
 
 def _runs(problem: pp.Problem, sample: pp.PriorSample, counts: np.ndarray,
@@ -270,21 +269,35 @@ def _attrs(problem: pp.Problem, sample: pp.PriorSample, method: str, **more) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-def _checked_run(problem, priors, outer, draws, method, degree, inner, posterior_draws):
-    outer = _whole("outer", outer, 10)
-    draws = _whole("draws", draws, 50)
-    method = _check_method(method, problem)
-    degree = _check_degree(degree, len(problem.paths), draws) if method == "regression" else None
-    inner = _whole("inner", inner, 2)
-    posterior_draws = _whole("posterior_draws", posterior_draws, 100)
-    return outer, draws, method, degree, inner, posterior_draws
+_ESTIMATOR_KEYS = ("method", "degree", "inner", "posterior_draws")
+
+
+def _check_estimator(estimator: Any, problem: pp.Problem, draws: int) -> dict:
+    """The estimator's method and settings, checked."""
+    settings = {"method": estimator} if isinstance(estimator, str) else estimator
+    if not isinstance(settings, Mapping):
+        raise ValueError(problem_text("estimator", estimator, f"one of {list(METHODS)} or a "
+                                      f"dict with keys {', '.join(_ESTIMATOR_KEYS)}"))
+    for key in settings:
+        if key not in _ESTIMATOR_KEYS:
+            raise ValueError(problem_text(f"estimator.{key}", settings[key], f"one of the keys "
+                                          f"{', '.join(_ESTIMATOR_KEYS)}"
+                                          f"{suggest(key, _ESTIMATOR_KEYS)}"))
+    method = _check_method(settings.get("method", "regression"), problem)
+    degree = settings.get("degree")
+    return {"method": method,
+            "degree": _check_degree(degree, len(problem.paths), draws)
+            if method == "regression" else None,
+            "inner": _whole("estimator.inner", settings.get("inner", 200), 2),
+            "posterior_draws": _whole("estimator.posterior_draws",
+                                      settings.get("posterior_draws", 1000), 100)}
 
 
 def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
                    pilot: Mapping[str, Any], params: Sequence[str], outer: int = 200,
                    draws: int = 500, seed: int = 1, client: Any = None,
-                   method: str = "regression", degree: int | None = None, inner: int = 200,
-                   posterior_draws: int = 1000) -> tuple[pd.Series, pd.DataFrame]:
+                   estimator: str | Mapping[str, Any] = "regression"
+                   ) -> tuple[pd.Series, pd.DataFrame]:
     """What a pilot's results are worth to the choice of contract that follows it (EVSI).
 
     For each of ``outer`` draws of the listed parameters from their prior (the truth), the
@@ -295,7 +308,7 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
     scored by its expected npv at the true parameters. EVSI is the mean score of the choice
     after the pilot minus that of the contract best without it.
 
-    Estimators (``method``): "regression" simulates the scenario once at ``draws`` prior
+    Estimators (``estimator``): "regression" simulates the scenario once at ``draws`` prior
     draws, fits E[npv | parameters] by least squares on Hermite polynomials of the normal
     scores (Strong, Oakley and Brennan 2014) and reweights those draws by the likelihood of
     each pilot's counts for the posterior means (Menzies 2016); "nested" runs
@@ -325,14 +338,11 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
         Seed of every simulation and of the pilots' counts.
     client : dask.distributed.Client, optional, keyword-only
         Spreads the simulation's chunks (regression) or the outer draws (nested).
-    method : {"regression", "nested"}, keyword-only
-        The estimator.
-    degree : int, optional, keyword-only
-        Total degree of the regression (default 3 for one or two parameters, else 2).
-    inner : int, keyword-only, default 200
-        Draws of each re-simulation (nested).
-    posterior_draws : int, keyword-only, default 1000
-        Draws of each posterior (nested).
+    estimator : str or dict, keyword-only, default "regression"
+        ``"regression"`` or ``"nested"``, or a dict with ``method`` (one of them) and its
+        settings: ``degree`` (regression: total degree of the polynomial, default 3 for one
+        or two parameters, else 2), ``inner`` (nested: draws of each re-simulation, default
+        200) and ``posterior_draws`` (nested: draws of each posterior, default 1000).
 
     Returns
     -------
@@ -371,12 +381,12 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
     """
     problem, priors, size = _setup(scenario, party, contracts, pilot, params, seed,
                                    with_size=True)
-    outer, draws, method, degree, inner, posterior_draws = _checked_run(
-        problem, priors, outer, draws, method, degree, inner, posterior_draws)
+    outer, draws = _whole("outer", outer, 10), _whole("draws", draws, 50)
+    settings = _check_estimator(estimator, problem, draws)
+    method = settings["method"]
     sample = prior_sample(problem, outer=outer, draws=draws, client=client)
     counts = pp.counts_at(problem.seed, sample.truth_shares, [size])[0]
-    found = _estimate(problem, priors, sample, counts, size, method=method, degree=degree,
-                      inner=inner, posterior_draws=posterior_draws, client=client)
+    found = _estimate(problem, priors, sample, counts, size, settings, client)
     _warn_ess(found, draws, size, method)
     value = _value(problem, found, size, outer=outer, draws=draws, method=method)
     runs = _runs(problem, sample, counts, found)
@@ -409,8 +419,7 @@ def evsi_curve(scenario: Any, *, party: str, contracts: Sequence[str],
                sizes: Sequence[int] = (0, 20, 65, 130, 260, 520),
                cost_per_participant: float | None = None, outer: int = 200,
                draws: int = 500, seed: int = 1, client: Any = None,
-               method: str = "regression", degree: int | None = None, inner: int = 200,
-               posterior_draws: int = 1000) -> pd.DataFrame:
+               estimator: str | Mapping[str, Any] = "regression") -> pd.DataFrame:
     """EVSI against the pilot's size, with the pilot's cost and the net value.
 
     Every size is estimated as :func:`stepping_stone` does, on the same simulated draws,
@@ -435,7 +444,7 @@ def evsi_curve(scenario: Any, *, party: str, contracts: Sequence[str],
         Cost of the pilot per participant in the treatment arm (the counterfactual arm is
         taken to come from registers at no cost); default the mean of the scenario's
         ``programme.cost_per_participant``.
-    outer, draws, seed, client, method, degree, inner, posterior_draws
+    outer, draws, seed, client, estimator
         As for :func:`stepping_stone`.
 
     Returns
@@ -458,14 +467,14 @@ def evsi_curve(scenario: Any, *, party: str, contracts: Sequence[str],
                                 with_size=False)
     sizes = _check_sizes(sizes)
     cost = _cost_per_participant(problem.scenario, cost_per_participant)
-    outer, draws, method, degree, inner, posterior_draws = _checked_run(
-        problem, priors, outer, draws, method, degree, inner, posterior_draws)
+    outer, draws = _whole("outer", outer, 10), _whole("draws", draws, 50)
+    settings = _check_estimator(estimator, problem, draws)
+    method = settings["method"]
     sample = prior_sample(problem, outer=outer, draws=draws, client=client)
     all_counts = pp.counts_at(problem.seed, sample.truth_shares, sizes)
     rows, prior_choice = [], None
     for size, counts in zip(sizes, all_counts):
-        found = _estimate(problem, priors, sample, counts, size, method=method, degree=degree,
-                          inner=inner, posterior_draws=posterior_draws, client=client)
+        found = _estimate(problem, priors, sample, counts, size, settings, client)
         _warn_ess(found, draws, size, method)
         prior_choice = problem.contracts[found["prior_choice"]]
         row = {"size": size, "evsi": found["evsi"], "evsi_mcse": found["evsi_mcse"],
