@@ -215,3 +215,45 @@ def test_stepping_stone_is_exported():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert callable(sibsim.stepping_stone)
+
+
+def test_the_command_prints_the_value_and_writes_the_runs(tmp_path, capsys):
+    import pandas as pd
+
+    from sibsim.cli import main
+
+    path = tmp_path / "small.toml"
+    path.write_text(small().to_toml(), encoding="utf-8")
+    out = tmp_path / "runs.csv"
+    code = main(["stepping-stone", str(path), "--party", "municipality", "--contracts",
+                 "card,none", "--size", "20", "--state", "employed", "--month", "6",
+                 "--param", EFFECT, "--outer", "20", "--draws", "100", "--sizes", "0,20",
+                 "--cost-per-participant", "1000", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "EVSI (value of the pilot's results)" in printed and "DKK" in printed
+    assert "EVSI curve" in printed
+    runs = pd.read_csv(out)
+    assert len(runs) == 20 and "choice" in runs.columns
+    curve = pd.read_csv(tmp_path / "runs_curve.csv")
+    assert list(curve["size"]) == [0, 20]
+
+
+@pytest.mark.parametrize("change, words", [
+    (["--party", "bank"], "party: got 'bank'"),
+    (["--state", "employd"], "did you mean 'employed'"),
+    (["--param", "transitions[0].effct.ratio"], "params[0]"),
+])
+def test_the_command_names_bad_options(tmp_path, capsys, change, words):
+    from sibsim.cli import main
+
+    path = tmp_path / "small.toml"
+    path.write_text(small().to_toml(), encoding="utf-8")
+    options = {"--party": "municipality", "--contracts": "card,none", "--size": "5",
+               "--state": "employed", "--month": "6", "--param": EFFECT, "--outer": "20",
+               "--draws": "100", "--out": str(tmp_path / "runs.csv")}
+    options[change[0]] = change[1]
+    argv = ["stepping-stone", str(path)] + [x for kv in options.items() for x in kv]
+    assert main(argv) == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "runs.csv").exists()

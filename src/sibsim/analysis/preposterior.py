@@ -47,8 +47,9 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import ndtri
 
-__all__ = ["BOOTSTRAP", "NO_CONTRACT", "party_npv", "Problem", "PriorSample", "choose_contract", "counts_at",
-           "log_likelihood", "nested_estimate", "regression_estimate", "seeds_of"]
+__all__ = ["BOOTSTRAP", "MAX_SIZE", "NO_CONTRACT", "PriorSample", "Problem", "basis_size",
+           "choose_contract", "counts_at", "ess", "log_likelihood", "nested_estimate",
+           "nested_one", "normal_scores", "party_npv", "regression_estimate", "seeds_of"]
 
 #: Bootstrap replicates of the prior sample in the regression estimator's error.
 BOOTSTRAP = 100

@@ -396,7 +396,7 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
 
 def _cost_per_participant(scenario, cost: Any) -> float:
     if cost is None:
-        standing = scenario.get("programme.cost_per_participant")
+        standing = scenario.parameters()["programme.cost_per_participant"]
         return float(standing.mean() if isinstance(standing, Distribution) else standing)
     real = as_real(cost)
     if real is None or not math.isfinite(real) or real < 0:
