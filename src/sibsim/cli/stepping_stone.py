@@ -72,7 +72,7 @@ def add_parser(sub) -> None:
     parser.add_argument("--inner", type=positive_int, default=200,
                         help="draws of each re-simulation (nested)")
     parser.add_argument("--sizes", type=_whole_number_list, default=None, metavar="N,N,...",
-                        help="also print the EVSI curve at these pilot sizes")
+                        help="also print the EVSI curve at these pilot sizes (default: no curve)")
     parser.add_argument("--cost-per-participant", type=float, default=None,
                         help="pilot cost per treated participant for the curve (default: the "
                              "mean of programme.cost_per_participant)")
