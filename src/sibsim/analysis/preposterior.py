@@ -163,12 +163,6 @@ def log_likelihood(counts: np.ndarray, size: int, shares: np.ndarray) -> np.ndar
     return x @ np.log(p).T + (size - x) @ np.log(q).T
 
 
-def _weights(log_lik: np.ndarray) -> np.ndarray:
-    """Normalised weights, each row summing to 1."""
-    w = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))
-    return w / w.sum(axis=1, keepdims=True)
-
-
 def ess(weights: np.ndarray) -> np.ndarray:
     """Effective sample size of each row of normalised weights, 1 / sum w^2."""
     return 1.0 / np.sum(weights**2, axis=1)
@@ -254,27 +248,59 @@ class _Fit(NamedTuple):
     truth: np.ndarray   # (I, C): g_c(theta_i)
 
 
-def _fit(z_inner: np.ndarray, z_truth: np.ndarray, npv: np.ndarray, degree: int,
-         rows: np.ndarray | None = None) -> _Fit:
-    """Least squares of npv on the basis (on the rows given), evaluated at both samples."""
-    a = _basis(z_inner, degree)
-    fit_rows = slice(None) if rows is None else rows
-    coef, *_ = np.linalg.lstsq(a[fit_rows], npv[fit_rows], rcond=None)
-    inner = a @ coef
-    return _Fit(inner if rows is None else inner[rows], _basis(z_truth, degree) @ coef)
+def _fit(basis_inner: np.ndarray, basis_truth: np.ndarray, npv: np.ndarray,
+         multiplicity: np.ndarray | None = None) -> _Fit:
+    """Least squares of npv on the basis (each draw counted ``multiplicity`` times)."""
+    if multiplicity is None:
+        coef, *_ = np.linalg.lstsq(basis_inner, npv, rcond=None)
+    else:
+        root = np.sqrt(multiplicity)[:, None]
+        coef, *_ = np.linalg.lstsq(basis_inner * root, npv * root, rcond=None)
+    return _Fit(basis_inner @ coef, basis_truth @ coef)
 
 
-def _evsi_from(fit: _Fit, log_lik: np.ndarray | None) -> dict:
-    """Choices, posterior means and the paired scores of one pilot size."""
-    prior_mean = fit.inner.mean(axis=0)
+def _thin(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a @ b for a b of few columns, one matrix-vector product per column (a general matrix
+    product of this shape is many times slower in common BLAS libraries)."""
+    return np.column_stack([a @ b[:, c] for c in range(b.shape[1])])
+
+
+def _posterior_means(likelihood: np.ndarray, log_lik: np.ndarray, inner: np.ndarray,
+                     multiplicity: np.ndarray) -> np.ndarray:
+    """sum_j m_j L_ij g(theta_j) / sum_j m_j L_ij, each row (a bootstrap replicate)."""
+    numerator = _thin(likelihood, multiplicity[:, None] * inner)
+    denominator = likelihood @ multiplicity
+    means = np.empty_like(numerator)
+    ok = denominator > 0
+    means[ok] = numerator[ok] / denominator[ok, None]
+    kept = multiplicity > 0
+    for i in np.flatnonzero(~ok):  # the draws kept lie far below the row's best: log space
+        w = np.exp(log_lik[i, kept] - log_lik[i, kept].max()) * multiplicity[kept]
+        means[i] = w @ inner[kept] / w.sum()
+    return means
+
+
+def _evsi_from(fit: _Fit, likelihood: np.ndarray | None, log_lik: np.ndarray | None,
+               multiplicity: np.ndarray | None = None) -> dict:
+    """Choices, posterior means and the paired scores of one pilot size.
+
+    ``likelihood`` is exp(log_lik - its row maximum), None for a pilot of size 0 (a
+    constant likelihood: nothing is learnt, the choice is the prior's).
+    """
+    if multiplicity is None:
+        prior_mean = fit.inner.mean(axis=0)
+    else:
+        prior_mean = multiplicity @ fit.inner / multiplicity.sum()
     prior_choice = int(choose_contract(prior_mean))
     n_outer = fit.truth.shape[0]
-    if log_lik is None:  # no participants: the likelihood is constant, nothing is learnt
-        weights = None
+    weights = None
+    if likelihood is None:
         means = np.broadcast_to(prior_mean, (n_outer, len(prior_mean))).copy()
+    elif multiplicity is None:
+        weights = likelihood / likelihood.sum(axis=1, keepdims=True)
+        means = _thin(weights, fit.inner)
     else:
-        weights = _weights(log_lik)
-        means = weights @ fit.inner
+        means = _posterior_means(likelihood, log_lik, fit.inner, multiplicity)
     choice = choose_contract(means)
     rows = np.arange(n_outer)
     gain = fit.truth[rows, choice] - fit.truth[:, prior_choice]
@@ -301,27 +327,35 @@ def regression_estimate(sample: PriorSample, priors: list, counts: np.ndarray, s
     seed : int, keyword-only
         Seed of the bootstrap.
     bootstrap : int, keyword-only
-        Bootstrap replicates of the prior sample.
+        Bootstrap replicates of the prior sample (each draw counted as often as a
+        resample with replacement picks it).
 
     Returns
     -------
     dict
         ``evsi``, ``evsi_mcse``, ``evppi``, ``evppi_mcse``, ``prior_choice``, ``choice``
-        (I,), ``means`` (I, C), ``truth_npv`` (I, C), ``weights`` (I, J) or None, ``ess``
-        (I,), ``posterior_theta`` (I, d).
+        (I,), ``means`` (I, C), ``truth_npv`` (I, C), ``ess`` (I,), ``posterior_theta``
+        (I, d).
     """
-    z_inner = normal_scores(sample.theta, priors)
-    z_truth = normal_scores(sample.truths, priors)
-    fit = _fit(z_inner, z_truth, sample.npv, degree)
-    log_lik = None if size == 0 else log_likelihood(counts, size, sample.shares)
-    found = _evsi_from(fit, log_lik)
+    basis_inner = _basis(normal_scores(sample.theta, priors), degree)
+    basis_truth = _basis(normal_scores(sample.truths, priors), degree)
+    fit = _fit(basis_inner, basis_truth, sample.npv)
+    log_lik = likelihood = None
+    if size > 0:
+        log_lik = log_likelihood(counts, size, sample.shares)
+        likelihood = np.exp(log_lik - log_lik.max(axis=1, keepdims=True))
+        # Below 1e-200 of a row's best a draw adds nothing; as 0 it keeps the products
+        # clear of subnormal numbers, which are slow on most processors.
+        likelihood[likelihood < 1e-200] = 0.0
+    found = _evsi_from(fit, likelihood, log_lik)
     n_outer, n_inner = sample.truths.shape[0], sample.theta.shape[0]
     rng = np.random.default_rng(seeds_of(seed, 0, 1))
     replicates = np.empty((bootstrap, 2))
     for b in range(bootstrap):
-        rows = rng.integers(0, n_inner, n_inner)
-        again = _evsi_from(_fit(z_inner, z_truth, sample.npv, degree, rows),
-                           None if log_lik is None else log_lik[:, rows])
+        multiplicity = np.bincount(rng.integers(0, n_inner, n_inner),
+                                   minlength=n_inner).astype(np.float64)
+        again = _evsi_from(_fit(basis_inner, basis_truth, sample.npv, multiplicity),
+                           likelihood, log_lik, multiplicity)
         replicates[b] = again["gain"].mean(), again["perfect"].mean()
     spread = replicates.var(axis=0, ddof=1) if bootstrap > 1 else np.zeros(2)
     outer_var = np.array([found["gain"].var(ddof=1), found["perfect"].var(ddof=1)]) / n_outer
@@ -331,7 +365,7 @@ def regression_estimate(sample: PriorSample, priors: list, counts: np.ndarray, s
         posterior_theta = np.broadcast_to(sample.theta.mean(axis=0), sample.truths.shape)
         sizes = np.full(n_outer, float(n_inner))
     else:
-        posterior_theta = weights @ sample.theta
+        posterior_theta = _thin(weights, sample.theta)
         sizes = ess(weights)
     return {"evsi": float(found["gain"].mean()), "evsi_mcse": float(mcse[0]),
             "evppi": float(found["perfect"].mean()), "evppi_mcse": float(mcse[1]),
