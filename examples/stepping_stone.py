@@ -10,6 +10,12 @@ information (EVSI) of a 65-person pilot per arm, against the value of knowing th
 programme's effect exactly (EVPPI); which contract each party is likely to choose once the
 results are in; and what size of pilot would have been worth its cost (the EVSI curve).
 
+The built-in priors are calibrated to this trial's own results (the 17% and 35% in work of
+E1 and J2), so what is computed is the worth of a *further* pilot of that size run before
+the repayable contract, with today's knowledge: the question the partners face now. For the
+worth of the first trial before it was run, replace the priors by what was known then
+(``Scenario.replace``) and run the same calls.
+
 Two decisions are asked about: the municipality choosing among the repayable contracts
 (narrow, broad, sib), and the investor choosing whether to fund the social impact bond at
 all ("none" is not contracting, npv 0). Every number printed is computed by the run, so the
@@ -69,7 +75,9 @@ def main() -> None:
     print(f"The pilot counts who is in work {PILOT['months_since_entry']} months after entry "
           f"in each arm; it informs {', '.join(params)}.\n")
 
-    print(f"1. What the {SIZE}-person trial was worth, and what is chosen after it")
+    print("The priors already carry the trial's own result, so this is the worth of a further "
+          "pilot\nbefore the repayable contract, with what is known today.\n")
+    print(f"1. What a {SIZE}-person pilot is worth, and what is chosen after it")
     found = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SteppingStoneWarning)
