@@ -149,6 +149,40 @@ def test_the_regression_and_the_nested_estimator_agree():
     assert np.mean(np.abs(ratio - 1)) < 0.05 and np.max(np.abs(ratio - 1)) < 0.25
 
 
+PRICE = "contracts[0].outcomes[0].price"
+NESTED = {"method": "nested", "inner": 50, "posterior_draws": 100}
+
+
+def test_terms_set_after_the_pilot_are_reported_and_scored():
+    scenario = small()
+    kw = dict(pilot={**PILOT, "size": 40}, outer=20, draws=200, **KW)
+    plain, _ = sibsim.stepping_stone(scenario, estimator=NESTED, **kw)
+    same, runs_same = sibsim.stepping_stone(
+        scenario, estimator={**NESTED, "terms": lambda s: {PRICE: 40000.0}}, **kw)
+    # terms that change nothing leave the value as it was
+    assert same["evsi"] == pytest.approx(plain["evsi"], rel=1e-9, abs=1e-6)
+    assert (runs_same[f"terms[{PRICE}]"] == 40000.0).all()
+
+    def price_by_effect(s):  # a lower price where the posterior expects a smaller effect
+        return {PRICE: round(25000.0 * s.uncertain()[EFFECT].median(), -2)}
+
+    value, runs = sibsim.stepping_stone(scenario, estimator={**NESTED, "terms": price_by_effect},
+                                        **kw)
+    prices = runs[f"terms[{PRICE}]"]
+    assert prices.nunique() > 5
+    assert value[f"prior_terms[{PRICE}]"] == 40000.0
+    assert value[f"terms_p05[{PRICE}]"] <= value[f"terms_p50[{PRICE}]"] <= \
+        value[f"terms_p95[{PRICE}]"]
+    assert np.corrcoef(prices, runs[f"posterior_mean[{EFFECT}]"])[0, 1] > 0.9
+    assert runs["gain"].mean() == pytest.approx(value["evsi"])
+
+
+def test_terms_need_the_nested_estimator():
+    with pytest.raises(ValueError, match="estimator.terms"):
+        sibsim.stepping_stone(small(), estimator={"terms": lambda s: {}},
+                              pilot={**PILOT, "size": 5}, outer=20, draws=100, **KW)
+
+
 def test_too_few_draws_for_a_large_pilot_warn():
     with pytest.warns(SteppingStoneWarning, match="raise draws to about"):
         sibsim.stepping_stone(small(), pilot={**PILOT, "size": 5000}, outer=20, draws=60,

@@ -28,7 +28,9 @@ Its Monte Carlo error adds the outer draws' (sd / sqrt(outer)) and that of the p
 simulated at ``inner`` draws gives m_ic), and the score by re-simulation with the listed
 parameters held at theta_i (``inner`` draws, the other parameters and chance drawn): no
 regression and no reweighting, at the cost of 2 x outer simulations and outer posteriors.
-Its error is sd / sqrt(outer) of the paired differences (each truth has its own seeds).
+Its error is sd / sqrt(outer) of the paired differences (each truth has its own seeds). It
+lives in :mod:`sibsim.analysis.stepping_nested`, with the option to set contract terms after
+the pilot.
 
 The pilot's counts follow the likelihood's model (section "The likelihood" of
 ``docs/evidence.rst``): binomial at the exact expected share, with every unlisted
@@ -41,15 +43,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import ndtri
 
 __all__ = ["BOOTSTRAP", "MAX_SIZE", "NO_CONTRACT", "PriorSample", "Problem", "basis_size",
-           "choose_contract", "counts_at", "ess", "log_likelihood", "nested_estimate",
-           "nested_one", "normal_scores", "party_npv", "regression_estimate", "seeds_of"]
+           "choose_contract", "counts_at", "ess", "log_likelihood", "normal_scores",
+           "party_npv", "regression_estimate", "seeds_of"]
 
 #: Bootstrap replicates of the prior sample in the regression estimator's error.
 BOOTSTRAP = 100
@@ -334,8 +335,8 @@ def regression_estimate(sample: PriorSample, priors: list, counts: np.ndarray, s
     -------
     dict
         ``evsi``, ``evsi_mcse``, ``evppi``, ``evppi_mcse``, ``prior_choice``, ``choice``
-        (I,), ``means`` (I, C), ``truth_npv`` (I, C), ``ess`` (I,), ``posterior_theta``
-        (I, d).
+        (I,), ``means`` (I, C), ``truth_npv`` (I, C), ``gain`` (I,), ``ess`` (I,),
+        ``posterior_theta`` (I, d).
     """
     basis_inner = _basis(normal_scores(sample.theta, priors), degree)
     basis_truth = _basis(normal_scores(sample.truths, priors), degree)
@@ -370,113 +371,5 @@ def regression_estimate(sample: PriorSample, priors: list, counts: np.ndarray, s
     return {"evsi": float(found["gain"].mean()), "evsi_mcse": float(mcse[0]),
             "evppi": float(found["perfect"].mean()), "evppi_mcse": float(mcse[1]),
             "prior_choice": found["prior_choice"], "choice": found["choice"],
-            "means": found["means"], "truth_npv": fit.truth, "ess": sizes,
-            "posterior_theta": np.asarray(posterior_theta)}
-
-
-# ---------------------------------------------------------------------------------------------
-# The nested estimator
-# ---------------------------------------------------------------------------------------------
-
-
-def _mean_npv(scenario, problem: Problem, draws: int, seed: int) -> np.ndarray:
-    from sibsim.engine import simulate
-
-    result = simulate(scenario, draws=draws, seed=seed, progress=False, variables=["npv"])
-    return party_npv(result, problem).mean(axis=0)
-
-
-def nested_one(problem: Problem, i: int, truth: np.ndarray, counts: np.ndarray, size: int,
-               inner: int, posterior_draws: int) -> tuple[np.ndarray, np.ndarray | None,
-                                                          np.ndarray | None, bool]:
-    """One outer draw of the nested estimator (a task of its own on a dask cluster).
-
-    Parameters
-    ----------
-    problem : Problem
-    i : int
-        The outer draw (for its seeds).
-    truth : ndarray, shape (d,)
-    counts : ndarray, shape (2,)
-        Treatment and counterfactual counts.
-    size : int
-    inner, posterior_draws : int
-        Draws of each re-simulation, and of the posterior sample.
-
-    Returns
-    -------
-    score : ndarray, shape (C,)
-        Mean npv with the listed parameters held at ``truth``.
-    means : ndarray, shape (C,) or None
-        Posterior mean npv (None for a pilot of size 0).
-    posterior_theta : ndarray, shape (d,) or None
-    warned : bool
-        Whether :func:`sibsim.posterior` warned.
-    """
-    from sibsim.analysis.posterior import PosteriorWarning, posterior
-
-    scenario = problem.scenario
-    fixed = scenario
-    for path, value in zip(problem.paths, truth):
-        fixed = fixed.replace(path, float(value))
-    score = _mean_npv(fixed, problem, inner, seeds_of(problem.seed, i, 2))
-    if size == 0:
-        return score, None, None, False
-    data = [{"state": problem.state, "arm": arm, "months_since_entry": problem.month,
-             "count": int(c), "n": int(size)}
-            for arm, c in zip(("treatment", "counterfactual"), counts)]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PosteriorWarning)
-        fitted, report = posterior(scenario, data=data, params=problem.paths,
-                                   draws=posterior_draws, seed=seeds_of(problem.seed, i, 3))
-    means = _mean_npv(fitted, problem, inner, seeds_of(problem.seed, i, 4))
-    rows = report[report["kind"] == "param"].set_index("param")
-    theta = rows.loc[problem.paths, "posterior_mean"].to_numpy(dtype=np.float64)
-    warned = any(issubclass(w.category, PosteriorWarning) for w in caught)
-    return score, means, theta, warned
-
-
-def nested_estimate(problem: Problem, sample: PriorSample, counts: np.ndarray, size: int, *,
-                    inner: int, posterior_draws: int, client: Any = None) -> dict:
-    """EVSI and EVPPI of one pilot size by nested simulation (see the module docstring).
-
-    Parameters
-    ----------
-    problem : Problem
-    sample : PriorSample
-        Its npv gives the prior choice; its truths and their counts are used.
-    counts : ndarray, shape (I, 2)
-    size : int
-    inner, posterior_draws : int, keyword-only
-    client : dask.distributed.Client, optional, keyword-only
-        Runs each outer draw as a task.
-
-    Returns
-    -------
-    dict
-        As :func:`regression_estimate`, plus ``posterior_warnings`` (outer draws whose
-        posterior warned); ``ess`` is NaN.
-    """
-    n_outer = sample.truths.shape[0]
-    jobs = [(problem, i, sample.truths[i], counts[i], size, inner, posterior_draws)
-            for i in range(n_outer)]
-    if client is not None:
-        futures = client.map(nested_one, *zip(*jobs), pure=False)
-        found = client.gather(futures)
-    else:
-        found = [nested_one(*job) for job in jobs]
-    prior_mean = sample.npv.mean(axis=0)
-    prior_choice = int(choose_contract(prior_mean))
-    score = np.array([f[0] for f in found])
-    means = np.array([prior_mean if f[1] is None else f[1] for f in found])
-    choice = np.full(n_outer, prior_choice) if size == 0 else choose_contract(means)
-    rows = np.arange(n_outer)
-    gain = score[rows, choice] - score[:, prior_choice]
-    perfect = score.max(axis=1) - score[:, prior_choice]
-    theta = np.array([sample.theta.mean(axis=0) if f[2] is None else f[2] for f in found])
-    return {"evsi": float(gain.mean()), "evsi_mcse": float(gain.std(ddof=1) / math.sqrt(n_outer)),
-            "evppi": float(perfect.mean()),
-            "evppi_mcse": float(perfect.std(ddof=1) / math.sqrt(n_outer)),
-            "prior_choice": prior_choice, "choice": choice, "means": means,
-            "truth_npv": score, "ess": np.full(n_outer, np.nan), "posterior_theta": theta,
-            "posterior_warnings": int(sum(f[3] for f in found))}
+            "means": found["means"], "truth_npv": fit.truth, "gain": found["gain"],
+            "ess": sizes, "posterior_theta": np.asarray(posterior_theta)}

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from sibsim.analysis import preposterior as pp
+from sibsim.analysis.stepping_nested import Nested, nested_estimate
 from sibsim.analysis.options import check_name, is_whole_number
 from sibsim.analysis.posterior import _check_params
 from sibsim.engine.rng import check_seed
@@ -200,8 +201,8 @@ def _estimate(problem, priors, sample, counts, size, settings: dict, client) -> 
     if settings["method"] == "regression":
         return pp.regression_estimate(sample, priors, counts, size, degree=settings["degree"],
                                       seed=problem.seed)
-    return pp.nested_estimate(problem, sample, counts, size, inner=settings["inner"],
-                              posterior_draws=settings["posterior_draws"], client=client)
+    nested = Nested(settings["inner"], settings["posterior_draws"], settings["terms"])
+    return nested_estimate(problem, sample, counts, size, nested, client=client)
 
 
 def _warn_ess(found: dict, draws: int, size: int, method: str) -> None:
@@ -230,13 +231,20 @@ def _runs(problem: pp.Problem, sample: pp.PriorSample, counts: np.ndarray,
         columns[f"expected_npv[{name}]"] = found["means"][:, c]
     for c, name in enumerate(problem.contracts):
         columns[f"true_npv[{name}]"] = found["truth_npv"][:, c]
-    choice = np.asarray(found["choice"])
-    columns["choice"] = [problem.contracts[c] for c in choice]
-    rows = np.arange(len(choice))
-    columns["gain"] = (found["truth_npv"][rows, choice]
-                       - found["truth_npv"][:, found["prior_choice"]])
+    columns["choice"] = [problem.contracts[c] for c in np.asarray(found["choice"])]
+    columns["gain"] = found["gain"]
     columns["ess"] = found["ess"]
+    for path in _term_paths(found):
+        columns[f"terms[{path}]"] = [t.get(path, np.nan) for t in found["terms"]]
     return pd.DataFrame(columns)
+
+
+def _term_paths(found: dict) -> list[str]:
+    """The key paths of the terms set after the pilot, in first-seen order."""
+    paths: dict[str, None] = dict.fromkeys(found.get("prior_terms") or {})
+    for terms in found.get("terms") or []:
+        paths.update(dict.fromkeys(terms))
+    return list(paths)
 
 
 def _value(problem: pp.Problem, found: dict, size: int, *, outer: int, draws: int,
@@ -254,6 +262,13 @@ def _value(problem: pp.Problem, found: dict, size: int, *, outer: int, draws: in
                     "ess_median": float(np.median(found["ess"]))})
     if "posterior_warnings" in found:
         entries["posterior_warnings"] = found["posterior_warnings"]
+    for path in _term_paths(found):
+        entries[f"prior_terms[{path}]"] = found["prior_terms"].get(path)
+        values = [t[path] for t in found["terms"] if isinstance(t.get(path), (int, float))]
+        if values:
+            low, mid, high = np.quantile(values, [0.05, 0.5, 0.95])
+            entries.update({f"terms_p05[{path}]": float(low), f"terms_p50[{path}]": float(mid),
+                            f"terms_p95[{path}]": float(high)})
     return pd.Series(entries, dtype=object, name="stepping_stone")
 
 
@@ -269,7 +284,7 @@ def _attrs(problem: pp.Problem, sample: pp.PriorSample, method: str, **more) -> 
 # ---------------------------------------------------------------------------------------------
 
 
-_ESTIMATOR_KEYS = ("method", "degree", "inner", "posterior_draws")
+_ESTIMATOR_KEYS = ("method", "degree", "inner", "posterior_draws", "terms")
 
 
 def _check_estimator(estimator: Any, problem: pp.Problem, draws: int) -> dict:
@@ -285,7 +300,11 @@ def _check_estimator(estimator: Any, problem: pp.Problem, draws: int) -> dict:
                                           f"{suggest(key, _ESTIMATOR_KEYS)}"))
     method = _check_method(settings.get("method", "regression"), problem)
     degree = settings.get("degree")
-    return {"method": method,
+    terms = settings.get("terms")
+    if terms is not None and (not callable(terms) or method != "nested"):
+        raise ValueError(problem_text("estimator.terms", terms, "a function of a scenario "
+                                      "returning {key path: value}, with method 'nested'"))
+    return {"method": method, "terms": terms,
             "degree": _check_degree(degree, len(problem.paths), draws)
             if method == "regression" else None,
             "inner": _whole("estimator.inner", settings.get("inner", 200), 2),
@@ -342,7 +361,10 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
         ``"regression"`` or ``"nested"``, or a dict with ``method`` (one of them) and its
         settings: ``degree`` (regression: total degree of the polynomial, default 3 for one
         or two parameters, else 2), ``inner`` (nested: draws of each re-simulation, default
-        200) and ``posterior_draws`` (nested: draws of each posterior, default 1000).
+        200), ``posterior_draws`` (nested: draws of each posterior, default 1000) and
+        ``terms`` (nested: a function of a scenario returning ``{key path: value}``, the
+        contract terms set after the pilot on each posterior's fitted scenario, and once on
+        the prior scenario without a pilot; for example a price chosen by ``sibsim.design``).
 
     Returns
     -------
@@ -356,7 +378,10 @@ def stepping_stone(scenario: Any, *, party: str, contracts: Sequence[str],
         One row per outer draw: ``draw``, ``true[<param>]``, ``count[treatment]``,
         ``count[counterfactual]``, ``posterior_mean[<param>]``, ``expected_npv[<contract>]``
         (posterior mean), ``true_npv[<contract>]`` (the expected npv at the truth),
-        ``choice``, ``gain`` (the choice's expected npv less the prior choice's) and ``ess``.
+        ``choice``, ``gain`` (the choice's expected npv less the prior choice's), ``ess``
+        and, with ``terms``, ``terms[<key path>]``. With ``terms`` ``value`` also has
+        ``prior_terms[<key path>]`` and the 5%, 50% and 95% quantiles of each numeric term
+        over the outer draws (``terms_p05[<key path>]``, ...).
 
     Raises
     ------
