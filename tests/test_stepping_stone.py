@@ -308,3 +308,17 @@ def test_the_command_names_bad_options(tmp_path, capsys, change, words):
     assert main(argv) == 2
     assert words in capsys.readouterr().err
     assert not (tmp_path / "runs.csv").exists()
+
+
+def test_a_dask_client_gives_the_same_value():
+    distributed = pytest.importorskip("distributed")
+    kw = dict(pilot={**PILOT, "size": 20}, outer=10, draws=100, **KW)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2,
+                            dashboard_address=None) as client:
+        for estimator in ("regression", {"method": "nested", "inner": 20,
+                                         "posterior_draws": 100}):
+            alone, _ = sibsim.stepping_stone(small(), estimator=estimator, **kw)
+            spread, _ = sibsim.stepping_stone(small(), estimator=estimator, client=client,
+                                              **kw)
+            assert spread["evsi"] == alone["evsi"]
+            assert spread["evppi"] == alone["evppi"]
