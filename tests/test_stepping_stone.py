@@ -259,6 +259,18 @@ def test_the_plot_shows_the_curve_with_labels_and_currency(curve):
     assert "participants" in ax.get_xlabel()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("EVSI" in t for t in labels) and any("cost" in t for t in labels)
+    assert "20 thousand DKK per treated participant" in " ".join(labels)
+
+
+def test_the_plot_insets_an_evsi_the_cost_dwarfs():
+    import pandas as pd
+
+    table = pd.DataFrame({"size": [0, 100], "evsi": [0.0, 1e3], "evsi_mcse": [0.0, 1e2],
+                          "evppi": [2e3, 2e3], "pilot_cost": [0.0, 1e7],
+                          "net_value": [0.0, -1e7 + 1e3], "net_value_mcse": [0.0, 1e2]})
+    figure = sibsim.plot.evsi_curve(table)
+    (inset,) = figure.axes[0].child_axes
+    assert "thousand DKK" in inset.get_title()
 
 
 def test_stepping_stone_is_exported():

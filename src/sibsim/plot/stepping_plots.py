@@ -27,7 +27,8 @@ def evsi_curve(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
 
     EVSI with error bars of +-1.96 Monte Carlo standard errors, the pilot's cost (a line
     through 0), the net value (EVSI less the cost) with its error bars, and EVPPI of the same
-    parameters (dashed), the most any pilot on them can be worth.
+    parameters (dashed), the most any pilot on them can be worth. When the cost dwarfs them,
+    an inset shows EVSI and EVPPI at their own scale.
 
     Parameters
     ----------
@@ -72,7 +73,11 @@ def evsi_curve(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
                 yerr=Z95 * values["net_value_mcse"] / scale, marker="s", capsize=3,
                 label="net value: EVSI less the pilot's cost")
     cost = attrs.get("cost_per_participant")
-    words = f" ({cost / scale:,.3g} {unit} per participant)" if cost is not None else ""
+    words = ""
+    if cost is not None:
+        cost_scale, cost_unit = money_scale(np.array([cost]), attrs.get("currency",
+                                                                         DEFAULT_CURRENCY))
+        words = f" ({cost / cost_scale:,.4g} {cost_unit} per treated participant)"
     ax.plot(size, values["pilot_cost"] / scale, color="tab:red", linestyle=":",
             label=f"pilot cost{words}")
     ax.axhline(values["evppi"][0] / scale, color="black", linestyle="--", linewidth=0.8,
@@ -87,6 +92,27 @@ def evsi_curve(table: pd.DataFrame, ax: Axes | None = None) -> Figure:
     if contracts:
         title += "\nchoosing between " + ", ".join(str(c) for c in contracts)
     ax.set_title(title, fontsize="medium")
-    ax.legend(loc="best", fontsize="small")
+    ax.legend(loc="upper left", fontsize="small")
     ax.grid(True, alpha=0.3)
+    _inset_when_small(ax, size, values, scale, attrs.get("currency", DEFAULT_CURRENCY))
     return fig
+
+
+def _inset_when_small(ax: Axes, size: np.ndarray, values: dict, shown: float,
+                      currency: str) -> None:
+    """EVSI and EVPPI at their own scale, in an inset, when the cost dwarfs them (the main
+    axes show amounts divided by ``shown``)."""
+    top = float(np.max(np.abs(np.concatenate([values["evsi"] + Z95 * values["evsi_mcse"],
+                                               values["evppi"]]))))
+    low, high = ax.get_ylim()
+    if top <= 0 or top / shown >= 0.1 * (high - low):
+        return
+    scale, unit = money_scale(np.array([top]), currency)
+    inset = ax.inset_axes([0.06, 0.05, 0.3, 0.22])
+    inset.errorbar(size, values["evsi"] / scale, yerr=Z95 * values["evsi_mcse"] / scale,
+                   marker="o", markersize=3, capsize=2)
+    inset.axhline(values["evppi"][0] / scale, color="black", linestyle="--", linewidth=0.8)
+    inset.axhline(0.0, color="grey", linewidth=0.6)
+    inset.set_title(f"EVSI and EVPPI ({unit})", fontsize="x-small")
+    inset.tick_params(labelsize="x-small")
+    inset.grid(True, alpha=0.3)
