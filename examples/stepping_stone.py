@@ -62,7 +62,7 @@ def report(party: str, contracts: list[str], value, currency: str) -> None:
     print(f"     best without the pilot: {value['prior_choice']}")
     print(f"     EVSI of the {SIZE}-person pilot: {k(value['evsi'], currency)} "
           f"(Monte Carlo error {value['evsi_mcse'] / 1e3:,.0f}k)")
-    print(f"     EVPPI (knowing the effect exactly): {k(value['evppi'], currency)} "
+    print(f"     EVPPI (knowing those parameters exactly): {k(value['evppi'], currency)} "
           f"(error {value['evppi_mcse'] / 1e3:,.0f}k)")
     chosen = ", ".join(f"{c} {value[f'prob_choose[{c}]']:.0%}" for c in contracts)
     print(f"     chosen after the pilot: {chosen}")

@@ -62,7 +62,7 @@ EXPECTED = {
     ),
     "stepping_stone.py": (
         [r"1\. What a 65-person pilot is worth", r"EVSI of the 65-person pilot: [+-][\d,]+k DKK",
-         r"EVPPI \(knowing the effect exactly\)", r"chosen after the pilot: narrow \d+%",
+         r"EVPPI \(knowing those parameters exactly\)", r"chosen after the pilot: narrow \d+%",
          r"2\. What size would have been worth its cost", r"^\s+65\s+-?[\d,]+k"],
         ["stepping_stone_evsi.png"],
     ),
