@@ -51,12 +51,13 @@ def scenario_document(scenario: Any) -> Mapping[str, Any]:
     Returns
     -------
     mapping
-        ``Scenario.data``; ``{}`` for None or a result without a scenario attribute.
+        ``Scenario.data``; ``{}`` for None, and for a result without a scenario attribute
+        or with one this version cannot read.
 
     Raises
     ------
     ScenarioError
-        When ``scenario`` is given but is not a valid scenario.
+        When ``scenario`` (not a result) is given but is not a valid scenario.
     """
     from sibsim.scenario import Scenario, load_scenario
 
@@ -66,7 +67,10 @@ def scenario_document(scenario: Any) -> Mapping[str, Any]:
         return scenario.data
     if hasattr(scenario, "data_vars"):  # a result (an xarray.Dataset)
         text = scenario.attrs.get("scenario")
-        return load_scenario(text).data if isinstance(text, str) else {}
+        try:
+            return load_scenario(text).data if isinstance(text, str) else {}
+        except ScenarioError:  # a result of another version: labels by number, never a failure
+            return {}
     return load_scenario(scenario).data
 
 
