@@ -40,8 +40,8 @@ def _paths(scenario: sibsim.Scenario) -> list[str]:
     return paths
 
 
-@settings(max_examples=40)
-@given(small_scenario(contracts=any_contracts))
+@settings(max_examples=25)
+@given(small_scenario(contracts=any_contracts, per_draw=True))
 def test_every_key_path_of_a_valid_scenario_has_a_label_in_both_languages(doc):
     scenario = sibsim.load_scenario(doc)
     paths = _paths(scenario)
@@ -64,7 +64,7 @@ def test_a_site_is_named_as_the_scenario_writes_it(site, lang):
            "programme": {"months": 1}}
     scenario = sibsim.load_scenario(doc)
     path = format_path(["cohort", "sites", site, "multiplier"])
-    assert " ".join(site.split()) in parameter_label(scenario, path, lang)
+    assert site in parameter_label(scenario, path, lang)
 
 
 @given(st.text(max_size=30))
