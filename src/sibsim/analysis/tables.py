@@ -467,9 +467,9 @@ def wrap_first_column(columns: Sequence[Column], first: Sequence[str],
     >>> rows = wrap_first_column([("parameter", "<"), ("swing", ">")],
     ...                          ["Monthly chance benefits -> employed"], [["12"]], width=30)
     >>> print("\\n".join(render([("parameter", "<"), ("swing", ">")], rows)))
-    parameter                 swing
-    -------------------------------
-    Monthly chance benefits      12
+    parameter                swing
+    ------------------------------
+    Monthly chance benefits     12
       -> employed
     """
     others = [max([len(column[0])] + [len(row[i]) for row in rest])
