@@ -539,6 +539,8 @@ def test_tornado_plot(scenario):
     top = ax.get_yticklabels()[-1].get_text()
     assert top.startswith(table["label"].iloc[0].split()[0])
     assert top.startswith("Effect on benefits -> employed")
+    danish = plot.tornado(table, scenario=scenario, lang="da").axes[0]
+    assert danish.get_yticklabels()[-1].get_text().startswith("Effekt på ydelse")
     labels = ax.get_legend_handles_labels()[1]
     assert "parameter at the 20% quantile" in labels
     assert "every parameter at its median" in labels

@@ -19,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
+from sibsim.labels import parameter_label, parameter_labels
 from sibsim.plot.figure import figure_and_axes, money_scale
 from sibsim.results import DEFAULT_CURRENCY
 
@@ -73,7 +74,7 @@ def _shade_runs(ax: Axes, x: np.ndarray, ok: np.ndarray) -> None:
 def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "counterparty",
              max_prob_loss: float | None = None, param: str | None = None,
              contract: str | None = None, label: str | None = None,
-             ax: Axes | None = None) -> Figure:
+             scenario: Any = None, lang: str = "en", ax: Axes | None = None) -> Figure:
     """Both sides' probability of loss against the price, the acceptable band shaded.
 
     One line per side (payer and counterparty) of the probability of loss at each value
@@ -99,6 +100,11 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
     label : str, optional, keyword-only
         The price in words, for the x axis (default: the table's ``label`` column,
         :func:`sibsim.labels.parameter_label`, else ``param``).
+    scenario : Scenario, dict, str or path, optional, keyword-only
+        With ``param``: the scenario the corridor was run on, to derive the label in
+        ``lang`` (it takes the place of the table's ``label`` column).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the label derived from ``scenario``.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -141,6 +147,8 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
     if not numeric:
         ax.set_xticks(x, [str(v) for v in raw[order]], rotation=20, ha="right",
                       fontsize="small")
+    if label is None and scenario is not None and param is not None:
+        label = parameter_label(scenario, param, lang)
     if label is None and "label" in table.columns and len(table):
         label = str(table["label"].iloc[0])
     ax.set_xlabel(label if label is not None else param if param is not None else "value")
@@ -156,7 +164,8 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
 
 def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
             quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
-            currency: str = DEFAULT_CURRENCY, ax: Axes | None = None) -> Figure:
+            currency: str = DEFAULT_CURRENCY, scenario: Any = None, lang: str = "en",
+            ax: Axes | None = None) -> Figure:
     """Swing of a party's mean npv over each uncertain parameter, largest on top.
 
     One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
@@ -180,6 +189,11 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
         The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
     currency : str, keyword-only, default "DKK"
         The currency of the scenario the tornado was run on, for the axis.
+    scenario : Scenario, dict, str or path, optional, keyword-only
+        The scenario the tornado was run on: the rows are then named by labels derived in
+        ``lang`` (:func:`sibsim.labels.parameter_labels`) instead of the ``label`` column.
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the labels derived from ``scenario``.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -221,7 +235,10 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     else:
         ax.barh(y, (high - low) / scale, left=low / scale, height=0.6, color="tab:blue",
                 label="from the low to the high quantile")
-    names = rows["label"] if "label" in rows.columns else rows["param"]
+    if scenario is not None:
+        names = parameter_labels(scenario, [str(p) for p in rows["param"]], lang)
+    else:
+        names = rows["label"] if "label" in rows.columns else rows["param"]
     tick_labels = [f"{_wrapped(name)}\n({_short(lo)} to {_short(hi)})" for name, lo, hi in
                    zip(names, rows["low_value"], rows["high_value"])]
     ax.set_yticks(y, tick_labels, fontsize="small")
