@@ -376,6 +376,16 @@ def test_summarize_refuses_what_is_not_a_result(tiny, tmp_path, capsys, given, m
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("csv, message", [("summary.txt", "ending in .csv"),
+                                          ("folder.csv", "ending in .csv"),
+                                          ("missing/summary.csv", "existing folder")])
+def test_summarize_checks_the_csv_path_before_reading(tmp_path, capsys, csv, message):
+    (tmp_path / "folder.csv").mkdir()
+    assert main(["summarize", str(tmp_path / "no.nc"), "--csv", str(tmp_path / csv)]) == 2
+    err = capsys.readouterr().err
+    assert "--csv" in err and message in err and "Traceback" not in err
+
+
 # -- output paths, file modes --------------------------------------------------------------------
 
 @pytest.mark.parametrize("out, message", [
@@ -408,6 +418,19 @@ def test_results_get_the_permissions_of_the_umask(tiny, tmp_path, umask):
         os.umask(previous)
     for path in (out, init):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, oct(path.stat().st_mode)
+
+
+def test_plots_and_tables_get_the_permissions_of_the_umask(tiny, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        assert main(["demo", "--draws", "10", "--out", str(tmp_path / "demo")]) == 0
+        assert main(["tornado", str(tiny), "--draws", "4", "--out", str(tmp_path / "t")]) == 0
+    finally:
+        os.umask(previous)
+    written = [*(tmp_path / "demo").iterdir(), *(tmp_path / "t").iterdir()]
+    assert {p.name for p in written} >= {"net_position.png", "tornado.csv", "tornado.png"}
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o640, (path.name, oct(path.stat().st_mode))
 
 
 def test_a_temporary_file_left_by_a_killed_run_is_removed(tiny, tmp_path):
