@@ -316,13 +316,19 @@ def parameter_label(scenario: Any, path: str, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> import sibsim
-    >>> pilot = sibsim.load_scenario("danish-pilot")
-    >>> parameter_label(pilot, "transitions[0].effect.ratio")
+    >>> scenario = {"months": 24, "states": ["benefits", "employed"],
+    ...             "cohort": {"initial_state": "benefits", "sites": {"Herning": {"size": 9}}},
+    ...             "programme": {"months": 6},
+    ...             "transitions": [{"from": "benefits", "to": "employed", "effect": {"ratio": 1.8},
+    ...                              "probability": {"by_months_in_state": [[0, 0.03],
+    ...                                                                     [6, 0.02]]}}]}
+    >>> parameter_label(scenario, "transitions[0].effect.ratio")
     'Effect on benefits -> employed (ratio)'
-    >>> parameter_label(pilot, "transitions[0].probability.by_months_in_state[1][1]")
-    'Monthly chance benefits -> employed, months 12-23 in state'
-    >>> parameter_label(pilot, "cohort.sites.Herning.multiplier", lang="da")
+    >>> parameter_label(scenario, "transitions[0].probability.by_months_in_state[0][1]")
+    'Monthly chance benefits -> employed, months 0-5 in state'
+    >>> parameter_label(scenario, "transitions[0].probability.by_months_in_state[1][1]", "da")
+    'Månedlig sandsynlighed for ydelse -> beskæftiget, måned 6+ i tilstanden'
+    >>> parameter_label(scenario, "cohort.sites.Herning.multiplier", lang="da")
     'Multiplikator for Herning'
     >>> parameter_label(None, "programme.cost_per_participant")
     'Programme cost per participant (DKK)'

@@ -143,7 +143,11 @@ def contract_label(scenario: Any, contract: str, lang: str = "en") -> str:
 
     Examples
     --------
-    >>> contract_label("danish-pilot", "donation", "da")
+    >>> scenario = {"months": 24, "states": ["benefits", "employed"],
+    ...             "cohort": {"initial_state": "benefits", "sites": {"Herning": {"size": 9}}},
+    ...             "programme": {"months": 6},
+    ...             "contracts": [{"name": "donation", "type": "grant", "funder": "fund"}]}
+    >>> contract_label(scenario, "donation", "da")
     'donation (tilskud)'
     """
     check_language(lang)
@@ -175,9 +179,17 @@ def outcome_label(scenario: Any, contract: str, outcome: str, lang: str = "en") 
 
     Examples
     --------
-    >>> outcome_label("danish-pilot", "narrow", "job_12m")
+    >>> card = {"name": "narrow", "type": "rate_card", "payer": "municipality",
+    ...         "outcomes": [{"name": "job_6m", "state": "employed", "sustained_months": 6,
+    ...                       "price": 50000},
+    ...                      {"name": "job_12m", "state": "employed", "cumulative_months": 12,
+    ...                       "price": 30000}]}
+    >>> scenario = {"months": 24, "states": ["benefits", "employed"],
+    ...             "cohort": {"initial_state": "benefits", "sites": {"Herning": {"size": 9}}},
+    ...             "programme": {"months": 6}, "contracts": [card]}
+    >>> outcome_label(scenario, "narrow", "job_12m")
     'job_12m (12 months employed in all)'
-    >>> outcome_label("danish-pilot", "narrow", "job_6m", "da")
+    >>> outcome_label(scenario, "narrow", "job_6m", "da")
     'job_6m (6 måneder i træk i beskæftigelse)'
     """
     check_language(lang)
