@@ -602,7 +602,12 @@ def test_cli_corridor(scenario_file, tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "Price corridor of 'card'" in text  # the contract the key path lies in
-    assert "P(loss) municipality" in text and "P(loss) provider" in text
+    header = next(line for line in text.splitlines() if line.lstrip().startswith("value"))
+    assert header.split() == ["value", "municipality", "provider", "municipality", "provider",
+                              "acceptable"]
+    assert "- P(loss) -" in text and "- mean npv -" in text
+    assert "card: price of outcome job (DKK)" in " ".join(text.split())  # the price in words
+    assert max(len(line) for line in text.splitlines() if not line.startswith("wrote")) <= 80
     assert (tmp_path / "corridor.png").stat().st_size > 0
     table = pd.read_csv(tmp_path / "corridor.csv")
     assert list(table["value"]) == [10000, 30000, 50000]
@@ -656,7 +661,8 @@ def test_format_corridor_names_the_acceptable_values():
         "(contracts[0].outcomes[0].price): payer municipality")
     header = text.split("\n\n")[0]
     assert max(len(line) for line in header.splitlines()) <= 80
-    assert "at most 20.0%" in " ".join(text.split()) and "P(loss) municipality" in text
+    assert "at most 20.0%" in " ".join(text.split()) and "P(loss)" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
     table = corridor_table()
     table["acceptable"] = False
     assert "No value tried is acceptable" in analysis.format_corridor(table, **CORRIDOR)

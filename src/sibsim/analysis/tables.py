@@ -127,7 +127,8 @@ def number(value: Any) -> str:
 
 
 def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
-           group: int | None = None) -> list[str]:
+           group: int | None = None,
+           spans: Sequence[tuple[int, int, str]] = ()) -> list[str]:
     """Lay out a text table: header, rule, one line per row, each column as wide as needed.
 
     Parameters
@@ -139,6 +140,9 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
         The rows, one string per column.
     group : int, optional, keyword-only
         A column index: a blank line separates rows whose value in that column differs.
+    spans : sequence of (int, int, str), keyword-only
+        Titles over several columns, ``(first, last, title)`` (column indices, inclusive),
+        on a line above the header, centred in a rule as wide as the columns.
 
     Returns
     -------
@@ -165,6 +169,13 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
 
     head = line([column[0] for column in columns])
     lines = [head, "-" * len(head)]
+    if spans:
+        starts = [sum(gaps[:i + 1]) + sum(widths[:i]) for i in range(len(columns))]
+        above = [" "] * len(head)
+        for first, last, title in spans:
+            begin, end = starts[first], starts[last] + widths[last]
+            above[begin:end] = f" {title} ".center(end - begin, "-")[: end - begin]
+        lines.insert(0, "".join(above).rstrip())
     for i, row in enumerate(cells):
         if group is not None and i and row[group] != cells[i - 1][group]:
             lines.append("")
@@ -541,12 +552,12 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
                f"most {percent(max_prob_loss)}. Mean npv in {unit}."),
         "",
     ]
-    columns = [("value", ">"), (f"P(loss) {payer}", ">"), (f"P(loss) {counterparty}", ">"),
-               (f"mean {payer}", ">"), (f"mean {counterparty}", ">"), ("acceptable", "<")]
+    columns = [("value", ">"), (payer, ">"), (counterparty, ">"), (payer, ">"),
+               (counterparty, ">"), ("acceptable", "<")]
     cells = [[number(r.value), percent(r.payer_prob_loss), percent(r.counterparty_prob_loss),
               amount(r.payer_mean, scale), amount(r.counterparty_mean, scale),
               "yes" if r.acceptable else "no"] for r in table.itertuples(index=False)]
-    lines += render(columns, cells)
+    lines += render(columns, cells, spans=[(1, 2, "P(loss)"), (3, 4, "mean npv")])
     accepted = [number(v) for v, ok in zip(table["value"], table["acceptable"]) if ok]
     lines.append("")
     if accepted:
