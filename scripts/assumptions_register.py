@@ -139,7 +139,8 @@ ASSUMPTIONS = (
 
 
 def variants(scenario: sibsim.Scenario, assumption: Assumption):
-    """The key path and the (low, high) scenarios of an assumption; None if it is missing."""
+    """The key path, the low and high values (text) and the two scenarios of an assumption;
+    None if the scenario does not have it."""
     path = assumption.path(scenario)
     if path is None:
         return None
@@ -148,9 +149,10 @@ def variants(scenario: sibsim.Scenario, assumption: Assumption):
     except (KeyError, IndexError, TypeError, ValueError):
         return None
     if assumption.scale is not None:
-        return path, [scenario.replace(path, scale_value(value, f, probability=True,
-                                                        where=path))
-                      for f in assumption.scale]
+        label = " to ".join(f"x{f:g}" for f in assumption.scale)
+        return path, label, [scenario.replace(path, scale_value(value, f, probability=True,
+                                                               where=path))
+                             for f in assumption.scale]
     if assumption.values is not None:
         low, high = assumption.values
     else:
@@ -158,7 +160,14 @@ def variants(scenario: sibsim.Scenario, assumption: Assumption):
         if distribution is None:
             return None
         low, high = (float(distribution.quantile(q)) for q in QUANTILES)
-    return path, [scenario.replace(path, low), scenario.replace(path, high)]
+    return path, f"{number(low)} to {number(high)}", [scenario.replace(path, low),
+                                                       scenario.replace(path, high)]
+
+
+def number(value: float) -> str:
+    """A value for the table: whole numbers with thousands separators, else 3 digits."""
+    value = float(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def columns(result) -> list[tuple[str, str]]:
@@ -176,18 +185,24 @@ def columns(result) -> list[tuple[str, str]]:
     return out
 
 
-def register(draws: int = DRAWS, seed: int = SEED) -> tuple[list, list, dict]:
-    """The columns, and per assumption: (id, what, path, changes or None)."""
+def register(draws: int = DRAWS, seed: int = SEED,
+             only: tuple[str, ...] | None = None) -> tuple[list, list, dict]:
+    """The columns; per assumption (all, or those whose id is in ``only``): the assumption,
+    its key path with the values, and the changes per column (None where it is missing);
+    and the run's draws, seed and currency."""
     scenario = sibsim.load_scenario(BUILT_IN)
     base = sibsim.simulate(scenario, draws=draws, seed=seed, progress=None)
     cols = columns(base)
     rows = []
     for assumption in ASSUMPTIONS:
+        if only is not None and assumption.id not in only:
+            continue
         found = variants(scenario, assumption)
         if found is None:
             rows.append((assumption, None, None))
             continue
-        path, (low, high) = found
+        path, label, (low, high) = found
+        path = f"{path}: {label}"
         npv = [sibsim.simulate(v, draws=draws, seed=seed, progress=None)["npv"]
                for v in (low, high)]
         changes = []
@@ -222,7 +237,8 @@ def rst_table(cols, rows, info) -> str:
             lines.append(f"     - {assumption.what}: not in this scenario")
             lines += ["     -"] * len(cols)
             continue
-        lines.append(f"     - ``{path}``")
+        key, label = path.split(": ", 1)
+        lines.append(f"     - ``{key}``: {label}")
         lines += [f"     - {cell(change)}" for change in changes]
     return "\n".join(lines) + "\n"
 

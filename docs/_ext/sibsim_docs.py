@@ -4,8 +4,10 @@
   demo runs once per build, so the page always shows the current output.
 - The review chapter's generated tables are made once per build by the scripts that the
   tests run: the validation table (``scripts/validation_table.py``, included by
-  ``validation.rst``) and the headline numbers of the README and the demo
-  (``scripts/headline_numbers.py``, included by ``reviewers_guide.rst``). They are always
+  ``validation.rst``), the measured directions of the assumptions register
+  (``scripts/assumptions_register.py``, included by ``assumptions.rst``) and the headline
+  numbers of the README and the demo (``scripts/headline_numbers.py``, included by
+  ``reviewers_guide.rst``). They are always
   recomputed from the shipped scenarios, so they cannot go stale.
 - The API reference (``reference/index.rst``) is the one home of every API entry: it must
   list every public name of ``sibsim`` and ``sibsim.plot``, and no other page may document
@@ -98,6 +100,7 @@ def run_demo(app: Sphinx) -> None:
 REVIEW_TABLES = (
     ("validation_table.py", ("--rst",), "validation.rst"),
     ("headline_numbers.py", ("--rst",), "headline_numbers.rst"),
+    ("assumptions_register.py", ("--rst",), "assumption_directions.rst"),
 )
 
 
