@@ -55,6 +55,10 @@ class Assumption:
     path: Callable[[sibsim.Scenario], str | None]
     values: tuple | None = None      # fixed low and high values; None: the 10%/90% quantiles
     scale: tuple | None = None       # factors on a probability (or table), on the hazard scale
+    #: Where the evidence leans: -1 if the sources suggest the true value is lower than the
+    #: scenario's, +1 if higher, 0 if they do not say. With a lean, each party's result is
+    #: marked as overstated or understated by the scenario's value.
+    lean: int = 0
 
 
 def transition(origin: str, destination: str, tail: str = "probability"):
@@ -92,13 +96,13 @@ def fixed(path: str):
 
 ASSUMPTIONS = (
     Assumption("A1", "job finding without the programme (the whole table, hazard scale)",
-               transition("benefits", "employed"), scale=(0.5, 1.0)),
+               transition("benefits", "employed"), scale=(0.5, 1.0), lean=-1),
     Assumption("A2", "programme effect on job finding (hazard ratio)",
-               transition("benefits", "employed", "effect.ratio")),
+               transition("benefits", "employed", "effect.ratio"), lean=-1),
     Assumption("A3", "months the effect lasts (end of its window)",
                transition("benefits", "employed", "effect.to_month"), values=(12, 36)),
     Assumption("A4", "programme effect on starting education (hazard ratio)",
-               transition("benefits", "education", "effect.ratio")),
+               transition("benefits", "education", "effect.ratio"), lean=-1),
     Assumption("A5", "relapse from work, first year of a job",
                transition("employed", "benefits",
                           "probability.by_months_in_state[0][1]")),
@@ -124,9 +128,10 @@ ASSUMPTIONS = (
     Assumption("A15", "income tax on the wage, municipal (a higher wage: more negative)",
                flow("municipal_tax_on_wage")),
     Assumption("A16", "education grant per month (share on SU)", flow("education_grant")),
-    Assumption("A17", "extra health cost on benefit", flow("health_extra_on_benefit")),
+    Assumption("A17", "extra health cost on benefit", flow("health_extra_on_benefit"),
+               lean=-1),
     Assumption("A18", "extra children-and-family cost on benefit",
-               flow("children_family_extra_on_benefit")),
+               flow("children_family_extra_on_benefit"), lean=-1),
     Assumption("A19", "programme cost per participant",
                fixed("programme.cost_per_participant")),
     Assumption("A20", "real discount rate", fixed("discount_rate"), values=(0.025, 0.04)),
@@ -214,14 +219,19 @@ def register(draws: int = DRAWS, seed: int = SEED,
     return cols, rows, {"draws": draws, "seed": seed, "currency": currency_of(scenario.data)}
 
 
-def cell(change: tuple[float, float, bool]) -> str:
-    """A change in thousands: ``0`` (cannot reach), ``~0`` (within 2 MCSE) or signed."""
+def cell(change: tuple[float, float, bool], lean: int = 0) -> str:
+    """A change in thousands: ``0`` (cannot reach), ``~0`` (within 2 MCSE) or signed; with a
+    lean, whether the scenario's value overstates or understates the party's result."""
     mean, mcse, none = change
     if none:
         return "0"
     if abs(mean) <= MCSE_ALLOWED * mcse:
         return "~0"
-    return f"{mean / 1e3:+,.0f}"
+    text = f"{mean / 1e3:+,.0f}"
+    if lean:
+        # The truth lies in the lean's direction: the result moves by sign(lean * change).
+        text += " (over)" if lean * mean < 0 else " (under)"
+    return text
 
 
 def rst_table(cols, rows, info) -> str:
@@ -239,7 +249,7 @@ def rst_table(cols, rows, info) -> str:
             continue
         key, label = path.split(": ", 1)
         lines.append(f"     - ``{key}``: {label}")
-        lines += [f"     - {cell(change)}" for change in changes]
+        lines += [f"     - {cell(change, assumption.lean)}" for change in changes]
     return "\n".join(lines) + "\n"
 
 
@@ -250,7 +260,8 @@ def text_table(cols, rows) -> str:
         if changes is None:
             lines.append(f"{assumption.id:4} (not in this scenario: {assumption.what})")
             continue
-        lines.append(f"{assumption.id:4} " + "  ".join(f"{cell(c):>9}" for c in changes)
+        lines.append(f"{assumption.id:4} " + "  ".join(f"{cell(c, assumption.lean):>9}"
+                                                       for c in changes)
                      + f"  {path}")
     return "\n".join(lines)
 
