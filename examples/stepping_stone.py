@@ -38,6 +38,7 @@ from pathlib import Path
 
 import sibsim
 from sibsim.analysis.stepping_stone import SteppingStoneWarning
+from sibsim.labels import parameter_label
 
 DRAWS = int(os.environ.get("SIBSIM_DRAWS", "2000"))
 OUTER = max(50, DRAWS // 4)
@@ -72,8 +73,9 @@ def main() -> None:
     scenario = sibsim.load_scenario("danish-pilot")
     params = [p for p in CANDIDATES if p in scenario.uncertain()]
     print(f"{scenario.name}: {DRAWS} draws ({OUTER} outer draws), seed {SEED}")
+    named = "; ".join(f"{parameter_label(scenario, p)} ({p})" for p in params)
     print(f"The pilot counts who is in work {PILOT['months_since_entry']} months after entry "
-          f"in each arm; it informs {', '.join(params)}.\n")
+          f"in each arm; it informs:\n   {named}.\n")
 
     print("The priors already carry the trial's own result, so this is the worth of a further "
           "pilot\nbefore the repayable contract, with what is known today.\n")

@@ -136,8 +136,12 @@ def run(args) -> int:
     value, runs = sibsim.stepping_stone(scenario, pilot=pilot, **common)
     currency = value.attrs["currency"]
     say(f"{scenario.name}")
+    from sibsim.labels import parameter_label
+
     say(f"pilot: {args.size} per arm, share in {args.state!r} at {args.month} months since "
         f"entry; {args.party} chooses between {', '.join(args.contracts)}")
+    say("the pilot informs: " + "; ".join(f"{parameter_label(scenario, p)} ({p})"
+                                          for p in value.attrs["params"]))
     say(format_value(value, currency=currency))
     write_text(out, runs.to_csv(index=False))
     say(f"wrote {out}")
