@@ -119,8 +119,12 @@ def format_value(value, *, currency: str) -> str:
     for key in value.index:
         if key.startswith("prob_choose["):
             lines.append(f"  {key[len('prob_choose['):-1]:<20} {value[key]:6.1%} of outer draws")
+    if value["method"] == "nested":
+        detail = f"posteriors with a sampler warning: {value['posterior_warnings']}"
+    else:
+        detail = f"effective sample size median {value['ess_median']:.0f}"
     lines.append(f"estimator {value['method']}: {value['outer']} outer draws, {value['draws']} "
-                 f"prior draws; effective sample size median {value['ess_median']:.0f}")
+                 f"prior draws; {detail}")
     return "\n".join(lines)
 
 
