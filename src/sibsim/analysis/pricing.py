@@ -30,6 +30,7 @@ from sibsim.analysis.options import (
 )
 from sibsim.analysis.resimulate import Run, contract_payer, party_npv, simulate_variant
 from sibsim.engine import check_draws
+from sibsim.labels import parameter_label
 from sibsim.scenario import load_scenario
 from sibsim.scenario.distributions import as_real
 from sibsim.scenario.keypath import show
@@ -81,7 +82,9 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     pandas.DataFrame
         One row per value, in the order given, with columns ``value``,
         ``payer_prob_loss``, ``counterparty_prob_loss``, ``payer_mean``,
-        ``counterparty_mean`` (mean npv, DKK) and ``acceptable`` (bool).
+        ``counterparty_mean`` (mean npv, DKK), ``acceptable`` (bool) and ``label`` (the
+        parameter in words, the same on every row: :func:`sibsim.labels.parameter_label`,
+        which :func:`sibsim.plot.corridor` puts on its axis).
         ``attrs["notes"]``: lines naming a range of the price over which nothing moves (a
         binding ``cap_per_participant`` or ``cap_total``, a threshold never reached;
         :func:`sibsim.analysis.design_notes.inert_notes`). The other settings are the
@@ -121,6 +124,7 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
         paid.append(np.asarray(result["payment"].sel(contract=contract).sum("month").values))
     table = pd.DataFrame(rows, columns=["value", "payer_prob_loss", "counterparty_prob_loss",
                                         "payer_mean", "counterparty_mean", "acceptable"])
+    table["label"] = parameter_label(base, param)
     table.attrs["notes"] = _corridor_notes(base, param, contract, values, table, paid)
     return table
 

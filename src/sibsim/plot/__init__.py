@@ -28,6 +28,7 @@ Example
 """
 
 from sibsim.plot.analysis_plots import convergence, corridor, frontier, tornado
+from sibsim.plot.stepping_plots import evsi_curve
 from sibsim.plot.positions import net_position, net_positions, risk_parties
 from sibsim.plot.result_plots import (
     PLOT_FILES,
@@ -45,6 +46,7 @@ __all__ = [
     "convergence",
     "corridor",
     "employment",
+    "evsi_curve",
     "frontier",
     "investor_irr",
     "net_position",
