@@ -229,13 +229,14 @@ def _designed_comments(block: str, relatives: list[str]) -> str:
 
 def comment_lines(outcome: dict) -> list[str]:
     """The generated comment of one contract (lines starting ``# design:``)."""
-    verdict = ("these terms meet every constraint" if outcome["feasible"] else
-               "NO terms meet every constraint; these are the closest, missing "
-               + ", ".join(outcome["fails"]))
+    verdict = (["these terms meet every constraint. At these terms:"] if outcome["feasible"]
+               else ["NO terms meet every constraint; these are the closest, missing",
+                     f"  {', '.join(outcome['fails'])}. At these terms:"])
     lines = [f"# design: terms from scripts/design_danish_pilot.py ({DRAWS} draws, seed "
-             f"{SEED}): maximise {outcome['maximize']}",
-             f"# design:   subject to {', '.join(outcome['constraints'])};",
-             f"# design: {verdict}. At these terms:"]
+             f"{SEED}):",
+             f"# design:   maximise {outcome['maximize']} subject to",
+             f"# design:   {', '.join(outcome['constraints'])};",
+             *[f"# design: {line}" for line in verdict]]
     for party, stats in outcome["parties"].items():
         lines.append(f"# design:   {party}: mean {stats['mean'] / 1e3:,.0f}k +- "
                      f"{stats['mean_mcse'] / 1e3:,.0f}k DKK, P(loss) {stats['prob_loss']:.1%} "

@@ -8,11 +8,12 @@ tolerance and the notes on terms that do not move the result.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import pandas as pd
 
-from sibsim.analysis.tables import amount, number, percent, points, render
+from sibsim.analysis.tables import WIDTH, amount, number, percent, points, render
 from sibsim.analysis.units import table_scale
 
 __all__ = ["format_design", "format_pilot_designs", "party_rows", "pilot_designs",
@@ -161,23 +162,25 @@ def format_pilot_designs(scenario, summary: pd.DataFrame, designs: dict) -> str:
                scenario.contract_names()]
     if not entries:
         return ""
-    first = entries[0]
-    rules = ", ".join(_limit_words(c) for c in first["constraints"])
-    lines = ["Designed terms (sibsim.design, scripts/design_danish_pilot.py): each outcome "
-             "contract's terms maximise the municipality's mean npv subject to the party "
-             "that carries the programme's cost losing in at most 20% of draws and each "
-             "payer in at most 50%" + (f" (for {first['contract']}: {rules})" if rules else "")
-             + ".", ""]
+    wrap = textwrap.TextWrapper(width=WIDTH, subsequent_indent="  ")
+    lines = wrap.wrap("Designed terms (sibsim.design, scripts/design_danish_pilot.py): the "
+                      "terms of each outcome contract that give the municipality the highest "
+                      "mean npv while every constraint holds; the figures below are this "
+                      "run's.") + [""]
     for entry in entries:
         terms = ", ".join(f"{term_label(scenario, k)} {number(v)}"
                           + (f" {currency}" if abs(v) >= 1000 else "")
                           for k, v in entry["terms"].items())
+        rules = ", ".join(_limit_words(c) for c in entry["constraints"])
         if entry["feasible"]:
-            lines.append(f"{entry['contract']}: these terms meet every constraint: {terms}.")
+            text = (f"{entry['contract']} (constraints: {rules}): these terms meet every "
+                    f"constraint: {terms}.")
         else:
             missed = " and ".join(_limit_words(c) for c in entry["fails"])
-            lines.append(f"{entry['contract']}: no terms satisfy everyone. The closest terms "
-                         f"(smallest shortfall) are {terms}; they miss {missed}.")
+            text = (f"{entry['contract']} (constraints: {rules}): no terms satisfy everyone. "
+                    f"The closest terms (smallest shortfall) are {terms}; they miss "
+                    f"{missed}.")
+        lines += wrap.wrap(text)
         rows = summary[summary["contract"] == entry["contract"]]
         scale, unit = table_scale(rows["mean"], currency)
         cells = [[r.party, f"{amount(r.mean, scale)} +- {amount(r.mean_mcse, scale)}",
