@@ -408,7 +408,7 @@ def test_cli_design_help_states_the_defaults(capsys):
         main(["design", "--help"])
     text = capsys.readouterr().out
     for words in ("(default: 1000)", "(default: 1)", "(default: design.csv)",
-                  "default: the contract's", "default: none", "default: 21 for one"):
+                  "default: the mean of the contract's", "default: none", "default: 21 for one"):
         assert words in " ".join(text.split()), words
 
 

@@ -36,8 +36,9 @@ def add_parser(sub) -> None:
                         help="a term and its range, e.g. 'contracts[1].outcomes[0].price="
                              "0:200000' (repeat for several terms)")
     parser.add_argument("--maximize", default=None, metavar="PARTY.STAT",
-                        help="the statistic maximised (default: the contract's payer's "
-                             "mean, e.g. municipality.mean)")
+                        help="the statistic maximised (default: the mean of the contract's "
+                             "payer, its first payer where it has several, e.g. "
+                             "municipality.mean)")
     parser.add_argument("--constraint", action="append", default=[],
                         metavar="PARTY.STAT<=X",
                         help="a constraint, PARTY.STAT<=X or PARTY.STAT>=X (repeat for "
@@ -101,9 +102,14 @@ def _out_file(text: str) -> Path:
     return path
 
 
+def _first_payer(scenario, contract: str) -> str:
+    """The contract's payer (its first payer where it has several; the funder of a grant)."""
+    entry = scenario.data["contracts"][scenario.contract_names().index(contract)]
+    return entry["funder"] if entry["type"] == "grant" else next(iter(entry["payer"]))
+
+
 def run(args: argparse.Namespace) -> int:
     import sibsim
-    from sibsim.analysis import contract_payer
     from sibsim.analysis.design_tables import format_design
 
     scenario = sibsim.load_scenario(args.file)
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--contract: got {args.contract!r}, expected one of "
                          f"{scenario.contract_names()}")
     maximize = (_target(args.maximize, "--maximize") if args.maximize is not None else
-                {"party": contract_payer(scenario, args.contract), "statistic": "mean"})
+                {"party": _first_payer(scenario, args.contract), "statistic": "mean"})
     constraints = [parse_constraint(text) for text in args.constraint]
     out = _out_file(args.out)
     say(scenario.name)
