@@ -81,3 +81,12 @@ def test_register_checks_of_the_prior(script):
     checks = script.register_checks(script.prior_scenario())
     assert 0.05 <= checks["job_entry_12"] <= 0.18   # J1: about 10%, 5-18%
     assert 0.60 <= checks["support_72"] <= 0.80     # J3: about 70%, 60-80%
+
+
+def test_the_evidence_tables_of_the_docs_are_current(script):
+    """The parameter and register tables of docs/evidence_table.inc (the simulated risk
+    table is checked by ``python scripts/evidence_table.py --check``)."""
+    tables = _script("evidence_table")
+    text = tables.OUTPUT.read_text(encoding="utf-8")
+    assert tables.parameter_table(script) in text
+    assert tables.check_table(script) in text
