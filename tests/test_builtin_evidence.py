@@ -90,3 +90,14 @@ def test_the_evidence_tables_of_the_docs_are_current(script):
     text = tables.OUTPUT.read_text(encoding="utf-8")
     assert tables.parameter_table(script) in text
     assert tables.check_table(script) in text
+
+
+def test_demo_runs_the_prior_scenario(tmp_path, capsys):
+    from sibsim.cli import main
+
+    assert main(["demo", "--scenario", "danish-pilot-prior", "--draws", "20",
+                 "--out", str(tmp_path / "demo")]) == 0
+    assert sibsim.load_scenario("danish-pilot-prior").name in capsys.readouterr().out
+    assert main(["demo", "--scenario", "danish-pilot-prio", "--draws", "20",
+                 "--out", str(tmp_path / "demo")]) == 2
+    assert "did you mean 'danish-pilot-prior'" in capsys.readouterr().err
