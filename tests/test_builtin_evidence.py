@@ -101,3 +101,19 @@ def test_demo_runs_the_prior_scenario(tmp_path, capsys):
     assert main(["demo", "--scenario", "danish-pilot-prio", "--draws", "20",
                  "--out", str(tmp_path / "demo")]) == 2
     assert "did you mean 'danish-pilot-prior'" in capsys.readouterr().err
+
+
+def test_what_the_evidence_chapter_says_of_the_fit(script, fit):
+    """docs/evidence.rst describes the fit in words; these are the facts it states."""
+    _, report = fit
+    data = report[report["kind"] == "datum"].set_index("param")
+    treated = data.loc["employed treatment month 14"]
+    assert treated["posterior_mean"] < treated["observed"]
+    shipped = sibsim.load_scenario("danish-pilot")
+    assert shipped.uncertain()["transitions[0].hazard_scale"].quantile(0.05) > 1.0
+    prior, posterior = (script.register_checks(s) for s in (script.prior_scenario(), shipped))
+    assert posterior["job_entry_12"] > prior["job_entry_12"]
+    assert posterior["support_72"] < 0.60
+    tables = sibsim.summarize(sibsim.simulate("danish-pilot-prior", draws=200, seed=1))
+    municipality = tables[tables["party"] == "municipality"]
+    assert (municipality["prob_loss"] > 0.1).all()
