@@ -61,7 +61,7 @@ def check_report_path(path, option: str = "path") -> Path:
     from sibsim.results.io import check_output
 
     text = os.fspath(path)
-    if Path(text).is_dir():
+    if text.strip() and Path(text).is_dir():
         raise ValueError(f"{option}: got {text!r}, expected a file name; that is a folder")
     return check_output(text, option=option, suffixes=_SUFFIXES)
 

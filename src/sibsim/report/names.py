@@ -77,7 +77,7 @@ def _parameter_label(scenario, path: str, lang: str) -> str:
     """
     words = WORDS[lang]
     try:
-        parts = parse_path(path)
+        parts = list(parse_path(path))
         head = parts[0]
         found = None
         if head == "transitions":

@@ -206,7 +206,7 @@ def contracts(ctx: Context) -> list[dict]:
             if role == "donor":
                 total = ""
             text = " ".join(t for t in (_role_sentence(ctx, role, contract, party, facts),
-                                        total) if t)
+                                        total) if t).replace("kr..", "kr.")
             parties.append({"name": _capital(ctx.party(party)),
                             "role": words["role_names"].get(role, role), "text": text})
         out.append({"name": contract["name"],
