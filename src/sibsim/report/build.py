@@ -211,12 +211,10 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     Examples
     --------
     >>> import sibsim
-    >>> result = sibsim.simulate("danish-pilot", draws=200, seed=1, progress=False)
+    >>> result = sibsim.simulate("danish-pilot", draws=20, seed=1, progress=False)
     >>> sibsim.write_report(result, "report.html", lang="da")    # doctest: +SKIP
     PosixPath('report.html')
     """
-    from sibsim.cli.common import write_text
-
     out = check_report_path(path)
     check_language(lang)
     if not isinstance(analysis_draws, int) or analysis_draws < 1:
@@ -226,6 +224,27 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     options = Options(corridor=bool(corridor), tornado=bool(tornado), draws=analysis_draws,
                       seed=int(result.attrs.get("seed", 1)) if seed is None else int(seed),
                       points=corridor_points, max_prob_loss=float(max_prob_loss))
-    text = render(result, lang=lang, options=options, scenario_text=scenario_text)
-    write_text(out, text)
+    _write_atomically(out, render(result, lang=lang, options=options,
+                                  scenario_text=scenario_text))
     return out
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write a text file through a temporary file beside it, with the umask's permissions."""
+    import tempfile
+
+    from sibsim._signals import deferred_signals
+    from sibsim.results.io import file_mode
+
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(tmp, file_mode())
+        with deferred_signals() as stopped:
+            if not stopped:
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
