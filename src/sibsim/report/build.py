@@ -13,14 +13,8 @@ import os
 from pathlib import Path
 
 from sibsim.report.analyses import Options, corridors, describe, drivers, plots
-from sibsim.report.sections import (
-    Context,
-    assumptions,
-    contracts,
-    provenance,
-    risk_tables,
-    scenario_notes,
-)
+from sibsim.report.notes import scenario_notes
+from sibsim.report.sections import Context, assumptions, contracts, provenance, risk_tables
 from sibsim.report.words import WORDS, check_language, percent
 
 __all__ = ["CSP", "check_report_path", "render", "write_report"]

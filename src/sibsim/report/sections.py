@@ -11,7 +11,6 @@ in and gets back" are built from the result's ``net``, ``npv``, ``payment``,
 from __future__ import annotations
 
 import datetime as _dt
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -275,8 +274,19 @@ def _stated(value) -> str:
     return str(value)
 
 
+def _note_of(path: str, notes: list[list[str]]) -> str:
+    """The note of the deepest part of the scenario file that holds ``path``."""
+    best = ("", "")
+    for key, note in notes:
+        inside = path == key or path.startswith(key + ".") or path.startswith(key + "[")
+        if inside and len(key) > len(best[0]):
+            best = (key, note)
+    return best[1]
+
+
 def _uncertain_rows(ctx: Context) -> list[list[str]]:
     result, lang = ctx.result, ctx.lang
+    notes = ctx.notes.get("rows", [])
     params = [str(p) for p in result["param"].values] if "param" in result.dims else []
     rows = []
     for path in ctx.scenario.uncertain():
@@ -286,7 +296,7 @@ def _uncertain_rows(ctx: Context) -> list[list[str]]:
             low, high = np.quantile(values, [0.05, 0.95])
         rows.append([_parameter_label(ctx.scenario, path, lang), path,
                      _stated(ctx.scenario.get(path)),
-                     f"{short(low, lang)} – {short(high, lang)}"])
+                     f"{short(low, lang)} – {short(high, lang)}", _note_of(path, notes)])
     return rows
 
 
@@ -305,84 +315,19 @@ def _settings_rows(ctx: Context) -> list[list[str]]:
     ]
 
 
-_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?")
-_SETTING = re.compile(r"^\s*([A-Za-z0-9_.\-\"]+)\s*=")
-
-
-def _code_and_comment(line: str) -> tuple[str, str]:
-    """A TOML line split at its comment (a ``#`` outside quotes)."""
-    quote = None
-    for i, char in enumerate(line):
-        if quote:
-            quote = None if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            return line[:i], line[i + 1:].strip()
-    return line, ""
-
-
-def scenario_notes(text: str | None) -> dict:
-    """The notes in a scenario file's comments: its header, and each setting's comment.
-
-    Parameters
-    ----------
-    text : str or None
-        The scenario file's text (None: no notes).
-
-    Returns
-    -------
-    dict
-        ``header`` (the first block of comment lines, as text) and ``rows`` (pairs of
-        setting and note: a comment after a setting, with the comment lines indented under
-        it).
-
-    Examples
-    --------
-    >>> scenario_notes("# about\\n[cohort]\\nsize = 3  # P2: sixty\\n    # or so\\n")["rows"]
-    [['cohort.size', 'P2: sixty or so']]
-    """
-    lines = (text or "").splitlines()
-    header = []
-    while lines and lines[0].strip().startswith("#"):
-        comment = lines.pop(0).strip()[1:]
-        header.append("" if set(comment.strip()) <= set("=-") else comment[1:].rstrip())
-    rows, table, last = [], "", None
-    for line in lines:
-        code, comment = _code_and_comment(line)
-        if not code.strip():
-            if comment and last is not None and line[:1].isspace():
-                last[1] += " " + comment
-            else:
-                last = None
-            continue
-        found = _TABLE.match(code)
-        if found and "=" not in code:
-            table, last = found.group(1).strip(), None
-            continue
-        setting = _SETTING.match(code)
-        if setting and comment:
-            last = [f"{table}.{setting.group(1)}" if table else setting.group(1), comment]
-            rows.append(last)
-        elif last is not None and comment:
-            last[1] += " " + comment
-        else:
-            last = None
-    return {"header": "\n".join(header).strip("\n"), "rows": rows}
-
-
 def assumptions(ctx: Context) -> dict:
     """The uncertain parameters, the main settings and the scenario file's notes.
 
     Parameters
     ----------
     ctx : Context
-        The report; ``ctx.notes`` holds :func:`scenario_notes`.
+        The report; ``ctx.notes`` holds :func:`sibsim.report.notes.scenario_notes`.
 
     Returns
     -------
     dict
-        Keys ``uncertain`` (rows: label, key path, as stated, 5%-95% of draws),
+        Keys ``uncertain`` (rows: label, key path, as stated, 5%-95% of draws, the note
+        of the scenario file on it),
         ``settings`` (rows: name, value), ``header`` and ``notes`` (rows: setting, note).
     """
     return {"uncertain": _uncertain_rows(ctx), "settings": _settings_rows(ctx),

@@ -72,8 +72,10 @@ _EN = {
     "drivers_none": "The scenario has no uncertain assumption: nothing varies between cases.",
     "assumptions_intro": (
         "The uncertain assumptions, as the scenario states them, with the range of the "
-        "values drawn. The scenario's own notes follow. The sources behind the numbers "
-        "are listed in sibsim's documentation (the Danish parameter sheet)."),
+        "values drawn and the scenario file's note on each; all the file's notes follow. "
+        "Codes such as B3, J1 or P2 name a row of the parameter sheet in sibsim's "
+        "documentation (“Sources: the Danish parameter sheet”), which gives the source "
+        "of each number; “assumption” marks a number without a published source."),
     "col_distribution": "Stated as", "col_range": "5% to 95% of draws",
     "settings": "Settings",
     "set_horizon": "Horizon", "months_n": "{n} months",
@@ -203,9 +205,11 @@ _DA = {
                       "hver antagelse på sin lave og høje værdi ({draws} forløb pr. kørsel)."),
     "drivers_none": "Scenariet har ingen usikre antagelser: intet varierer mellem forløbene.",
     "assumptions_intro": (
-        "De usikre antagelser, som scenariet angiver dem, med spændet af de trukne værdier. "
-        "Derefter følger scenariets egne noter. Kilderne bag tallene står i sibsims "
-        "dokumentation (det danske parameterark)."),
+        "De usikre antagelser, som scenariet angiver dem, med spændet af de trukne værdier "
+        "og scenariefilens note om hver; derefter følger alle filens noter. Koder som B3, "
+        "J1 eller P2 henviser til en række i parameterarket i sibsims dokumentation "
+        "(»Sources: the Danish parameter sheet«), som angiver kilden til hvert tal; "
+        "»assumption« markerer et tal uden en offentliggjort kilde."),
     "col_distribution": "Angivet som", "col_range": "5 % til 95 % af trækningerne",
     "settings": "Indstillinger",
     "set_horizon": "Tidshorisont", "months_n": "{n} måneder",
