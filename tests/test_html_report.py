@@ -230,6 +230,9 @@ def test_folder_and_options_are_clear_errors(result, tmp_path):
         sibsim.write_report(result, tmp_path / "b.html", analysis_draws=0)
     with pytest.raises(ValueError, match="'scenario' attribute"):
         sibsim.write_report(result.drop_attrs(), tmp_path / "b.html")
+    with pytest.raises(ValueError, match="write_report: result has no variable 'occupancy'"):
+        sibsim.write_report(result[["npv"]], tmp_path / "b.html")
+    assert not (tmp_path / "b.html").exists()
 
 
 def test_write_is_atomic(result, tmp_path, monkeypatch):

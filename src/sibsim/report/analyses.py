@@ -16,8 +16,8 @@ import numpy as np
 
 from sibsim.report.figures import inline_svg
 from sibsim.report.names import _parameter_label
-from sibsim.report.sections import Context, short
-from sibsim.report.words import percent
+from sibsim.report.sections import Context
+from sibsim.report.words import WORDS, percent
 
 __all__ = ["Options", "corridors", "drivers", "outcome_contracts", "plots"]
 
@@ -333,5 +333,6 @@ def describe(options: Options, lang: str) -> str:
     """
     if not (options.corridor or options.tornado):
         return ""
-    return (f"draws {options.draws}, seed {options.seed}, points {options.points}, "
-            f"max P(loss) {short(options.max_prob_loss, lang)}")
+    return WORDS[lang]["prov_analyses_text"].format(
+        draws=options.draws, seed=options.seed, points=options.points,
+        limit=percent(options.max_prob_loss, lang))

@@ -79,8 +79,12 @@ def _builtin_text(scenario_toml: str) -> str | None:
 
 def _context(result, lang: str, scenario_text: str | None) -> Context:
     import sibsim
-    from sibsim.results import currency
+    from sibsim.results import currency, require
 
+    result = require(result, ["npv", "occupancy", "payment", "savings_npv"],
+                     function="write_report",
+                     optional=["net", "cost", "programme_cost", "role", "params", "investor_irr",
+                               "investor_multiple", "tranche_party", "discount_rate"])
     toml = result.attrs.get("scenario")
     if not toml:
         raise ValueError("result: got a Dataset without the 'scenario' attribute, expected a "
@@ -131,7 +135,8 @@ def render(result, *, lang: str = "en", options: Options | None = None,
     page = {
         "w": words, "csp": CSP, "name": ctx.scenario.name, "version": sibsim.__version__,
         "draws": result.sizes.get("draw", 0), "seed": result.attrs.get("seed", "-"),
-        "currency": ctx.currency, "contracts": contracts(ctx), "risk": risk_tables(ctx),
+        "currency": "kroner" if lang == "da" and ctx.currency == "DKK" else ctx.currency,
+        "contracts": contracts(ctx), "risk": risk_tables(ctx),
         "plots": [{**p, "svg": Markup(p["svg"])} for p in plots(ctx)],
         "corridors": [{**c, "svg": Markup(c["svg"])} for c in outcome],
         "corridor_on": options.corridor, "options": options,
@@ -200,7 +205,8 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     ------
     ValueError
         For a path that is a folder, lies in no folder or does not end in ``.html``, for an
-        unknown language, or for a Dataset without its scenario.
+        unknown language, or for a Dataset without its scenario or without the variables
+        the report reads (``npv``, ``occupancy``, ``payment``, ``savings_npv``).
 
     Examples
     --------

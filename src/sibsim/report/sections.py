@@ -360,6 +360,6 @@ def provenance(ctx: Context, analyses: str) -> dict:
             [words["prov_platform"], str(attrs.get("platform", "-"))],
             [words["prov_deps"], str(attrs.get("dependencies", "-"))]]
     if analyses:
-        rows.append(["", words["prov_analyses"].format(details=analyses)])
+        rows.append([words["prov_analyses"], analyses])
     return {"rows": rows, "scenario": str(attrs.get("scenario", "")), "date": now[:10]}
 

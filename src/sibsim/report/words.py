@@ -89,7 +89,9 @@ _EN = {
     "prov_created": "Result created", "prov_report": "Report written",
     "prov_python": "Python", "prov_platform": "Platform", "prov_deps": "Libraries",
     "prov_scenario": "The full scenario",
-    "prov_analyses": "Price range and tornado: {details}",
+    "prov_analyses": "Price range and tornado",
+    "prov_analyses_text": ("{draws} cases per run, seed {seed}, {points} prices tried, "
+                           "largest accepted chance of loss {limit}"),
     "figure": "Figure",
     "fig_employment": "Share of participants in work over time, with and without the programme",
     "fig_net_positions": "Spread of each party's net position under each contract",
@@ -223,7 +225,9 @@ _DA = {
     "prov_created": "Resultatet lavet", "prov_report": "Rapporten skrevet",
     "prov_python": "Python", "prov_platform": "Platform", "prov_deps": "Biblioteker",
     "prov_scenario": "Hele scenariet",
-    "prov_analyses": "Prisspænd og tornado: {details}",
+    "prov_analyses": "Prisspænd og tornado",
+    "prov_analyses_text": ("{draws} forløb pr. kørsel, seed {seed}, {points} priser afprøvet, "
+                           "højeste accepterede sandsynlighed for tab {limit}"),
     "figure": "Figur",
     "fig_employment": "Andel af deltagerne i arbejde over tid, med og uden programmet",
     "fig_net_positions": "Spredningen i hver parts nettoposition under hver kontrakt",
@@ -260,7 +264,7 @@ _DA = {
     "sentence_guarantor": ("{Party} garanterer for investorernes penge med op til {amount}; "
                            "garantien skal betales i {prob} af forløbene."),
     "role_names": {"investor": "investor", "guarantor": "garant", "payer": "betaler",
-                   "donor": "donor", "provider": "leverandør", "saver": "sparer kun",
+                   "donor": "donor", "provider": "leverandør", "saver": "kun besparelser",
                    "none": "ingen rolle"},
     "kinds": {"grant": "en donation betaler for programmet",
               "rate_card": "en pris for hvert opnået resultat",
