@@ -32,9 +32,11 @@ def add_parser(sub) -> None:
     parser.add_argument("--analysis-draws", type=positive_int, default=200, metavar="N",
                         help="draws per run of the price range and the tornado")
     parser.add_argument("--no-corridor", action="store_true",
-                        help="leave out the price range (it re-simulates each price)")
+                        help="leave out the price range, which re-simulates each price "
+                             "(default: included)")
     parser.add_argument("--no-tornado", action="store_true",
-                        help="leave out the tornado (it re-simulates each parameter)")
+                        help="leave out the tornado, which re-simulates each parameter "
+                             "(default: included)")
 
 
 def _scenario_text(text: str) -> str | None:
