@@ -75,7 +75,9 @@ _EN = {
         "values drawn and the scenario file's note on each; all the file's notes follow. "
         "Codes such as B3, J1 or P2 name a row of the parameter sheet in sibsim's "
         "documentation (“Sources: the Danish parameter sheet”), which gives the source "
-        "of each number; “assumption” marks a number without a published source."),
+        "of each number; “assumption” marks a number without a published source. The "
+        "documentation's assumptions register says which way each main assumption would "
+        "bias each party's result."),
     "col_distribution": "Stated as", "col_range": "5% to 95% of draws",
     "settings": "Settings",
     "set_horizon": "Horizon", "months_n": "{n} months",
@@ -211,7 +213,9 @@ _DA = {
         "og scenariefilens note om hver; derefter følger alle filens noter. Koder som B3, "
         "J1 eller P2 henviser til en række i parameterarket i sibsims dokumentation "
         "(»Sources: the Danish parameter sheet«), som angiver kilden til hvert tal; "
-        "»assumption« markerer et tal uden en offentliggjort kilde."),
+        "»assumption« markerer et tal uden en offentliggjort kilde. Dokumentationens "
+        "register over antagelser (»assumptions register«) angiver, hvilken vej hver "
+        "vigtig antagelse ville skævvride hver parts resultat."),
     "col_distribution": "Angivet som", "col_range": "5 % til 95 % af trækningerne",
     "settings": "Indstillinger",
     "set_horizon": "Tidshorisont", "months_n": "{n} måneder",
