@@ -167,6 +167,22 @@ def _role_sentence(ctx: Context, role: str, contract: dict, party: str, facts: d
     return ""
 
 
+def _paragraph(ctx: Context, role: str, contract: dict, party: str, facts: dict) -> str:
+    """What a party puts in and gets back, and where it ends."""
+    words, net = ctx.words, facts["net"]
+    if role == "donor":
+        return _role_sentence(ctx, role, contract, party, facts)
+    mean, npv = float(np.mean(net)), facts["npv"]
+    low, high = np.quantile(net, [0.05, 0.95])
+    same_sign = (npv >= 0) == (mean >= 0)  # "loses 4.4 million (4.3 million discounted)"
+    total = words["sentence_total"].format(
+        party=facts["party"], direction=words["up" if mean >= 0 else "down"],
+        amount=ctx.money(abs(mean)), npv=ctx.money(abs(npv) if same_sign else npv),
+        low=ctx.money(low),
+        high=ctx.money(high), prob=percent(facts["prob"], ctx.lang))
+    return " ".join(t for t in (_role_sentence(ctx, role, contract, party, facts), total) if t)
+
+
 def contracts(ctx: Context) -> list[dict]:
     """Per contract, its kind and one paragraph per party that has a part in it.
 
@@ -179,12 +195,13 @@ def contracts(ctx: Context) -> list[dict]:
     -------
     list of dict
         Keys ``name``, ``heading`` and ``parties`` (a list of dicts with ``name``,
-        ``role`` and ``text``).
+        ``role`` and ``text``). A party that only saves, with the same position as under
+        an earlier contract, gets one short sentence that points there.
     """
     result, words = ctx.result, ctx.words
     saved = _savings(ctx)
     roles = result["role"].values if "role" in result else None
-    out = []
+    out, first_saving = [], {}
     for c, contract in enumerate(ctx.scenario.data["contracts"]):
         kind = words["kinds"].get(contract["type"], contract["type"])
         if _financing(contract).get("tranches"):
@@ -195,19 +212,18 @@ def contracts(ctx: Context) -> list[dict]:
             if role == "none":
                 continue
             facts = _party_facts(ctx, c, p, saved)
-            net = facts["net"]
-            mean = float(np.mean(net))
-            low, high = np.quantile(net, [0.05, 0.95])
-            total = words["sentence_total"].format(
-                party=facts["party"], direction=words["up" if mean >= 0 else "down"],
-                amount=ctx.money(abs(mean)), npv=ctx.money(facts["npv"]),
-                low=ctx.money(low), high=ctx.money(high), prob=percent(facts["prob"], ctx.lang))
-            if role == "donor":
-                total = ""
-            text = " ".join(t for t in (_role_sentence(ctx, role, contract, party, facts),
-                                        total) if t).replace("kr..", "kr.")
+            seen = first_saving.get(party)
+            if role == "saver" and seen is not None and np.array_equal(facts["net"], seen[1]):
+                text = words["sentence_saver_again"].format(
+                    party=facts["party"], Party=facts["Party"], first=seen[0],
+                    saved=ctx.money(facts["saved"]), prob=percent(facts["prob"], ctx.lang))
+            else:
+                text = _paragraph(ctx, role, contract, party, facts)
+                if role == "saver":
+                    first_saving[party] = (contract["name"], facts["net"])
             parties.append({"name": _capital(ctx.party(party)),
-                            "role": words["role_names"].get(role, role), "text": text})
+                            "role": words["role_names"].get(role, role),
+                            "text": text.replace("kr..", "kr.")})
         out.append({"name": contract["name"],
                     "heading": words["contract_heading"].format(contract=contract["name"],
                                                                 kind=kind),

@@ -118,6 +118,8 @@ _EN = {
     "sentence_payer_nopay": "The {party} keeps {saved} of public costs avoided.",
     "sentence_saver": ("The {party} takes no part in the contract, but keeps {saved} of "
                        "public costs avoided."),
+    "sentence_saver_again": ("The {party} takes no part in the contract; as under “{first}”, it "
+                             "keeps {saved} of public costs avoided (chance of a loss: {prob})."),
     "sentence_donor": "The {party} gives {given} and expects nothing back.",
     "sentence_provider": ("The {party} runs the programme, which costs {cost}, and receives "
                           "{paid} in outcome payments."),
@@ -256,6 +258,9 @@ _DA = {
     "sentence_payer_nopay": "{Party} beholder {saved} i sparede offentlige udgifter.",
     "sentence_saver": ("{Party} er ikke part i kontrakten, men beholder {saved} i sparede "
                        "offentlige udgifter."),
+    "sentence_saver_again": ("{Party} er ikke part i kontrakten; som under »{first}« beholder "
+                             "{party} {saved} i sparede offentlige udgifter (sandsynlighed for "
+                             "tab: {prob})."),
     "sentence_donor": "{Party} giver {given} og forventer intet tilbage.",
     "sentence_provider": ("{Party} driver programmet, som koster {cost}, og modtager {paid} "
                           "i resultatbetalinger."),
