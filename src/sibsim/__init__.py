@@ -7,6 +7,7 @@ The public API (see ``docs/quickstart.rst``, ``docs/analysis.rst`` and the API r
     result = sibsim.simulate(scenario, draws=2000, seed=1)
     table = sibsim.summarize(result)
     fig = sibsim.plot.net_position(result, party="municipality")
+    sibsim.labels.parameter_label(scenario, "transitions[0].effect.ratio", lang="da")
 
 ``sibsim.plot`` is imported on first use, so that ``import sibsim`` does not load matplotlib.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+from sibsim import labels
 from sibsim.analysis import (
     break_even,
     calibrate,
@@ -53,6 +55,7 @@ __all__ = [
     "evpi",
     "evppi",
     "hazards_from_survival",
+    "labels",
     "load_scenario",
     "plot",
     "posterior",
