@@ -9,6 +9,7 @@ browser is a failure.
 
 from __future__ import annotations
 
+import html
 import html.parser
 import http.server
 import importlib.resources
@@ -185,8 +186,11 @@ def test_report_has_every_section_and_the_scenario(reports, result):
     for key in ("s_parties", "s_risk", "s_plots", "s_corridor", "s_drivers", "s_assumptions",
                 "s_provenance"):
         assert words.WORDS["en"][key] in text
-    assert "Both the municipality and the investor accept" in text or "keeps both" in text
-    assert "programme effect on benefits → employed" in text  # a parameter in words
+    assert "accept values from" in text or "keeps both" in text
+    from sibsim.labels import parameter_label
+
+    label = parameter_label(result, "transitions[0].effect.ratio", lang="en")
+    assert html.escape(label) in text and label != "transitions[0].effect.ratio"
     assert "What it models" in text                          # the built-in file's notes
     page = _parse(reports["en"])
     scenario = "".join(page.text).split(words.WORDS["en"]["prov_scenario"])[-1]

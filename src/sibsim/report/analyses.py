@@ -219,7 +219,7 @@ def _corridor(ctx: Context, options: Options, index: int, contract: dict, path: 
         sentence = words["corridor_none"].format(**sides, low=show(table.value.min()),
                                                  high=show(table.value.max()))
     figure = plot.corridor(table, payer=ctx.party(payer), counterparty=ctx.party(counterparty),
-                           max_prob_loss=options.max_prob_loss, param=label,
+                           max_prob_loss=options.max_prob_loss, param=path, label=label,
                            contract=contract["name"])
     rows = [[show(r.value), percent(r.payer_prob_loss, lang), percent(r.counterparty_prob_loss,
                                                                       lang),
@@ -269,14 +269,13 @@ def _tornado(ctx: Context, options: Options, index: int, contract: str, party: s
     table = analysis.tornado(ctx.scenario, contract, party, draws=options.draws,
                              seed=options.seed)
     base = table.attrs.get("npv_base")
-    table = table.assign(param=[_parameter_label(ctx.scenario, p, ctx.lang)
-                                for p in table["param"]])
     top = table.head(3)
     description = ctx.words["desc_tornado"].format(values=_joined(ctx, (
-        (r.param, f"{ctx.money(r.npv_low)} – {ctx.money(r.npv_high)}")
-        for r in top.itertuples())))
+        (_parameter_label(ctx.scenario, r.param, ctx.lang),
+         f"{ctx.money(r.npv_low)} – {ctx.money(r.npv_high)}") for r in top.itertuples())))
     figure = plot.tornado(table.head(10), contract=contract, party=ctx.party(party),
-                          npv_base=base, currency=ctx.currency)
+                          npv_base=base, currency=ctx.currency, scenario=ctx.scenario,
+                          lang=ctx.lang)
     title = ctx.words["fig_tornado"].format(party=ctx.party(party), contract=contract)
     return {"intro": ctx.words["tornado_intro"].format(party=ctx.party(party), contract=contract,
                                                       draws=options.draws),

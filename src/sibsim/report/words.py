@@ -54,10 +54,10 @@ _EN = {
         "For each contract that pays for outcomes, the price was varied with everything else "
         "unchanged (the same simulated cases for every price, {draws} cases each). A price "
         "is acceptable when neither side loses money in more than {limit} of cases."),
-    "corridor_range": ("Both the {payer} and the {counterparty} accept a {param} from {low} "
-                       "to {high} (current value {current})."),
-    "corridor_none": ("No value of the {param} tried ({low} to {high}) keeps both the "
-                      "{payer} and the {counterparty} within that chance of loss."),
+    "corridor_range": ("{param}: both the {payer} and the {counterparty} accept values from "
+                       "{low} to {high} (current value {current})."),
+    "corridor_none": ("{param}: no value tried ({low} to {high}) keeps both the {payer} and "
+                      "the {counterparty} within that chance of loss."),
     "corridor_skipped": "The price range was not computed for this report.",
     "corridor_no_contract": "No contract pays for outcomes, so there is no price to agree on.",
     "col_value": "Value", "col_acceptable": "Acceptable", "yes": "yes", "no": "no",
@@ -140,19 +140,6 @@ _EN = {
               "effect_tiers": "a payment by the size of the measured effect"},
     "kind_financed": "financed by investors",
     "parties": {},
-    "months_in_state": "from month {m} in the state",
-    "p_chance": "monthly chance {edge}",
-    "p_level": "level of the chance {edge}",
-    "p_effect": "programme effect on {edge}",
-    "p_half_life": "half-life of the programme effect on {edge}",
-    "p_flow": "{flow} per month",
-    "p_price": "price of {outcome} (“{contract}”)",
-    "p_share": "share of savings paid (“{contract}”)",
-    "p_cost": "programme cost per participant",
-    "p_fixed_cost": "fixed programme cost",
-    "p_frailty": "spread of chances between participants",
-    "p_discount": "discount rate",
-    "p_site": "level at {site}",
     "decimal": ".", "thousands": ",",
     "million": "million", "thousand": "thousand",
 }
@@ -193,10 +180,10 @@ _DA = {
         "For hver resultatkontrakt er prisen varieret, mens alt andet er uændret (de samme "
         "simulerede forløb for hver pris, {draws} forløb for hver). En pris kan accepteres, "
         "når ingen af parterne taber penge i mere end {limit} af forløbene."),
-    "corridor_range": ("Både {payer} og {counterparty} kan acceptere en {param} fra {low} "
-                       "til {high} (nuværende værdi {current})."),
-    "corridor_none": ("Ingen af de afprøvede værdier af {param} ({low} til {high}) holder "
-                      "både {payer} og {counterparty} inden for den sandsynlighed for tab."),
+    "corridor_range": ("{param}: både {payer} og {counterparty} kan acceptere værdier fra "
+                       "{low} til {high} (nuværende værdi {current})."),
+    "corridor_none": ("{param}: ingen af de afprøvede værdier ({low} til {high}) holder både "
+                      "{payer} og {counterparty} inden for den sandsynlighed for tab."),
     "corridor_skipped": "Prisspændet er ikke beregnet i denne rapport.",
     "corridor_no_contract": ("Ingen kontrakt betaler for resultater, så der er ingen pris at "
                              "blive enige om."),
@@ -284,19 +271,6 @@ _DA = {
     "parties": {"municipality": "kommunen", "state": "staten", "region": "regionen",
                 "foundation": "fonden", "investor": "investoren", "provider": "leverandøren",
                 "payer": "betaleren", "counterparty": "modparten"},
-    "months_in_state": "fra måned {m} i tilstanden",
-    "p_chance": "månedlig sandsynlighed {edge}",
-    "p_level": "niveau for sandsynligheden {edge}",
-    "p_effect": "programmets effekt på {edge}",
-    "p_half_life": "halveringstid for programmets effekt på {edge}",
-    "p_flow": "{flow} pr. måned",
-    "p_price": "pris for {outcome} (»{contract}«)",
-    "p_share": "andel af besparelsen, der betales (»{contract}«)",
-    "p_cost": "programomkostning pr. deltager",
-    "p_fixed_cost": "fast programomkostning",
-    "p_frailty": "spredning i chancer mellem deltagere",
-    "p_discount": "diskonteringsrente",
-    "p_site": "niveau i {site}",
     "decimal": ",", "thousands": ".",
     "million": "mio.", "thousand": "t.",
 }
