@@ -67,7 +67,10 @@ def _employment(ctx: Context, state: str) -> dict:
     share = result["occupancy"].sel(state=state).isel({time: month}).median("draw")
     values = _joined(ctx, ((arm, percent(float(share.sel(arm=arm)), ctx.lang))
                            for arm in (str(a) for a in result["arm"].values)))
-    description = words["desc_employment"].format(state=state, month=month, values=values)
+    from sibsim.labels import state_label
+
+    description = words["desc_employment"].format(
+        state=state_label(state, ctx.lang).lower(), month=month, values=values)
     return _figure(ctx, "fig-employment", plot.employment(result, state=state),
                    words["fig_employment"], description)
 
