@@ -59,7 +59,7 @@ GALLERY_OUTPUT = DOCS / "_build" / "gallery-output"
 
 #: The order of the gallery: the built-in scenario's questions first, then the published cases.
 EXAMPLE_ORDER = ("quickstart.py", "narrow_vs_broad.py", "investor_view.py",
-                 "site_differences.py", "koto_sib.py", "dwp_rate_card.py")
+                 "site_differences.py", "stepping_stone.py", "koto_sib.py", "dwp_rate_card.py")
 
 #: Directives that document an object (and so give it a place in the index).
 _AUTO_DIRECTIVE = re.compile(
