@@ -42,6 +42,7 @@ from sibsim.analysis import (
 )
 from sibsim.engine import RunTooLarge, simulate, simulate_to_zarr
 from sibsim.errors import DesignInfeasible, ScenarioError
+from sibsim.report import write_report
 from sibsim.scenario import Scenario, load_scenario
 from sibsim.scenario.distributions import Distribution
 
@@ -75,6 +76,7 @@ __all__ = [
     "sweep",
     "tornado",
     "variance_split",
+    "write_report",
 ]
 
 #: Submodules imported on first access as attributes of the package.

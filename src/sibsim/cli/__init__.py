@@ -19,6 +19,7 @@ from sibsim.cli import (
     corridor,
     demo,
     design,
+    report,
     run,
     scenarios,
     stepping_stone,
@@ -32,7 +33,8 @@ from sibsim.errors import ScenarioError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command modules, in the order ``sibsim --help`` lists them.
-MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor, stepping_stone, design)
+MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor, stepping_stone,
+           report, design)
 
 #: Command name -> its module.
 COMMANDS = {name: module for module in MODULES

@@ -14,6 +14,9 @@ def add_parser(sub) -> None:
                     "party under every contract, the designed terms of each outcome "
                     "contract (or, where no terms satisfy everyone, the closest ones) and "
                     "write the plots into a folder.")
+    parser.add_argument("--scenario", default=None, metavar="NAME|FILE",
+                        help="the scenario: a built-in name or a TOML file (default "
+                             "danish-pilot; danish-pilot-prior for its priors alone)")
     parser.add_argument("--out", default="sibsim-demo", help="folder for the plots")
     parser.add_argument("--draws", type=positive_int, default=2000, help="Monte Carlo draws")
     parser.add_argument("--seed", type=seed, default=1, help="random seed")
@@ -26,12 +29,15 @@ def run(args) -> int:
     from sibsim.analysis.design_tables import format_pilot_designs, pilot_designs
 
     out = out_folder(args.out)
-    scenario = sibsim.load_scenario(DEFAULT_SCENARIO)
+    name = DEFAULT_SCENARIO if args.scenario is None else args.scenario
+    scenario = sibsim.load_scenario(name)
     result = sibsim.simulate(scenario, draws=args.draws, seed=args.seed, progress=None)
     say(f"{scenario.name}: {args.draws} draws, seed {args.seed}")
     summary = sibsim.summarize(result)
     say(format_summary(summary))
-    designs, current = pilot_designs(DEFAULT_SCENARIO)
+    from sibsim.scenario import builtin_scenarios
+
+    designs, current = (pilot_designs(name) if name in builtin_scenarios() else (None, False))
     if designs is not None:
         say(format_pilot_designs(scenario, summary, designs).rstrip("\n"))
         if not current:
