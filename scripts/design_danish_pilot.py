@@ -15,7 +15,10 @@ per-participant cap), ``broad`` (a gain share of the municipality's savings: the
 ``cap_total``), ``sib`` (the financed rate card: the job_6m price and the tranche) and
 ``shared`` (the rate card of ``narrow`` paid by the municipality and the state in proportion
 to their savings, ``payer_shares = "savings"``: the job_6m price and the cap). The script
-adds ``shared`` to the TOML when it is not there. The chosen values are rounded
+adds ``shared`` to the TOML when it is not there. The designs are made on the
+evidence-based default (``danish-pilot``, the posterior) and written into it and into the
+prior file it is fitted from (``danish-pilot-prior``, see ``scripts/fit_danish_pilot.py``),
+so that ``fit_danish_pilot.py --write`` keeps the terms. The chosen values are rounded
 (:data:`ROUND_TO`) to the feasible rounding with the best objective, and written into the
 TOML with a generated comment per contract (lines starting ``# design:``), and the outcome
 into ``src/sibsim/data/danish-pilot-design.json``, which ``sibsim demo`` reads. Where no
@@ -51,6 +54,7 @@ from sibsim.analysis.resimulate import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 TOML = ROOT / "src" / "sibsim" / "data" / "danish-pilot.toml"
+PRIOR = ROOT / "src" / "sibsim" / "data" / "danish-pilot-prior.toml"
 JSON = ROOT / "src" / "sibsim" / "data" / "danish-pilot-design.json"
 DOCS = ROOT / "docs" / "_static" / "design_pilot.txt"
 
@@ -101,10 +105,23 @@ payment_lag_months = 3          # assumption, as contracts[1]
 '''
 
 
+#: The first line of the correlations section in the prior file and in the posterior file:
+#: the ``shared`` contract goes before it (``scripts/fit_danish_pilot.py`` rewrites that
+#: section).
+SECTION_MARKERS = ("# The two effects are measured in one study",
+                   "# Posterior correlations of the normal scores")
+
+
 def with_shared(text: str) -> str:
-    """The TOML text with the ``shared`` contract appended where it is missing."""
+    """The TOML text with the ``shared`` contract added (before the correlations) if missing."""
     names = [c["name"] for c in tomllib.loads(text).get("contracts", [])]
-    return text if "shared" in names else text.rstrip("\n") + "\n" + SHARED_BLOCK
+    if "shared" in names:
+        return text
+    for marker in SECTION_MARKERS:
+        at = text.find("\n" + marker)
+        if at >= 0:
+            return text[:at].rstrip("\n") + "\n" + SHARED_BLOCK + "\n" + text[at + 1:]
+    return text.rstrip("\n") + "\n" + SHARED_BLOCK
 
 
 def constraints_of(scenario: sibsim.Scenario, contract: str) -> list[dict]:
@@ -291,9 +308,15 @@ def report_text(outcomes: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_all() -> tuple[str, str, str]:
-    """The designs: new TOML text, JSON text and the docs' report."""
+def run_all() -> tuple[str, str, str, str]:
+    """The designs: new posterior and prior TOML text, JSON text and the docs' report.
+
+    The designs are made on the evidence-based default (``danish-pilot``, the posterior);
+    the same edits go into the prior file (``danish-pilot-prior``), from which
+    ``scripts/fit_danish_pilot.py`` writes the posterior, so that the two stay in step.
+    """
     text = with_shared(TOML.read_text(encoding="utf-8"))
+    prior_text = with_shared(PRIOR.read_text(encoding="utf-8"))
     scenario = sibsim.load_scenario(tomllib.loads(text))
     outcome_contracts = [c["name"] for c in scenario.data["contracts"]
                          if c["name"] in DESIGNS]
@@ -303,13 +326,14 @@ def run_all() -> tuple[str, str, str]:
         print("\n".join(comment_lines(outcome)), flush=True)
         outcomes.append(outcome)
     new_text = updated_toml(text, outcomes)
+    new_prior = updated_toml(prior_text, outcomes)
     check = sibsim.load_scenario(tomllib.loads(new_text))
     for outcome in outcomes:
         for key, value in outcome["terms"].items():
             assert check.get(key) == value, (key, check.get(key), value)
     document = {"scenario": "danish-pilot", "scenario_sha256": digest(new_text), "draws": DRAWS,
                 "seed": SEED, "designs": outcomes}
-    return new_text, json.dumps(document, indent=1) + "\n", report_text(outcomes)
+    return new_text, new_prior, json.dumps(document, indent=1) + "\n", report_text(outcomes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,8 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     action.add_argument("--check", action="store_true",
                         help="exit 1 when the shipped files differ from fresh designs")
     args = parser.parse_args(argv)
-    new_text, new_json, report = run_all()
-    files = [(TOML, new_text), (JSON, new_json), (DOCS, report)]
+    new_text, new_prior, new_json, report = run_all()
+    files = [(TOML, new_text), (PRIOR, new_prior), (JSON, new_json), (DOCS, report)]
     if args.check:
         differ = [path.name for path, content in files
                   if not path.exists() or path.read_text(encoding="utf-8") != content]
