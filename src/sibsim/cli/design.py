@@ -104,8 +104,11 @@ def _out_file(text: str) -> Path:
 
 def _first_payer(scenario, contract: str) -> str:
     """The contract's payer (its first payer where it has several; the funder of a grant)."""
+    from sibsim.contracts import contract_type
+
     entry = scenario.data["contracts"][scenario.contract_names().index(contract)]
-    return entry["funder"] if entry["type"] == "grant" else next(iter(entry["payer"]))
+    who = entry[contract_type(entry["type"]).party_key]
+    return who if isinstance(who, str) else next(iter(who))
 
 
 def run(args: argparse.Namespace) -> int:
