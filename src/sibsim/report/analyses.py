@@ -198,12 +198,23 @@ def _values(path: str, current: float, points: int) -> list[float]:
     return [float(v) for v in np.round(current * np.linspace(0.25, 2.0, points), 6)]
 
 
+def _main_payer(scenario, contract: str) -> str:
+    """The contract's payer; its first payer where it has several (a bill split by shares)."""
+    from sibsim import analysis
+
+    try:
+        return analysis.contract_payer(scenario, contract)
+    except ValueError:
+        entry = scenario.data["contracts"][scenario.contract_names().index(contract)]
+        return next(iter(entry["payer"]))
+
+
 def _corridor(ctx: Context, options: Options, index: int, contract: dict, path: str) -> dict:
     from sibsim import analysis, plot
 
     words, lang = ctx.words, ctx.lang
     current = float(ctx.scenario.get(path))
-    payer = analysis.contract_payer(ctx.scenario, contract["name"])
+    payer = _main_payer(ctx.scenario, contract["name"])
     counterparty = _counterparty(contract)
     table = analysis.price_corridor(
         ctx.scenario, path, _values(path, current, options.points), contract["name"],
@@ -302,8 +313,6 @@ def drivers(ctx: Context, options: Options) -> list[dict]:
         with ``options.tornado``, on the first item only, ``tornado`` (``intro``,
         ``title``, ``svg``).
     """
-    from sibsim import analysis
-
     if not ctx.scenario.uncertain() or "params" not in ctx.result:
         return []
     chosen = [(i, contract["name"]) for i, contract, _ in outcome_contracts(ctx.scenario)]
@@ -311,7 +320,7 @@ def drivers(ctx: Context, options: Options) -> list[dict]:
         chosen = [(0, ctx.scenario.contract_names()[0])]
     out = []
     for index, contract in chosen:
-        party = analysis.contract_payer(ctx.scenario, contract)
+        party = _main_payer(ctx.scenario, contract)
         item = _sensitivity(ctx, contract, party)
         if options.tornado and not out:  # one tornado: 2k + 1 runs for k parameters
             item["tornado"] = _tornado(ctx, options, index, contract, party)
