@@ -24,8 +24,8 @@ import math
 import numpy as np
 
 from sibsim.engine._numba import jit, jit_borrowing
-from sibsim.engine.kernels.sampling import GAMMA, sample
-from sibsim.engine.kernels.trajectories import TREATMENT
+from sibsim.engine.kernels.sampling import sample
+from sibsim.engine.kernels.trajectories import _GAMMA, TREATMENT
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
     STREAM_FRAILTY,
@@ -132,7 +132,7 @@ def _one_draw(d, group, transitions, buckets, draws, window, frailty_parameters,
         key = participant_key(draws.seed, draws.first_draw + d, j)
         frailty = 1.0
         if frailty_parameters[1] > 0.0:
-            frailty = sample(GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
+            frailty = sample(_GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
         prior = sample(group.prior_months_family, group.prior_months_parameters, key,
                        STREAM_PRIOR + group.stream_offset)
         prior_months = int(np.rint(prior)) if prior > 0.0 else 0

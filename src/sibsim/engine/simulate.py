@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 import os
+import threading
 
 import numba
 import numpy as np
@@ -41,6 +43,30 @@ def numba_threads(threads: int | None):
         numba.set_num_threads(previous)
 
 
+#: What the command line prints before a run that compiles the engine.
+COMPILING = ("sibsim: compiling the simulation engine (first run only, usually 10-30 s; later "
+             "runs load it from numba's cache)...")
+
+
+def engine_compiled() -> bool:
+    """Whether the trajectory kernel is compiled, or in numba's cache for this source.
+
+    When it is not, the next run compiles it first (seconds, see ``docs/scale.rst``); the
+    command line says so. This looks into numba's cache index (not a public interface of
+    numba): if that fails, the kernel is taken to be compiled, and nothing is said.
+
+    Returns
+    -------
+    bool
+    """
+    if simulate_group.signatures:
+        return True
+    try:
+        return bool(simulate_group._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - a look into numba's internals, never an error
+        return True
+
+
 def check_draws(draws) -> int:
     """Return ``draws`` as an int, or raise ValueError naming it."""
     if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 1:
@@ -57,6 +83,67 @@ def _progress_bar(enabled: bool | None, total: int):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="sibsim", unit="draw", leave=False)
+
+
+#: Draws per block handed to a thread: small enough to balance the threads' load on a
+#: shared machine, large enough that a block's call costs nothing next to its work.
+BLOCK_DRAWS = 4
+
+
+def in_threads(work, n: int, threads: int | None = None) -> None:
+    """Call ``work(first, stop)`` over blocks of ``0 .. n - 1`` on ``threads`` threads.
+
+    ``work`` must release the GIL (numba ``nogil`` kernels) and write only the rows of its
+    block, so the result does not depend on the number of threads or the order of the
+    blocks. Each thread takes the next block when it is done with one (the load of a shared
+    machine is uneven). An exception (Ctrl-C included) stops the threads after their
+    current block and is raised here.
+
+    Parameters
+    ----------
+    work : callable
+        ``work(first, stop)``, for ``first < stop``.
+    n : int
+        Rows to cover.
+    threads : int, optional
+        Default: numba's thread count (``numba.get_num_threads``, set by ``threads=``).
+
+    Returns
+    -------
+    None
+    """
+    threads = min(threads or numba.get_num_threads(), -(-n // BLOCK_DRAWS))
+    if threads <= 1:
+        if n > 0:
+            work(0, n)
+        return
+    blocks = iter(range(0, n, BLOCK_DRAWS))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            with lock:
+                first = next(blocks, None)
+            if first is None:
+                return
+            work(first, min(first + BLOCK_DRAWS, n))
+
+    pool = _pool()
+    futures = [pool.submit(run) for _ in range(threads)]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        stop.set()
+        concurrent.futures.wait(futures)
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The process's worker threads for :func:`in_threads` (started once, on first use)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS,
+                                                 thread_name_prefix="sibsim")
 
 
 def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
@@ -89,8 +176,10 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
         cost=np.zeros((n_draws, n_arms, months, n_pairs)),
         due=due,
     )
-    simulate_group(group, compiled.transitions, compiled.buckets, compiled.cells,
-                   compiled.rate_cards, arrays, out)
+    args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
+            arrays, out)
+    in_threads(lambda first, stop: simulate_group(*args, np.int64(first), np.int64(stop)),
+               n_draws)
     return out.occupancy, out.cost
 
 
