@@ -147,7 +147,8 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
-              due: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              due: np.ndarray | None = None, *, occupancy: np.ndarray | None = None,
+              cost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the trajectory kernel for one group over one chunk of draws.
 
     Parameters
@@ -159,6 +160,9 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
         The chunk's per-draw arrays (``compile.draw_arrays``).
     due : ndarray, shape (D, rate_cards, months), optional
         Rate-card payments, added to (the cohort's); a scratch array when omitted.
+    occupancy, cost : ndarray, optional, keyword-only
+        C-contiguous arrays of the shapes returned, to be written (every element) in place
+        of new ones.
 
     Returns
     -------
@@ -171,11 +175,16 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     months, n_states = compiled.months, len(compiled.states)
     if due is None:
         due = np.zeros((n_draws, len(compiled.rate_card_contracts), months))
-    out = Outputs(
-        occupancy=np.zeros((n_draws, n_arms, months, n_states)),
-        cost=np.zeros((n_draws, n_arms, months, n_pairs)),
-        due=due,
-    )
+    if occupancy is None:
+        occupancy = np.zeros((n_draws, n_arms, months, n_states))
+    if cost is None:
+        cost = np.zeros((n_draws, n_arms, months, n_pairs))
+    for name, given, shape in (("occupancy", occupancy, (n_draws, n_arms, months, n_states)),
+                               ("cost", cost, (n_draws, n_arms, months, n_pairs))):
+        if given.shape != shape or not given.flags.c_contiguous:
+            raise ValueError(f"run_group: {name} must be a C-contiguous array of shape "
+                             f"{shape}, got {given.shape}")
+    out = Outputs(occupancy=occupancy, cost=cost, due=due)
     args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
             arrays, out)
     in_threads(lambda first, stop: simulate_group(*args, np.int64(first), np.int64(stop)),
@@ -247,16 +256,12 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
     n_states, n_payers = len(compiled.states), len(compiled.payers)
     n_cats = len(compiled.categories)
     T = compiled.months
+    # The kernel writes every element of its outputs straight into these (no copies).
     occupancy = np.empty((draws, 2, T, n_states))
-    cost = np.empty((draws, 2, T, n_payers, n_cats))
+    cost = np.empty((draws, 2, T, n_payers * n_cats))
     due = np.zeros((draws, len(compiled.rate_card_contracts), T))
-    comparison = {
-        n: ComparisonGroup(
-            size=n, enrolled=g.enrolled(T), occupancy=np.empty((draws, T, n_states)),
-            cost=np.empty((draws, T, n_payers, n_cats)),
-        )
-        for n, g in compiled.comparison.items()
-    }
+    groups = {n: (np.empty((draws, 1, T, n_states)), np.empty((draws, 1, T, n_payers * n_cats)))
+              for n in compiled.comparison}
     batch = batch or kernel_batch(scenario, most=CHUNK_DRAWS)
     own_bar = not hasattr(progress, "update")
     bar = _progress_bar(progress, draws) if own_bar else progress
@@ -264,22 +269,26 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
         stop = min(first + batch, draws)
         chunk = slice(first, stop)
         arrays = comp.draw_arrays(scenario, compiled, _chunk(values, chunk), seed)
-        occ, cst = run_group(compiled.cohort, compiled, arrays, due[chunk])
-        occupancy[chunk] = occ
-        cost[chunk] = cst.reshape(stop - first, 2, T, n_payers, n_cats)
+        run_group(compiled.cohort, compiled, arrays, due[chunk], occupancy=occupancy[chunk],
+                  cost=cost[chunk])
         for n, group in compiled.comparison.items():
-            occ, cst = run_group(group, compiled, arrays)
-            comparison[n].occupancy[chunk] = occ[:, 0]
-            comparison[n].cost[chunk] = cst[:, 0].reshape(stop - first, T, n_payers, n_cats)
+            run_group(group, compiled, arrays, occupancy=groups[n][0][chunk],
+                      cost=groups[n][1][chunk])
         if bar is not None:
             bar.update(stop - first)
     if bar is not None and own_bar:
         bar.close()
+    comparison = {
+        n: ComparisonGroup(size=n, enrolled=g.enrolled(T), occupancy=groups[n][0][:, 0],
+                           cost=groups[n][1][:, 0].reshape(draws, T, n_payers, n_cats))
+        for n, g in compiled.comparison.items()
+    }
 
     ledger = Ledger(
         months=T, states=compiled.states, payers=compiled.payers,
         categories=compiled.categories, discount=comp.discount_factors(values, T),
-        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy, cost=cost,
+        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy,
+        cost=cost.reshape(draws, 2, T, n_payers, n_cats),
         programme_cost=comp.programme_cost(scenario.data, compiled, values),
         comparison=comparison, historical=_historical(scenario),
         rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},
@@ -288,17 +297,13 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
 
 
 @functools.lru_cache(maxsize=4)
-def _historical_of(scenario):
-    from sibsim.engine.exact import historical_baseline
-
-    return historical_baseline(scenario)
-
-
 def _historical(scenario):
     """The historical baseline when some contract needs it (computed once per scenario)."""
     if not comp.needs_historical_baseline(scenario.data):
         return None
-    return _historical_of(scenario)
+    from sibsim.engine.exact import historical_baseline
+
+    return historical_baseline(scenario)
 
 
 def check_chunk_draws(chunk_draws, *, function: str = "simulate") -> int | None:

@@ -10,6 +10,7 @@ platform and the versions of the libraries that computed it (:func:`provenance`)
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.metadata
 import platform as _platform
 from collections.abc import Sequence
@@ -45,14 +46,20 @@ def provenance(libraries: Sequence[str] = DEPENDENCIES) -> dict[str, str]:
     >>> sorted(provenance())
     ['dependencies', 'platform', 'python_version']
     """
+    return dict(_provenance(tuple(libraries)))
+
+
+@functools.lru_cache(maxsize=8)
+def _provenance(libraries: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """:func:`provenance`, looked up once per process (reading package metadata is slow)."""
     versions = []
     for name in libraries:
         try:
             versions.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
-    return {"python_version": _platform.python_version(), "platform": _platform.platform(),
-            "dependencies": ", ".join(versions)}
+    return (("python_version", _platform.python_version()), ("platform", _platform.platform()),
+            ("dependencies", ", ".join(versions)))
 
 
 def _attrs(name: str, currency: str = DEFAULT_CURRENCY) -> dict:
@@ -111,8 +118,9 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
             [cost, (group.cost * scale[None, :, None, None])[:, None]], axis=1
         )
         arms.append(COMPARISON)
-    contracts = scenario.data["contracts"]
-    currency = scenario.data.get("currency") or DEFAULT_CURRENCY
+    data = scenario.data
+    contracts = data["contracts"]
+    currency = data.get("currency") or DEFAULT_CURRENCY
     run_rate = np.asarray(values.get("discount_rate"), dtype=np.float64)
     rates = np.stack([settlement.own_rates.get(party, run_rate) for party in parties], axis=1) \
         if len(parties) else np.zeros((ledger.draws, 0))
@@ -147,7 +155,7 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     }
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs = {
-        "title": f"sibsim results: {scenario.data['name']}",
+        "title": f"sibsim results: {data['name']}",
         "scenario": scenario.to_toml(),
         "seed": int(seed),
         "draws": int(ledger.draws),
