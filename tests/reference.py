@@ -6,7 +6,9 @@ as the kernel, so the two must agree draw for draw: occupancy counts and rate-ca
 months exactly, costs up to summation order.
 
 The model, month by month (docs/methodology.rst): in month t a participant in state s with
-months_in_state m has, for each transition k out of s, h_k = -ln(1 - p_k(m)) x multipliers;
+months_in_state m has, for each transition k out of s, h_k = -ln(1 - p_k(m)) x hazard_scale x
+multipliers (frailty and site, and in the treatment arm the effect ratio ** w(months since
+entry), w the fading weight of :func:`sibsim.rules.fading_weight`);
 the spell's cumulative hazard grows by H = sum_k h_k, and the participant leaves at the end
 of the first month in which it reaches the spell's threshold E ~ Exp(1) (drawn by the same
 ``rng.exponential_at`` as the kernel, which tests/test_engine.py checks against Exp(1)).
@@ -40,6 +42,7 @@ from sibsim.rules import (
     TABLE,
     apportion,
     entry_month,
+    fading_weight,
     hazard_from_probability,
     is_table,
     rest_share,
@@ -70,6 +73,9 @@ def hazards(data, values, d, state, months_in_state, treated, months_since_entry
             continue
         p = table_value(transition["probability"], ("transitions", k, "probability"), values, d, months_in_state)
         h = float(hazard_from_probability(p))
+        if transition.get("hazard_scale") is not None:
+            scale = values.get(format_path(("transitions", k, "hazard_scale")))[d]
+            h = 0.0 if scale == 0.0 else h * scale
         if h == 0.0:
             out.append((k, 0.0))
             continue
@@ -78,11 +84,23 @@ def hazards(data, values, d, state, months_in_state, treated, months_since_entry
             m *= multiplier
         effect = transition.get("effect")
         if treated and effect and effect["from_month"] <= months_since_entry < effect["to_month"]:
-            m *= values.get(format_path(("transitions", k, "effect", "ratio")))[d]
+            m *= effect_multiplier(effect, ("transitions", k, "effect"), values, d,
+                                   months_since_entry)
         if economy is not None and [transition["from"], transition["to"]] in [list(p) for p in data["economy"]["transitions"]]:
             m *= economy[d, month]
         out.append((k, 0.0 if m == 0.0 else h * m))
     return out
+
+
+def effect_multiplier(effect, parts, values, d, months_since_entry):
+    """ratio ** w(m): the effect ratio, fading after fade_from_month where it has a half-life."""
+    ratio = values.get(format_path((*parts, "ratio")))[d]
+    if effect.get("half_life_months") is None:
+        return ratio
+    fade = effect["from_month"] if effect.get("fade_from_month") is None \
+        else effect["fade_from_month"]
+    half_life = values.get(format_path((*parts, "half_life_months")))[d]
+    return ratio ** float(fading_weight(months_since_entry, fade, half_life))
 
 
 def flow_costs(data, values, d, state, months_in_state, payers, categories):

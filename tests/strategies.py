@@ -14,8 +14,9 @@ What lives here:
 - probabilities: :func:`probabilities` (every form a transition probability may take) and
   :func:`known_probabilities` (numbers and step tables, for exact oracles);
 - distributions: :func:`distributions` (a distribution and its :func:`scipy_twin`);
-- scenarios: :func:`small_scenario` with :func:`any_contracts` or :func:`capped_contracts`,
-  and the contract parts they are built of (:func:`contract_payers`, :func:`cap_totals`,
+- scenarios: :func:`small_scenario` (with :data:`hazard_scales`, fading :func:`effects`
+  and, on request, :func:`per_draw_cohort`) with :func:`any_contracts` or
+  :func:`capped_contracts`, and the contract parts they are built of (:func:`contract_payers`, :func:`cap_totals`,
   :func:`financings`).
 
 Strategies that only one test module uses stay in that module.
@@ -310,8 +311,55 @@ STATES = ("benefits", "employed", "education")
 ContractsOf = Callable[[dict], st.SearchStrategy[list[dict]]]
 
 
+#: A transition's hazard_scale: 0 (switched off), a number in [0.5, 2] or a lognormal
+#: around 1 (the baseline level uncertain by about +-30%).
+hazard_scales = st.one_of(st.just(0.0), st.floats(0.5, 2.0),
+                          st.just({"lognormal": {"median": 1.0, "sigma": 0.3}}))
+
+
 @st.composite
-def small_scenario(draw, *, contracts: ContractsOf):
+def effects(draw, months: int) -> dict:
+    """A programme effect over a horizon of ``months``: a ratio in [0, 3] or a lognormal,
+    from month 0 or 1, to a month in the horizon or (a third of the time) to the horizon
+    (no ``to_month``), and half of the time a fading effect: ``fade_from_month`` at or
+    after the start (or left to its default), a half-life of 1-24 months or uniform on
+    [3, 12].
+
+    Constrained to the months a scenario of that horizon accepts (from_month < to_month
+    <= months, fade_from_month >= from_month); half-lives of a month or more, as a
+    programme's effect fades over months, not days.
+    """
+    start = draw(st.integers(0, min(1, months - 1)))
+    effect = {"ratio": draw(st.one_of(st.floats(0.0, 3.0),
+                                      st.just({"lognormal": {"median": 1.5, "sigma": 0.3}}))),
+              "from_month": start}
+    if draw(st.integers(0, 2)):
+        effect["to_month"] = draw(st.integers(start + 1, months))
+    if draw(st.booleans()):
+        effect["half_life_months"] = draw(st.one_of(
+            st.floats(1.0, 24.0), st.just({"uniform": {"low": 3.0, "high": 12.0}})))
+        if draw(st.booleans()):
+            effect["fade_from_month"] = draw(st.integers(start, months))
+    return effect
+
+
+@st.composite
+def per_draw_cohort(draw, doc: dict) -> dict:
+    """``doc`` with its frailty variance, site B's multiplier and discount rate drawn per
+    draw (each a distribution half of the time): a gamma variance around 0.3, a lognormal
+    multiplier around 0.8, a uniform rate on [0.02, 0.05]."""
+    if draw(st.booleans()):
+        doc["cohort"]["frailty_variance"] = {"gamma": {"mean": 0.3, "sd": 0.15}}
+    if draw(st.booleans()):
+        doc["cohort"]["sites"]["B"]["multiplier"] = {"lognormal": {"median": 0.8,
+                                                                   "sigma": 0.2}}
+    if draw(st.booleans()):
+        doc["discount_rate"] = {"uniform": {"low": 0.02, "high": 0.05}}
+    return doc
+
+
+@st.composite
+def small_scenario(draw, *, contracts: ContractsOf, per_draw: bool = False):
     """A valid scenario small enough to simulate in milliseconds, with the contracts that
     ``contracts(doc)`` draws for it (it sees the scenario without contracts).
 
@@ -322,7 +370,10 @@ def small_scenario(draw, *, contracts: ContractsOf):
 
     Constrained to inputs on which simulate and settle are meant to run: the programme ends
     within the horizon (intake + programme months <= months), amounts are :func:`money`
-    (never subnormal), site multipliers stay in [0.5, 1.5].
+    (never subnormal), site multipliers stay in [0.5, 1.5]. Transitions may carry a
+    :data:`hazard_scales` entry and fading :func:`effects`; with ``per_draw`` the frailty
+    variance, a site multiplier and the discount rate may be distributions
+    (:func:`per_draw_cohort`; tests that read the discount rate as a number leave it off).
     """
     months = draw(st.integers(6, 30))
     n_states = draw(st.integers(2, 3))
@@ -337,10 +388,9 @@ def small_scenario(draw, *, contracts: ContractsOf):
             transition = {"from": origin, "to": destination, "probability": draw(probabilities()),
                           "frailty": draw(st.booleans())}
             if draw(st.booleans()):
-                transition["effect"] = {
-                    "ratio": draw(st.one_of(st.floats(0.0, 3.0),
-                                            st.just({"lognormal": {"median": 1.5, "sigma": 0.3}}))),
-                    "from_month": 0, "to_month": draw(st.integers(1, months))}
+                transition["hazard_scale"] = draw(hazard_scales)
+            if draw(st.booleans()):
+                transition["effect"] = draw(effects(months))
             transitions.append(transition)
     flows = []
     for f in range(draw(st.integers(1, 3))):
@@ -374,6 +424,8 @@ def small_scenario(draw, *, contracts: ContractsOf):
     if transitions and draw(st.booleans()):
         doc["economy"] = {"shock_sd": 0.2, "shock_persistence": 0.5,
                           "transitions": [[transitions[0]["from"], transitions[0]["to"]]]}
+    if per_draw:
+        doc = draw(per_draw_cohort(doc))
     doc["contracts"] = draw(contracts(doc))
     return doc
 

@@ -228,7 +228,10 @@ def test_contract_defaults():
                          "monthly": -2000, "split": {"state": 1}})
     doc["contracts"].append({"name": "ffs", "type": "fee_for_service", "payer": "region"})
     data = load_scenario(doc).data
-    assert data["transitions"][0]["effect"] == {"ratio": 2.0, "from_month": 0, "to_month": 120}
+    assert data["transitions"][0]["effect"] == {"ratio": 2.0, "from_month": 0, "to_month": 120,
+                                                "fade_from_month": None,
+                                                "half_life_months": None}
+    assert data["transitions"][0]["hazard_scale"] is None
     broad = data["contracts"][2]
     assert broad["savings_of"] == ["municipality", "state"]
     assert broad["categories"] == ["benefits", "tax"]

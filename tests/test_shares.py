@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import hazard_scales
 
 from sibsim.engine.exact import expected_share
 from sibsim.engine.shares import UnsupportedPath, expected_shares, share_target
@@ -70,6 +71,12 @@ def scenarios(draw):
                 {"lognormal": {"median": 1.5, "sigma": 0.3}})))
             transition["effect"] = {"ratio": ratio, "from_month": start,
                                     "to_month": draw(st.integers(start + 1, 20))}
+            if draw(st.booleans()):
+                transition["effect"]["half_life_months"] = draw(st.one_of(
+                    st.floats(1.0, 24.0), st.just({"uniform": {"low": 3.0, "high": 12.0}})))
+                transition["effect"]["fade_from_month"] = draw(st.integers(start, 20))
+        if draw(st.booleans()):
+            transition["hazard_scale"] = draw(hazard_scales)
         transitions.append(transition)
     sites = {f"site {i}": {"size": draw(st.integers(1, 6)),
                            "multiplier": draw(st.one_of(st.floats(0.2, 2.0), st.just(
@@ -152,17 +159,11 @@ def _document_with(**transition_keys):
                             {"from": "in", "to": "out", "probability": 0.03}]}
 
 
-def test_hazard_scale_and_fading_match_the_exact_module_where_the_format_has_them():
-    """Active once the scenario format has hazard_scale and half_life_months."""
+def test_hazard_scale_and_fading_match_the_exact_module():
     effect = {"ratio": 2.0, "from_month": 2, "to_month": 26, "fade_from_month": 6,
               "half_life_months": {"uniform": {"low": 6, "high": 18}}}
-    try:
-        scenario = Scenario(_document_with(
-            hazard_scale={"lognormal": {"median": 1.0, "sigma": 0.3}}, effect=effect))
-    except ScenarioError as error:
-        if "unknown key" in str(error):
-            pytest.skip("the scenario format has no hazard_scale or half_life_months yet")
-        raise
+    scenario = Scenario(_document_with(
+        hazard_scale={"lognormal": {"median": 1.0, "sigma": 0.3}}, effect=effect))
     points = [("in", arm, m) for arm in ARMS for m in (1, 5, 9, 20, 29)]
     values = {"transitions[0].hazard_scale": np.array([0.7, 1.0, 1.4]),
               "transitions[0].effect.half_life_months": np.array([6.0, 12.0, 17.5]),

@@ -11,6 +11,11 @@ tests) imports these instead of restating them, so that a rule changes in one pl
 - participant j of a site of size n enters in month floor(j * intake_months / n)
   (:func:`entry_month`), and a comparison group is spread over the sites by largest
   remainder (:func:`apportion`);
+- an effect with ratio r multiplies a hazard at months since entry m, within its months
+  [from_month, to_month), by r ** w(m), where the fading weight w(m) is 1 before
+  ``fade_from_month`` and halves every ``half_life_months`` after it (:func:`fading_weight`;
+  an infinite half-life never fades);
+- a transition's ``hazard_scale`` multiplies its hazard -ln(1 - p) in both arms;
 - arm 0 is the treatment arm and arm 1 the paired counterfactual (:data:`ARMS`);
 - month t is discounted by (1 + r) ** (-t / 12) at an annual rate r (:func:`discount_factors`).
 """
@@ -77,6 +82,37 @@ def hazard_from_probability(p: Any) -> np.ndarray:
     """
     with np.errstate(divide="ignore"):
         return -np.log1p(-np.asarray(p, dtype=np.float64))
+
+
+def fading_weight(months_since_entry: Any, fade_from_month: Any, half_life_months: Any) -> Any:
+    """The fading weight w(m) = 2 ** (-max(m - fade_from_month, 0) / half_life_months).
+
+    1 before ``fade_from_month``, 1/2 one half-life after it, and 1 throughout for an
+    infinite half-life (an effect that does not fade). Plain arithmetic, so that the
+    compiled kernels use this same function for scalars.
+
+    Parameters
+    ----------
+    months_since_entry : int or array of int
+        m, the participant's months since entry.
+    fade_from_month : int or array of int
+        The month since entry from which the effect fades.
+    half_life_months : float or array of float
+        H > 0 (``inf``: no fading).
+
+    Returns
+    -------
+    float or ndarray
+        The exponent of the effect ratio.
+
+    Examples
+    --------
+    >>> fading_weight(np.array([0, 12, 24, 36]), 12, 12.0)
+    array([1.  , 1.  , 0.5 , 0.25])
+    >>> float(fading_weight(40, 12, np.inf))
+    1.0
+    """
+    return 2.0 ** (-np.maximum(months_since_entry - fade_from_month, 0) / half_life_months)
 
 
 def entry_month(j: Any, n: int, intake_months: int) -> Any:

@@ -22,7 +22,14 @@ from scipy import optimize, stats
 from scipy.special import gammaln
 
 from sibsim.engine.compile import months_in_state_keys
-from sibsim.rules import TABLE, hazard_from_probability, is_table, table_keys, table_row
+from sibsim.rules import (
+    TABLE,
+    fading_weight,
+    hazard_from_probability,
+    is_table,
+    table_keys,
+    table_row,
+)
 from sibsim.scenario.distributions import Distribution, is_distribution
 
 __all__ = [
@@ -245,6 +252,12 @@ class Chain:
         Central effect ratio (1 without an effect).
     effect_from, effect_to : ndarray of int, shape (transitions,)
         The effect window [from_month, to_month) in months since entry (empty without one).
+    effect_fade_from : ndarray of int, shape (transitions,)
+        The month since entry from which the effect fades (its from_month by default).
+    effect_half_life : ndarray, shape (transitions,)
+        Central half-life of the effect in months (inf where it does not fade).
+
+    ``base_hazard`` includes the central ``hazard_scale`` of each transition.
     """
 
     states: tuple[str, ...]
@@ -257,6 +270,8 @@ class Chain:
     effect_ratio: np.ndarray
     effect_from: np.ndarray
     effect_to: np.ndarray
+    effect_fade_from: np.ndarray
+    effect_half_life: np.ndarray
 
     @classmethod
     def from_data(cls, data: Mapping) -> Chain:
@@ -270,14 +285,23 @@ class Chain:
         effect_ratio = np.ones(n)
         effect_from = np.zeros(n, dtype=np.int64)
         effect_to = np.zeros(n, dtype=np.int64)
+        fade_from = np.zeros(n, dtype=np.int64)
+        half_life = np.full(n, np.inf)
         for k, transition in enumerate(transitions):
             probability = value_by_months_in_state(transition["probability"], cap)
             base_hazard[k] = hazard_from_probability(probability)  # inf where p = 1
+            if transition.get("hazard_scale") is not None:
+                scale = central(transition["hazard_scale"])
+                base_hazard[k] = 0.0 if scale == 0.0 else base_hazard[k] * scale
             effect = transition.get("effect")
             if effect:
                 effect_ratio[k] = central(effect["ratio"])
                 effect_from[k] = effect["from_month"]
                 effect_to[k] = effect["to_month"]
+                fade = effect.get("fade_from_month")
+                fade_from[k] = effect["from_month"] if fade is None else fade
+                if effect.get("half_life_months") is not None:
+                    half_life[k] = central(effect["half_life_months"])
         return cls(
             states=states,
             initial_state=index[data["cohort"]["initial_state"]],
@@ -289,6 +313,8 @@ class Chain:
             effect_ratio=effect_ratio,
             effect_from=effect_from,
             effect_to=effect_to,
+            effect_fade_from=fade_from,
+            effect_half_life=half_life,
         )
 
     @property
@@ -296,16 +322,29 @@ class Chain:
         """True when some transition carries frailty and the site multiplier."""
         return bool(self.frailty.any())
 
+    def effects(self, months_since_entry: int, treatment: bool) -> np.ndarray:
+        """Each transition's effect multiplier ratio ** w(m) at months since entry m.
+
+        1 outside the effect's window and in the counterfactual arm; the plain ratio where
+        the effect does not fade (w = 1).
+        """
+        m = months_since_entry
+        active = treatment & (self.effect_from <= m) & (m < self.effect_to)
+        fades = np.isfinite(self.effect_half_life) & (m > self.effect_fade_from)
+        weight = fading_weight(m, self.effect_fade_from, self.effect_half_life)
+        ratio = np.where(fades, self.effect_ratio ** weight, self.effect_ratio)
+        return np.where(active, ratio, 1.0)
+
     def multipliers(
-        self, frailty: np.ndarray, site_multiplier: float, active_effects: np.ndarray
+        self, frailty: np.ndarray, site_multiplier: float, effects: np.ndarray
     ) -> np.ndarray:
         """Hazard multipliers, shape (frailty values, transitions).
 
-        ``active_effects`` (bool, per transition) marks the effects that apply this month.
+        ``effects`` (per transition) holds the effect multipliers of this month
+        (:meth:`effects`).
         """
-        ratio = np.where(active_effects, self.effect_ratio, 1.0)
         individual = np.where(self.frailty, site_multiplier * frailty[:, None], 1.0)
-        return ratio * individual
+        return effects * individual
 
     def transition_probabilities(self, multipliers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One month's competing-risk probabilities.
@@ -385,10 +424,10 @@ class Chain:
             out[m] = np.tensordot(weights, probability, axes=1)
             if m == months - 1:
                 break
-            active = treatment & (self.effect_from <= m) & (m < self.effect_to)
-            key = active.tobytes()
+            effects = self.effects(m, treatment)
+            key = effects.tobytes()
             if key not in cached:
-                multipliers = self.multipliers(frailty, site_multiplier, active)
+                multipliers = self.multipliers(frailty, site_multiplier, effects)
                 cached[key] = self.transition_probabilities(multipliers)
             move, stay = cached[key]
             # The transition drawn at the end of month m gives the state in month m + 1.

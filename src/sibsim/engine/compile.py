@@ -207,10 +207,16 @@ def transition_layout(data: Mapping, state_index: dict) -> TransitionLayout:
     )
     effect_from = np.zeros(n_trans, dtype=np.int64)
     effect_to = np.zeros(n_trans, dtype=np.int64)
+    fade_from = np.zeros(n_trans, dtype=np.int64)
+    fades = np.zeros(n_trans, dtype=np.int64)
     for k, t in enumerate(transitions):
-        if t.get("effect"):
-            effect_from[k] = t["effect"]["from_month"]
-            effect_to[k] = t["effect"]["to_month"]
+        effect = t.get("effect")
+        if effect:
+            effect_from[k] = effect["from_month"]
+            effect_to[k] = effect["to_month"]
+            fade = effect.get("fade_from_month")
+            fade_from[k] = effect["from_month"] if fade is None else fade
+            fades[k] = int(effect.get("half_life_months") is not None)
     order = np.argsort(origin, kind="stable")
     has_effect = effect_to > effect_from
     state_has_shock = np.zeros(n_states, dtype=np.int64)
@@ -225,6 +231,7 @@ def transition_layout(data: Mapping, state_index: dict) -> TransitionLayout:
         outgoing_start=np.searchsorted(origin[order], np.arange(n_states + 1)).astype(np.int64),
         outgoing=order.astype(np.int64), frailty=frailty, economy_shock=economy_shock,
         effect_from_month=effect_from, effect_to_month=effect_to,
+        effect_fade_from_month=fade_from, effect_fades=fades,
         state_has_shock=state_has_shock, state_has_effect=state_has_effect,
     )
 
@@ -415,13 +422,14 @@ def draw_arrays(scenario, compiled: CompiledScenario, values, seed: int) -> Draw
     if not np.array_equal(draws, first_draw + np.arange(len(draws))):
         raise ValueError("draw_arrays: the draws of a chunk must be consecutive")
     keys = compiled.buckets.keys
-    base_hazard, effect_ratio = _hazards(data, values, keys)
+    base_hazard, effect_ratio, half_life = _hazards(data, values, keys)
     price, cap = _rate_card_values(data, compiled.rate_card_contracts, values)
     return DrawArrays(
         seed=np.uint64(seed), first_draw=first_draw,
         base_hazard=np.ascontiguousarray(base_hazard),
         state_hazard=_state_hazards(compiled.transitions, base_hazard),
         effect_ratio=np.ascontiguousarray(effect_ratio),
+        effect_half_life=np.ascontiguousarray(half_life),
         economy_multiplier=np.ascontiguousarray(
             economy_multipliers(data, values, seed, compiled.months)),
         site_multiplier=np.ascontiguousarray(np.stack(
@@ -436,18 +444,30 @@ def draw_arrays(scenario, compiled: CompiledScenario, values, seed: int) -> Draw
 
 
 def _hazards(data: Mapping, values, bucket_keys: np.ndarray):
-    """-ln(1 - p) of each transition in each bucket (D, K, B), and the effect ratios (D, K)."""
+    """-ln(1 - p) x hazard_scale of each transition in each bucket (D, K, B), the effect
+    ratios (D, K) and the effects' half-lives (D, K; inf where an effect does not fade).
+
+    A hazard_scale of 0 switches the transition off, also where p = 1.
+    """
     transitions = data["transitions"]
     n_draws = len(values.draws)
     base_hazard = np.empty((n_draws, len(transitions), len(bucket_keys)))
     effect_ratio = np.ones((n_draws, len(transitions)))
+    half_life = np.full((n_draws, len(transitions)), np.inf)
     for k, t in enumerate(transitions):
         p = value_by_bucket(t["probability"], ("transitions", k, "probability"), values,
                             bucket_keys)
         base_hazard[:, k, :] = hazard_from_probability(p)
-        if t.get("effect"):
+        if t.get("hazard_scale") is not None:
+            scale = values.at("transitions", k, "hazard_scale")[:, None]
+            with np.errstate(invalid="ignore"):  # inf x 0, replaced by 0
+                base_hazard[:, k, :] = np.where(scale == 0.0, 0.0, base_hazard[:, k, :] * scale)
+        effect = t.get("effect")
+        if effect:
             effect_ratio[:, k] = values.at("transitions", k, "effect", "ratio")
-    return base_hazard, effect_ratio
+            if effect.get("half_life_months") is not None:
+                half_life[:, k] = values.at("transitions", k, "effect", "half_life_months")
+    return base_hazard, effect_ratio, half_life
 
 
 def _state_hazards(transitions: TransitionLayout, base_hazard: np.ndarray) -> np.ndarray:

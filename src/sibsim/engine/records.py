@@ -151,6 +151,12 @@ class TransitionLayout(NamedTuple):
     effect_to_month: Annotated[Array, _array(np.int64, "transitions", (
         "month since entry at which the effect window ends, exclusive (0 without an "
         "effect)"))]
+    effect_fade_from_month: Annotated[Array, _array(np.int64, "transitions", (
+        "month since entry from which the effect fades (its from_month by default; it "
+        "fades only where effect_fades is 1)"))]
+    effect_fades: Annotated[Array, _array(np.int64, "transitions", (
+        "1 where the effect has a half-life: its multiplier ratio ** w(m) then changes "
+        "every month from effect_fade_from_month on"))]
     state_has_shock: Annotated[Array, _array(np.int64, "states", (
         "1 where some transition out of the state carries the economy shock"))]
     state_has_effect: Annotated[Array, _array(np.int64, "states", (
@@ -227,14 +233,16 @@ class DrawArrays(NamedTuple):
     first_draw: Annotated[int, _scalar(np.int64, (
         "row d holds draw first_draw + d of the run (its random numbers)"))]
     base_hazard: Annotated[Array, _array(np.float64, "draws, transitions, buckets", (
-        "-ln(1 - p) of each transition in each bucket, before multipliers; inf where "
-        "p = 1"))]
+        "-ln(1 - p) of each transition in each bucket times its hazard_scale, before "
+        "the other multipliers; inf where p = 1 (0 where the hazard_scale is 0)"))]
     state_hazard: Annotated[Array, _array(np.float64, "draws, states, buckets, 2", (
         "the sums of base_hazard over the transitions out of a state, in listing order: "
         "[..., 0] those without frailty, [..., 1] those with (used where no effect or "
         "shock applies)"))]
     effect_ratio: Annotated[Array, _array(np.float64, "draws, transitions",
                                           "effect ratio of each transition (1 without one)")]
+    effect_half_life: Annotated[Array, _array(np.float64, "draws, transitions", (
+        "half-life in months of each transition's effect (inf where it does not fade)"))]
     economy_multiplier: Annotated[Array, _array(np.float64, "draws, months", (
         "exp(x_t) of the economy shock in each month (1 without a shock)"))]
     site_multiplier: Annotated[Array, _array(np.float64, "draws, sites",

@@ -43,6 +43,7 @@ from sibsim.rules import (
     ARMS,
     TABLE,
     entrants_by_month,
+    fading_weight,
     hazard_from_probability,
     is_table,
     table_keys,
@@ -223,11 +224,11 @@ def _effect_multipliers(layout: _Layout, arrays: dict, months: int) -> np.ndarra
     start, end = layout.effect_from[None, None, :], layout.effect_to[None, None, :]
     fade = layout.fade_from[None, None, :]
     half_life = arrays["half_life"][:, None, :]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weight = np.where((m >= fade) & np.isfinite(half_life),
-                          2.0 ** (-(m - fade) / half_life), 1.0)
+    ratio = arrays["ratio"][:, None, :]
+    fades = (m > fade) & np.isfinite(half_life)
+    ratio = np.where(fades, ratio ** fading_weight(m, fade, half_life), ratio)
     active = (start <= m) & (m < end)
-    effect = np.where(active, arrays["ratio"][:, None, :] ** weight, 1.0)
+    effect = np.where(active, ratio, 1.0)
     return arrays["scale"][:, None, :] * effect
 
 

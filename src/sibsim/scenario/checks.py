@@ -7,7 +7,8 @@ reported) and reports at the key path of the value that breaks the rule:
 - every participant of every site, entering over ``cohort.intake_months``
   (:func:`sibsim.rules.entry_month`), finishes the programme within the horizon;
 - the transitions of ``[economy]`` exist;
-- a transition leads to another state, and an effect's ``from_month < to_month``;
+- a transition leads to another state, an effect's ``from_month < to_month`` and
+  ``fade_from_month >= from_month``;
 - each party of ``discount_rates`` is a party of the scenario.
 - each ``[[correlations]]`` entry names two or more distinct per-draw parameters given as
   distributions, a pair named twice has one rho, and the correlation matrix of every block
@@ -150,10 +151,15 @@ def post_transition(transition: dict, path: Path, ctx: Context) -> None:
 
 
 def post_effect(effect: dict, path: Path, ctx: Context) -> None:
-    """An effect's months are a non-empty range."""
+    """An effect's months are a non-empty range, and it fades from within or after them."""
     start, end = effect["from_month"], effect["to_month"]
     if valid(start, end) and not start < end:
         ctx.report((*path, "to_month"), end, f"a whole number > from_month ({start})")
+    fade = effect.get("fade_from_month")
+    if fade is not None and valid(start, fade) and fade < start:
+        ctx.report((*path, "fade_from_month"), fade,
+                   f"a whole number >= from_month ({start}): the effect fades from a month "
+                   f"at or after its start")
 
 
 def post_correlation(entry: dict, path: Path, ctx: Context) -> None:

@@ -195,10 +195,15 @@ _ECONOMY = Table([
                               unique_what="a pair"), required=True),
 ], what="the economy shock")
 
+#: A half-life in months: positive, a number or a distribution.
+_HALF_LIFE = Real(0.0, low_open=True)
+
 _EFFECT = Table([
     Field("ratio", NONNEG, required=True),
     Field("from_month", Whole(0), default=0),
     Field("to_month", Whole(1), default=_months_default),
+    Field("fade_from_month", Whole(0)),
+    Field("half_life_months", _HALF_LIFE),
 ], what="a programme effect", post=post_effect)
 
 _TRANSITION = Table([
@@ -206,6 +211,7 @@ _TRANSITION = Table([
     Field("to", StateName(), required=True),
     Field("probability", Stepped(Real(0.0, 1.0)), required=True),
     Field("frailty", Flag(), default=False),
+    Field("hazard_scale", NONNEG),
     Field("effect", _EFFECT),
 ], what="a transition", post=post_transition)
 

@@ -40,7 +40,7 @@ from sibsim.engine.rng import (
     participant_key,
     uniform_at,
 )
-from sibsim.rules import ARMS
+from sibsim.rules import ARMS, fading_weight
 
 #: Arm index of the treatment arm in the outputs (a comparison group has only its
 #: counterfactual arm, at index 0, and never this one).
@@ -55,13 +55,28 @@ _GAMMA = np.int64(GAMMA)
 # ----------------------------------------------------------------------------------------
 
 
+#: The fading weight w(m) of :func:`sibsim.rules.fading_weight`, compiled.
+fading = jit(inline="always")(fading_weight)
+
+
+@jit(inline="always")
+def effect_multiplier(k, d, months_since_entry, transitions, draws):
+    """ratio ** w(m) of transition k's effect within its window (the ratio where it does
+    not fade, or before it fades)."""
+    ratio = draws.effect_ratio[d, k]
+    fade_from = transitions.effect_fade_from_month[k]
+    if transitions.effect_fades[k] and months_since_entry > fade_from:
+        return ratio ** fading(months_since_entry, fade_from, draws.effect_half_life[d, k])
+    return ratio
+
+
 @jit(inline="always")
 def transition_hazard(k, d, bucket, treated, months_since_entry, multiplier, transitions,
                       draws):
     """Hazard of transition k before the economy multiplier.
 
-    -ln(1 - p_k) x frailty x site (frailty transitions) x effect ratio (treated, in the
-    window). A multiplier of 0 switches the transition off, also when p_k = 1 (whose hazard
+    -ln(1 - p_k) x hazard_scale (in ``base_hazard``) x frailty x site (frailty
+    transitions) x ratio ** w(m) (treated, in the effect's window). A multiplier of 0 switches the transition off, also when p_k = 1 (whose hazard
     is infinite). The economy multiplier of listed transitions is applied by the caller.
     """
     h = draws.base_hazard[d, k, bucket]
@@ -72,7 +87,7 @@ def transition_hazard(k, d, bucket, treated, months_since_entry, multiplier, tra
         m *= multiplier
     if (treated and transitions.effect_from_month[k] <= months_since_entry
             < transitions.effect_to_month[k]):
-        m *= draws.effect_ratio[d, k]
+        m *= effect_multiplier(k, d, months_since_entry, transitions, draws)
     if m == 0.0:
         return 0.0
     return h * m
@@ -155,8 +170,9 @@ def next_change_point(treated, t, months_in_state, state, participant, transitio
     """The month at which the hazards out of ``state`` next change, from month t on.
 
     A change point is a months-in-state key of one of the state's tables, or (treatment
-    arm) an effect window boundary; the horizon when there is none. Also returns whether
-    an effect applies in month t.
+    arm) an effect window boundary; the horizon when there is none. A fading effect
+    changes every month after its ``fade_from_month`` until its window ends, so such a
+    stretch lasts one month. Also returns whether an effect applies in month t.
     """
     entry = participant.entry_month
     change = transitions.months
@@ -172,8 +188,14 @@ def next_change_point(treated, t, months_in_state, state, participant, transitio
             end = transitions.effect_to_month[k]
             if start <= months_since_entry < end:
                 effect_active = True
+                if (transitions.effect_fades[k]
+                        and months_since_entry >= transitions.effect_fade_from_month[k]):
+                    change = min(change, t + 1)
             if entry + start > t:
                 change = min(change, entry + start)
+            fade_from = transitions.effect_fade_from_month[k]
+            if transitions.effect_fades[k] and entry + fade_from > t:
+                change = min(change, entry + fade_from)
             if entry + end > t:
                 change = min(change, entry + end)
     return change, effect_active
