@@ -13,7 +13,8 @@ sum of hazards and the closed form round differently at the threshold (rare).
 It is the "bare per-month kernel" the engine is measured against: a spell-based kernel does
 work per spell, not per month, so it should not be slower than this one. It covers the
 model of ``benchmarks/engine.py`` (frailty, sites, duration-dependent hazards, a treatment
-effect window, payer-share tables); it raises on an economy shock and ignores rate cards.
+effect window, payer-share tables); it raises on an economy shock or a fading effect and
+ignores rate cards.
 It runs on one thread.
 """
 
@@ -214,6 +215,8 @@ def run_per_month(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]
     """
     if compiled.transitions.state_has_shock.any():
         raise ValueError("per_month_kernel: an economy shock is not supported")
+    if compiled.transitions.effect_fades.any():
+        raise ValueError("per_month_kernel: a fading effect is not supported")
     group = compiled.cohort if group is None else group
     n_draws = arrays.base_hazard.shape[0]
     n_arms = 2 if group.both_arms else 1
