@@ -223,6 +223,9 @@ def _finite_problems(dataset: xr.Dataset) -> list[str]:
         if name not in VARIABLES or VARIABLES[name].units != "DKK":
             continue
         values = dataset[name].values
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(values.sum()):  # a sum of finite numbers that did not overflow
+                continue
         bad = ~np.isfinite(values)
         if bad.any():
             draws = dataset["draw"].values[bad.reshape(bad.shape[0], -1).any(axis=1)] \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import dataclasses
@@ -386,6 +387,7 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
                             resolution=resolution, threads=threads)
     memory.check(found, draws=draws, streamed=False, function="simulate")
     plan = chunks.plan_chunks(draws, chunk_draws)
+    overlap = client is None and len(plan) > 1 and _overlap_fits(found)
     if client is not None:
         from sibsim.engine import cluster
 
@@ -394,7 +396,8 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
                                      progress=progress)
     else:
         results = _in_process(scenario, plan, seed, resolution=resolution,
-                              variables=variables, threads=threads, progress=progress)
+                              variables=variables, threads=threads, progress=progress,
+                              overlap=overlap and (threads or numba.get_num_threads()) > 1)
     assembler = chunks.Assembler(draws)
     for chunk in results:
         chunks.check_finite(chunk, scenario)
@@ -404,17 +407,48 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     return assembler.result()
 
 
-def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress):
-    """The chunks of a run, one after another in this process."""
+def _overlap_fits(found) -> bool:
+    """Whether a second chunk's working memory fits beside the run's estimate."""
+    from sibsim.engine import memory
+
+    available = memory.available_memory()
+    return available is None or found.total + found.chunk * memory.SAFETY <= available
+
+
+def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress,
+                overlap=False):
+    """The chunks of a run in this process, in order.
+
+    With ``overlap``, two chunks are in flight on two threads: while one settles and
+    assembles its results (Python, mostly holding the GIL), the other runs its kernel
+    (which releases it), so the cores stay busy. Each chunk is computed as on its own, so
+    the results are the same.
+    """
     from sibsim.engine.chunks import simulate_chunk
 
     total = plan[-1][1] - plan[0][0]
     bar = _progress_bar(progress, total)
+    options = {"resolution": resolution, "variables": variables, "threads": threads,
+               "progress": bar if bar is not None else False}
     try:
-        for start, stop in plan:
-            yield simulate_chunk(scenario, start, stop, seed, resolution=resolution,
-                                 variables=variables, threads=threads,
-                                 progress=bar if bar is not None else False)
+        if not overlap:
+            for start, stop in plan:
+                yield simulate_chunk(scenario, start, stop, seed, **options)
+            return
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="sibsim-chunk") as pool:
+            pending = collections.deque()
+            try:
+                for start, stop in plan:
+                    pending.append(pool.submit(simulate_chunk, scenario, start, stop, seed,
+                                               **options))
+                    if len(pending) == 2:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
     finally:
         if bar is not None:
             bar.close()

@@ -62,6 +62,12 @@ def _provenance(libraries: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
             ("dependencies", ", ".join(versions)))
 
 
+@functools.lru_cache(maxsize=8)
+def _toml(scenario) -> str:
+    """The scenario as TOML (written once per scenario, not once per chunk)."""
+    return scenario.to_toml()
+
+
 def _attrs(name: str, currency: str = DEFAULT_CURRENCY) -> dict:
     return VARIABLES[name].attrs_in(currency)
 
@@ -105,19 +111,23 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     months = ledger.months
     arms = list(ARMS)
     enrolled = ledger.enrolled.astype(np.float64)
-    occupancy = ledger.occupancy / enrolled[None, None, :, None]
     cost = ledger.cost
     if ledger.comparison:
         size = max(ledger.comparison)
         group = ledger.comparison[size]
         scale = enrolled / group.enrolled.astype(np.float64)
-        occupancy = np.concatenate(
-            [occupancy, (group.occupancy / group.enrolled[None, :, None])[:, None]], axis=1
-        )
-        cost = np.concatenate(
-            [cost, (group.cost * scale[None, :, None, None])[:, None]], axis=1
-        )
+        # The arms are written into their places (no concatenated copies).
+        n_arms = len(ARMS)
+        occupancy = np.empty((ledger.occupancy.shape[0], n_arms + 1,
+                              *ledger.occupancy.shape[2:]))
+        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=occupancy[:, :n_arms])
+        np.divide(group.occupancy, group.enrolled[None, :, None], out=occupancy[:, n_arms])
+        cost = np.empty((cost.shape[0], n_arms + 1, *cost.shape[2:]))
+        cost[:, :n_arms] = ledger.cost
+        np.multiply(group.cost, scale[None, :, None, None], out=cost[:, n_arms])
         arms.append(COMPARISON)
+    else:
+        occupancy = ledger.occupancy / enrolled[None, None, :, None]
     data = scenario.data
     contracts = data["contracts"]
     currency = data.get("currency") or DEFAULT_CURRENCY
@@ -156,7 +166,7 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs = {
         "title": f"sibsim results: {data['name']}",
-        "scenario": scenario.to_toml(),
+        "scenario": _toml(scenario),
         "seed": int(seed),
         "draws": int(ledger.draws),
         "currency": currency,
