@@ -415,6 +415,23 @@ def _overlap_fits(found) -> bool:
     return available is None or found.total + found.chunk * memory.SAFETY <= available
 
 
+class _Stoppable:
+    """A progress object that ends a chunk at its next kernel call once ``stop`` is set."""
+
+    def __init__(self, bar, stop: threading.Event):
+        self.bar, self.stop = bar, stop
+
+    def update(self, n: int) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        if self.bar is not None:
+            self.bar.update(n)
+
+
+class _Stopped(Exception):
+    """A chunk in flight ended because the run stopped (an error or Ctrl-C elsewhere)."""
+
+
 def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress,
                 overlap=False):
     """The chunks of a run in this process, in order.
@@ -422,31 +439,35 @@ def _in_process(scenario, plan, seed, *, resolution, variables, threads, progres
     With ``overlap``, two chunks are in flight on two threads: while one settles and
     assembles its results (Python, mostly holding the GIL), the other runs its kernel
     (which releases it), so the cores stay busy. Each chunk is computed as on its own, so
-    the results are the same.
+    the results are the same. When the run stops (Ctrl-C, an error), the chunk in flight
+    ends at its next kernel call.
     """
     from sibsim.engine.chunks import simulate_chunk
 
     total = plan[-1][1] - plan[0][0]
     bar = _progress_bar(progress, total)
+    stop = threading.Event()
     options = {"resolution": resolution, "variables": variables, "threads": threads,
-               "progress": bar if bar is not None else False}
+               "progress": _Stoppable(bar, stop) if overlap else
+               (bar if bar is not None else False)}
     try:
         if not overlap:
-            for start, stop in plan:
-                yield simulate_chunk(scenario, start, stop, seed, **options)
+            for start, stop_draw in plan:
+                yield simulate_chunk(scenario, start, stop_draw, seed, **options)
             return
         with concurrent.futures.ThreadPoolExecutor(
                 max_workers=2, thread_name_prefix="sibsim-chunk") as pool:
             pending = collections.deque()
             try:
-                for start, stop in plan:
-                    pending.append(pool.submit(simulate_chunk, scenario, start, stop, seed,
-                                               **options))
+                for start, stop_draw in plan:
+                    pending.append(pool.submit(simulate_chunk, scenario, start, stop_draw,
+                                               seed, **options))
                     if len(pending) == 2:
                         yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
             finally:
+                stop.set()
                 for future in pending:
                     future.cancel()
     finally:
