@@ -167,15 +167,19 @@ def reference_ns(size: int, draws: int) -> float:
 
 CHILD = """
 import json, resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 start = time.perf_counter()
 sys.path.insert(0, {bench!r})
 import sibsim
 from engine import model
 scenario = sibsim.load_scenario({scenario})
-imported = time.perf_counter()
+imported, cpu_imported = time.perf_counter(), cpu()
 sibsim.simulate(scenario, draws={draws}, seed=1, progress=False)
 done = time.perf_counter()
 print(json.dumps({{"import_s": imported - start, "first_call_s": done - imported,
+                  "first_call_cpu_s": cpu() - cpu_imported,
                   "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
@@ -205,6 +209,14 @@ def start_up(repeat: int, draws: int) -> tuple[dict, dict]:
     return min(colds, key=lambda r: r[key]), min(warms, key=lambda r: r[key])
 
 
+def load() -> str:
+    """The machine's load: 1-minute load average and cores (figures are noisy when busy)."""
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        return f"{os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
@@ -213,8 +225,8 @@ def main() -> None:
     big_draws, starts = (1000, 1) if args.quick else (10_000, 3)
 
     print(f"command: PYTHONPATH=src python benchmarks/engine.py{' --quick' if args.quick else ''}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; best of {repeat} runs "
-          "in turns (shared machine: compare ratios within this run)")
+    print(f"python {sys.version.split()[0]}, {load()}; best of {repeat} runs in turns "
+          "(a shared machine: compare ratios within this run)")
 
     timing = benchmark_model(size, draws, repeat)
     print(f"\n1. Benchmark model: 4 states, 5 transitions, 3 flows, 120 months, {size} "
@@ -232,8 +244,9 @@ def main() -> None:
 
     cold, warm = start_up(starts, 200)
     print(f"\n2. Start-up, built-in scenario ({SCENARIO}, 200 draws), fresh process, best of "
-          f"{starts}: first simulate() {cold['first_call_s']:.1f} s with an empty numba cache, "
-          f"{warm['first_call_s']:.2f} s with a warm cache (import {warm['import_s']:.2f} s)")
+          f"{starts}: first simulate() {cold['first_call_s']:.1f} s (CPU {cold['first_call_cpu_s']:.1f}"
+          f" s) with an empty numba cache, {warm['first_call_s']:.2f} s with a warm cache "
+          f"(import {warm['import_s']:.2f} s)")
 
     big = builtin_draws(big_draws, max(2, repeat - 2))
     print(f"\n3. Built-in scenario, {big_draws:,} draws, warm: {big[1]:.2f} s on 1 thread, "
@@ -244,6 +257,7 @@ def main() -> None:
         builtin = fresh_process(repr(SCENARIO), big_draws, cache_dir)
         small = fresh_process(f"model({size // 4})", draws, cache_dir)
         large = fresh_process(f"model({size * 2})", draws, cache_dir)
+    print(f"({load()})")
     print(f"\n4. Peak memory (max RSS of a fresh process): built-in scenario {big_draws:,} draws "
           f"{builtin['max_rss_mb']:.0f} MB; benchmark model {draws} draws, {size // 4} "
           f"participants {small['max_rss_mb']:.0f} MB, {size * 2} participants "
