@@ -520,7 +520,7 @@ def simulate_participants(d, group, transitions, buckets, rate_cards, draws, wor
                                    work, due)
 
 
-@jit
+@jit(inline="always")
 def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
     """Draw d of the chunk: the participants' counts, then their occupancy and cost.
 
