@@ -167,7 +167,8 @@ def test_corridor_probabilities_are_monotone_in_the_price(scenario):
                                   payer="municipality", counterparty="provider",
                                   max_prob_loss=0.6, draws=60, seed=5)
     assert list(table.columns) == ["value", "payer_prob_loss", "counterparty_prob_loss",
-                                   "payer_mean", "counterparty_mean", "acceptable"]
+                                   "payer_mean", "counterparty_mean", "acceptable", "label"]
+    assert set(table["label"]) == {"card: price of outcome job (DKK)"}
     np.testing.assert_array_equal(table["value"], values)
     # Common random numbers: a higher price pays more in every draw.
     assert np.all(np.diff(table["payer_prob_loss"]) >= 0)
@@ -283,8 +284,8 @@ def test_break_even_returns_a_bound_that_meets_the_target(scenario):
 def test_tornado_irrelevant_parameter_has_zero_swing(scenario):
     table = sibsim.tornado(scenario, contract="card", party="municipality", draws=40, seed=8,
                            quantiles=(0.1, 0.9))
-    assert list(table.columns) == ["param", "low_value", "high_value", "npv_low", "npv_high",
-                                   "swing"]
+    assert list(table.columns) == ["param", "label", "low_value", "high_value", "npv_low",
+                                   "npv_high", "swing"]
     assert set(table["param"]) == set(scenario.uncertain())
     row = table.set_index("param").loc[OTHER_PRICE]
     assert row.swing == 0.0
@@ -363,7 +364,7 @@ def test_sensitivity_dominant_noise_and_constant_parameters():
     npv[:, 0, 0] = y
     result = synthetic_result(npv, np.column_stack([noise, dominant, constant]))
     table = sibsim.sensitivity(result, contract="c0", party="municipality")
-    assert list(table.columns) == ["param", "index"]
+    assert list(table.columns) == ["param", "label", "index"]
     assert list(table["param"]) == ["p1", "p0", "p2"]
     index = table.set_index("param")["index"]
     truth = (100 / 12) / (100 / 12 + 1)
@@ -469,7 +470,7 @@ def test_evppi_finds_the_parameter_that_decides():
     npv[:, 0, 0] = 1e5 * decides + rng.normal(0, 1e4, n)  # better than c1 when decides > 0
     table = sibsim.evppi(synthetic_result(npv, np.column_stack([noise, decides])),
                          "municipality")
-    assert list(table.columns) == ["param", "evppi"]
+    assert list(table.columns) == ["param", "label", "evppi"]
     values = table.set_index("param")["evppi"]
     total = table.attrs["evpi"]
     assert table["param"].iloc[0] == "p1"
@@ -536,7 +537,10 @@ def test_tornado_plot(scenario):
     (ax,) = fig.axes
     assert len(ax.patches) == 2 * len(table)
     top = ax.get_yticklabels()[-1].get_text()
-    assert top.startswith(table["param"].iloc[0])
+    assert top.startswith(table["label"].iloc[0].split()[0])
+    assert top.startswith("Effect on benefits -> employed")
+    danish = plot.tornado(table, scenario=scenario, lang="da").axes[0]
+    assert danish.get_yticklabels()[-1].get_text().startswith("Effekt på ydelse")
     labels = ax.get_legend_handles_labels()[1]
     assert "parameter at the 20% quantile" in labels
     assert "every parameter at its median" in labels
@@ -576,11 +580,14 @@ def test_cli_tornado(scenario_file, tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "Tornado: mean npv of municipality under 'card'" in text
-    assert RATIO in text and "swing" in text
+    # The table names parameters in words, never by key path, and keeps within 80 columns.
+    assert "Effect on benefits -> employed" in text and RATIO not in text
+    assert "swing" in text
+    assert max(len(line) for line in text.splitlines() if not line.startswith("wrote")) <= 80
     assert (out / "tornado.png").stat().st_size > 0
     table = pd.read_csv(out / "tornado.csv")
-    assert list(table.columns) == ["param", "low_value", "high_value", "npv_low", "npv_high",
-                                   "swing"]
+    assert list(table.columns) == ["param", "label", "low_value", "high_value", "npv_low",
+                                   "npv_high", "swing"]
 
 
 def test_cli_tornado_defaults_to_the_first_outcome_contract(scenario_file, tmp_path, capsys):
@@ -595,7 +602,12 @@ def test_cli_corridor(scenario_file, tmp_path, capsys):
     assert code == 0
     text = capsys.readouterr().out
     assert "Price corridor of 'card'" in text  # the contract the key path lies in
-    assert "P(loss) municipality" in text and "P(loss) provider" in text
+    header = next(line for line in text.splitlines() if line.lstrip().startswith("value"))
+    assert header.split() == ["value", "municipality", "provider", "municipality", "provider",
+                              "acceptable"]
+    assert "- P(loss) -" in text and "- mean npv -" in text
+    assert "card: price of outcome job (DKK)" in " ".join(text.split())  # the price in words
+    assert max(len(line) for line in text.splitlines() if not line.startswith("wrote")) <= 80
     assert (tmp_path / "corridor.png").stat().st_size > 0
     table = pd.read_csv(tmp_path / "corridor.csv")
     assert list(table["value"]) == [10000, 30000, 50000]
@@ -639,9 +651,18 @@ def test_cli_bad_options_exit_2(argv, capsys):
 def test_format_corridor_names_the_acceptable_values():
     text = analysis.format_corridor(corridor_table(), **CORRIDOR, draws=40, seed=6)
     assert "Acceptable to both: 30,000." in text
-    assert text.startswith("Price corridor of 'card' over contracts[0].outcomes[0].price: payer "
-                           "municipality, counterparty provider (40 draws, seed 6).")
-    assert "at most 20.0%" in text and "P(loss) municipality" in text
+    words = " ".join(text.split())
+    assert words.startswith("Price corridor of 'card' over contracts[0].outcomes[0].price: payer "
+                            "municipality, counterparty provider (40 draws, seed 6).")
+    labelled = corridor_table().assign(label="card: price of outcome job (DKK)")
+    text = analysis.format_corridor(labelled, **CORRIDOR, draws=40, seed=6)
+    assert " ".join(text.split()).startswith(
+        "Price corridor of 'card' over card: price of outcome job (DKK) "
+        "(contracts[0].outcomes[0].price): payer municipality")
+    header = text.split("\n\n")[0]
+    assert max(len(line) for line in header.splitlines()) <= 80
+    assert "at most 20.0%" in " ".join(text.split()) and "P(loss)" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
     table = corridor_table()
     table["acceptable"] = False
     assert "No value tried is acceptable" in analysis.format_corridor(table, **CORRIDOR)
@@ -653,11 +674,15 @@ def test_format_tornado_header_shows_the_settings(scenario):
                                    quantiles=(0.1, 0.9), npv_base=table.attrs["npv_base"],
                                    draws=10, seed=3)
     lines = text.splitlines()
-    assert lines[0] == "Tornado: mean npv of municipality under 'card', in thousand DKK " \
-                       "(10 draws, seed 3)."
-    assert lines[1].startswith("Each uncertain parameter at its 10% and 90% quantile")
-    assert lines[2].startswith("With every parameter at its median: ")
-    assert RATIO in text
+    assert lines[0] == "Tornado: mean npv of municipality under 'card', in thousand DKK."
+    assert lines[1].startswith("10 draws, seed 3. Each uncertain parameter at its 10% and 90% "
+                               "quantile")
+    assert any(line.startswith("With every parameter at its median: ") for line in lines[:5])
+    assert max(len(line) for line in lines) <= 80
+    assert RATIO not in text and "Effect on benefits -> employed" in text
+    keyed = analysis.format_tornado(table.drop(columns=["label"]), contract="card",
+                                    party="municipality")
+    assert RATIO in keyed  # a table without labels shows its key paths
 
 
 def test_evpi_value_is_finite_for_a_simulation(result):

@@ -212,6 +212,44 @@ def test_demo_prints_the_summary_and_writes_the_plots(tmp_path, capsys):
                  "savings.png"):
         assert (out / name).stat().st_size > 0, name
         assert f"wrote {out / name}" in text
+    # The table fits 80 columns, and leaves out (and names) the rows that carry nothing.
+    printed = [line for line in text.splitlines() if not line.startswith("wrote ")]
+    assert max(len(line) for line in printed) <= 80
+    result = sibsim.simulate(scenario, draws=50, seed=1, progress=False)
+    roles = result["role"].transpose("contract", "party")
+    for contract in scenario.contract_names():
+        for party in scenario.parties():
+            shown = any(line.split()[:2] == [contract, party] for line in printed)
+            assert shown == (str(roles.sel(contract=contract, party=party).values) != "none"), \
+                (contract, party)
+    assert "Not shown, as they neither pay, receive nor save anything" in text
+
+
+def test_demo_skips_plots_that_would_be_empty_and_says_why(tmp_path, capsys, monkeypatch):
+    from sibsim import plot
+
+    real = plot.save_all
+
+    def no_investors(result, out):
+        return real(result.assign(investor_irr=result["investor_irr"] * np.nan), out)
+
+    monkeypatch.setattr(plot, "save_all", no_investors)
+    assert main(["demo", "--draws", "20", "--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "skipped investor_irr.png: no contract has investor tranches" in text
+    assert not (tmp_path / "investor_irr.png").exists()
+
+
+@pytest.mark.parametrize("command", [
+    ["demo"], ["tornado", "danish-pilot"],
+    ["corridor", "danish-pilot", "--param", "contracts[1].outcomes[0].price", "--values", "1"],
+])
+def test_an_output_folder_that_is_a_file_is_a_clear_error(tmp_path, capsys, command):
+    taken = tmp_path / "taken"
+    taken.write_text("x")
+    assert main([*command, "--draws", "2", "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "a file of that name exists" in err and "Traceback" not in err
 
 
 # -- entry points --------------------------------------------------------------------------------
@@ -263,6 +301,11 @@ def test_every_option_is_described_with_its_default():
             assert "".join(shown.split()) in text, (name, action.dest)
             if not action.required:
                 assert "default" in shown, (name, action.dest, shown)
+            default = action.default
+            if default not in (None, False) and not action.required:
+                value = " ".join(map(str, default)) if isinstance(default, (list, tuple)) \
+                    else str(default)
+                assert value in shown, (name, action.dest, shown)
 
 
 def test_version(capsys):
@@ -333,6 +376,16 @@ def test_summarize_refuses_what_is_not_a_result(tiny, tmp_path, capsys, given, m
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("csv, message", [("summary.txt", "ending in .csv"),
+                                          ("folder.csv", "ending in .csv"),
+                                          ("missing/summary.csv", "existing folder")])
+def test_summarize_checks_the_csv_path_before_reading(tmp_path, capsys, csv, message):
+    (tmp_path / "folder.csv").mkdir()
+    assert main(["summarize", str(tmp_path / "no.nc"), "--csv", str(tmp_path / csv)]) == 2
+    err = capsys.readouterr().err
+    assert "--csv" in err and message in err and "Traceback" not in err
+
+
 # -- output paths, file modes --------------------------------------------------------------------
 
 @pytest.mark.parametrize("out, message", [
@@ -365,6 +418,19 @@ def test_results_get_the_permissions_of_the_umask(tiny, tmp_path, umask):
         os.umask(previous)
     for path in (out, init):
         assert path.stat().st_mode & 0o777 == 0o666 & ~umask, oct(path.stat().st_mode)
+
+
+def test_plots_and_tables_get_the_permissions_of_the_umask(tiny, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        assert main(["demo", "--draws", "10", "--out", str(tmp_path / "demo")]) == 0
+        assert main(["tornado", str(tiny), "--draws", "4", "--out", str(tmp_path / "t")]) == 0
+    finally:
+        os.umask(previous)
+    written = [*(tmp_path / "demo").iterdir(), *(tmp_path / "t").iterdir()]
+    assert {p.name for p in written} >= {"net_position.png", "tornado.csv", "tornado.png"}
+    for path in written:
+        assert path.stat().st_mode & 0o777 == 0o640, (path.name, oct(path.stat().st_mode))
 
 
 def test_a_temporary_file_left_by_a_killed_run_is_removed(tiny, tmp_path):

@@ -7,6 +7,7 @@ import inspect
 import pytest
 
 import sibsim
+import sibsim.labels
 from sibsim import analysis, plot, results
 from sibsim.analysis import statistics, tables
 from sibsim.engine import exact
@@ -19,7 +20,7 @@ def _functions(module) -> list:
 
 
 PUBLIC = _functions(sibsim)
-for _module in (analysis, statistics, tables, plot, results):
+for _module in (analysis, statistics, tables, plot, results, sibsim.labels):
     PUBLIC += [f for f in _functions(_module) if f not in PUBLIC]
 PUBLIC += [exact.share_by_months_since_entry, exact.expected_occupancy, exact.expected_share,
            exact.historical_baseline]

@@ -60,6 +60,12 @@ EXPECTED = {
          r"the same call again: \d", r"^sib\s+investor\s+[+-]?\d"],
         ["national_rollout_net_position.png"],
     ),
+    "stepping_stone.py": (
+        [r"1\. What a 65-person pilot is worth", r"EVSI of the 65-person pilot: [+-][\d,]+k DKK",
+         r"EVPPI \(knowing those parameters exactly\)", r"chosen after the pilot: narrow \d+%",
+         r"2\. What size would have been worth its cost", r"^\s+65\s+-?[\d,]+k"],
+        ["stepping_stone_evsi.png"],
+    ),
     "dwp_rate_card.py": (
         [r"1\. No effect", r"rate card pays\s+GBP \d", r"gain share pays\s+GBP \d",
          r"DWP net position \(npv\): rate card GBP -\d", r"2\. With an effect",

@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 import xarray as xr  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+import sibsim  # noqa: E402
 from sibsim import plot  # noqa: E402
 
 ARMS = ["treatment", "counterfactual", "comparison"]
@@ -273,6 +274,20 @@ def test_risk_return_merges_identical_positions(result):
     assert len(texts) == (len(PARTIES) - 1) * len(CONTRACTS) - 1 + 1
 
 
+def test_risk_return_labels_do_not_overlap():
+    result = sibsim.simulate("danish-pilot", draws=100, seed=1, progress=False)
+    fig = plot.risk_return(result)
+    (ax,) = fig.axes
+    fig.draw_without_rendering()
+    boxes = [text.get_window_extent() for text in ax.texts]
+    frame = ax.get_window_extent()
+    assert len(boxes) > 5
+    for i, box in enumerate(boxes):
+        assert frame.x0 <= box.x0 and box.x1 <= frame.x1, ax.texts[i].get_text()
+        for j in range(i):
+            assert not box.overlaps(boxes[j]), (ax.texts[i].get_text(), ax.texts[j].get_text())
+
+
 def test_risk_return_on_given_ax(result):
     fig, ax = new_ax()
     assert plot.risk_return(result, ax=ax) is fig
@@ -300,6 +315,8 @@ def test_savings_by_payer_stacked_bars(result):
     tax = ax.containers[CATEGORIES.index("tax")]
     assert all(bar.get_y() + bar.get_height() <= 0 for bar in tax)
     assert ax.get_legend().get_title().get_text() == "category"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert all("_" not in text for text in legend), legend  # categories in words
 
 
 def test_savings_by_payer_on_given_ax(result):

@@ -2,6 +2,13 @@
 
 - The quickstart page shows what ``sibsim demo`` prints and one of the plots it writes: the
   demo runs once per build, so the page always shows the current output.
+- The review chapter's generated tables are made once per build by the scripts that the
+  tests run: the validation table (``scripts/validation_table.py``, included by
+  ``validation.rst``), the measured directions of the assumptions register
+  (``scripts/assumptions_register.py``, included by ``assumptions.rst``) and the headline
+  numbers of the README and the demo (``scripts/headline_numbers.py``, included by
+  ``reviewers_guide.rst``). They are always
+  recomputed from the shipped scenarios, so they cannot go stale.
 - The API reference (``reference/index.rst``) is the one home of every API entry: it must
   list every public name of ``sibsim`` and ``sibsim.plot``, and no other page may document
   an object with an autodoc directive (either is a build warning, an error under ``-W``).
@@ -52,7 +59,7 @@ GALLERY_OUTPUT = DOCS / "_build" / "gallery-output"
 
 #: The order of the gallery: the built-in scenario's questions first, then the published cases.
 EXAMPLE_ORDER = ("quickstart.py", "narrow_vs_broad.py", "investor_view.py",
-                 "site_differences.py", "koto_sib.py", "dwp_rate_card.py")
+                 "site_differences.py", "stepping_stone.py", "koto_sib.py", "dwp_rate_card.py")
 
 #: Directives that document an object (and so give it a place in the index).
 _AUTO_DIRECTIVE = re.compile(
@@ -85,6 +92,36 @@ def run_demo(app: Sphinx) -> None:
         raise ExtensionError("`sibsim demo` wrote no net_position plot for the quickstart page")
     shutil.copyfile(plots[0], folder / "net_position.png")
     logger.info("ran `sibsim demo` for the quickstart page")
+
+
+# -- the review chapter: generated tables ----------------------------------------------------------
+
+#: Scripts that write an include of the review chapter: (script, arguments, include file).
+REVIEW_TABLES = (
+    ("validation_table.py", ("--rst",), "validation.rst"),
+    ("headline_numbers.py", ("--rst",), "headline_numbers.rst"),
+    ("assumptions_register.py", ("--rst",), "assumption_directions.rst"),
+)
+
+
+def run_review_tables(app: Sphinx) -> None:
+    """Run the scripts that write the review chapter's tables into ``_generated/``.
+
+    Each runs as ``python scripts/NAME.py --rst _generated/FILE`` would from the repository
+    root; a failing script fails the build.
+    """
+    GENERATED.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, MPLBACKEND="Agg")
+    for script, arguments, include in REVIEW_TABLES:
+        target = GENERATED / include
+        target.unlink(missing_ok=True)
+        proc = subprocess.run([sys.executable, str(DOCS.parent / "scripts" / script),
+                               *arguments, str(target)], cwd=DOCS.parent, env=env,
+                              capture_output=True, text=True, timeout=900)
+        if proc.returncode != 0 or not target.is_file():
+            raise ExtensionError(f"scripts/{script} failed (exit {proc.returncode}):\n"
+                                 f"{proc.stderr[-3000:]}")
+        logger.info("wrote _generated/%s with scripts/%s", include, script)
 
 
 # -- API reference: every public name has an entry ------------------------------------------------
@@ -357,6 +394,7 @@ def check_offline(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", run_demo)
+    app.connect("builder-inited", run_review_tables)
     app.connect("builder-inited", check_reference)
     app.connect("builder-inited", check_single_home)
     app.connect("missing-reference", link_other_names)

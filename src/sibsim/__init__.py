@@ -7,6 +7,7 @@ The public API (see ``docs/quickstart.rst``, ``docs/analysis.rst`` and the API r
     result = sibsim.simulate(scenario, draws=2000, seed=1)
     table = sibsim.summarize(result)
     fig = sibsim.plot.net_position(result, party="municipality")
+    sibsim.labels.parameter_label(scenario, "transitions[0].effect.ratio", lang="da")
 
 ``sibsim.plot`` is imported on first use, so that ``import sibsim`` does not load matplotlib.
 """
@@ -18,6 +19,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
+from sibsim import labels
 from sibsim.analysis import (
     break_even,
     calibrate,
@@ -25,10 +27,12 @@ from sibsim.analysis import (
     draws_needed,
     evpi,
     evppi,
+    evsi_curve,
     hazards_from_survival,
     posterior,
     price_corridor,
     sensitivity,
+    stepping_stone,
     summarize,
     sweep,
     tornado,
@@ -51,7 +55,9 @@ __all__ = [
     "draws_needed",
     "evpi",
     "evppi",
+    "evsi_curve",
     "hazards_from_survival",
+    "labels",
     "load_scenario",
     "plot",
     "posterior",
@@ -59,6 +65,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "simulate_to_zarr",
+    "stepping_stone",
     "summarize",
     "sweep",
     "tornado",

@@ -22,6 +22,9 @@ One module per method, on one layer of statistics:
 - :mod:`~sibsim.analysis.posterior`: :func:`posterior`, the parameters' posterior given
   observed counts (its sampler in :mod:`~sibsim.analysis.posterior_sampler`, the fitted
   distributions in :mod:`~sibsim.analysis.posterior_fit`).
+- :mod:`~sibsim.analysis.stepping_stone`: :func:`stepping_stone` and :func:`evsi_curve`, what
+  a pilot's results are worth to the choice of contract after it (its estimators in
+  :mod:`~sibsim.analysis.preposterior`).
 - :mod:`~sibsim.analysis.tables`: the text tables of the command line
   (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
 - :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
@@ -36,14 +39,15 @@ from sibsim.analysis.posterior import posterior
 from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
 from sibsim.analysis.resimulate import contract_payer, sweep, tornado
 from sibsim.analysis.statistics import expected_shortfall
+from sibsim.analysis.stepping_stone import evsi_curve, stepping_stone
 from sibsim.analysis.summary import COLUMNS, summarize
 from sibsim.analysis.tables import format_corridor, format_summary, format_tornado
 from sibsim.analysis.value_of_information import evpi, evppi
 from sibsim.analysis.variance_share import correlation_ratio, default_bins, sensitivity
 
-__all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate",
-           "contract_payer", "convergence", "correlation_ratio", "default_bins",
-           "draws_needed", "evpi", "evppi", "expected_shortfall", "format_corridor",
-           "format_summary", "format_tornado", "hazards_from_survival", "posterior",
-           "price_corridor", "scale_value", "sensitivity", "summarize", "sweep", "tornado",
+__all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate", "contract_payer",
+           "convergence", "correlation_ratio", "default_bins", "draws_needed", "evpi", "evppi",
+           "evsi_curve", "expected_shortfall", "format_corridor", "format_summary",
+           "format_tornado", "hazards_from_survival", "posterior", "price_corridor",
+           "scale_value", "sensitivity", "stepping_stone", "summarize", "sweep", "tornado",
            "variance_split"]

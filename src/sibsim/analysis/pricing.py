@@ -29,6 +29,7 @@ from sibsim.analysis.options import (
 )
 from sibsim.analysis.resimulate import Run, contract_payer, party_npv, simulate_variant
 from sibsim.engine import check_draws
+from sibsim.labels import parameter_label
 from sibsim.scenario import load_scenario
 from sibsim.scenario.distributions import as_real
 from sibsim.scenario.keypath import show
@@ -79,7 +80,9 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
     pandas.DataFrame
         One row per value, in the order given, with columns ``value``,
         ``payer_prob_loss``, ``counterparty_prob_loss``, ``payer_mean``,
-        ``counterparty_mean`` (mean npv, DKK) and ``acceptable`` (bool). The settings
+        ``counterparty_mean`` (mean npv, DKK), ``acceptable`` (bool) and ``label`` (the
+        parameter in words, the same on every row: :func:`sibsim.labels.parameter_label`,
+        which :func:`sibsim.plot.corridor` puts on its axis). The settings
         are the caller's: pass them to :func:`sibsim.plot.corridor` and
         :func:`sibsim.analysis.format_corridor` (the default payer is
         :func:`sibsim.analysis.contract_payer`).
@@ -115,6 +118,7 @@ def price_corridor(scenario: Any, param: str, values: Any, contract: str,
                      bool(pa <= limit and pb <= limit)))
     table = pd.DataFrame(rows, columns=["value", "payer_prob_loss", "counterparty_prob_loss",
                                         "payer_mean", "counterparty_mean", "acceptable"])
+    table["label"] = parameter_label(base, param)
     return table
 
 

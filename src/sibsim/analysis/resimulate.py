@@ -33,6 +33,7 @@ from sibsim.analysis.options import (
     value_labels,
 )
 from sibsim.engine import check_draws
+from sibsim.labels import add_labels
 from sibsim.results import labels
 from sibsim.scenario import Scenario, load_scenario
 from sibsim.scenario.keypath import show
@@ -278,7 +279,8 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
     Returns
     -------
     pandas.DataFrame
-        One row per uncertain parameter with columns ``param``, ``low_value``,
+        One row per uncertain parameter with columns ``param``, ``label`` (what the
+        parameter is, in words: :func:`sibsim.labels.parameter_label`), ``low_value``,
         ``high_value`` (the parameter at the two quantiles), ``npv_low``, ``npv_high`` (the
         party's mean npv, DKK) and ``swing`` = ``abs(npv_high - npv_low)``, sorted by swing,
         largest first (ties in document order). ``attrs["npv_base"]`` is the mean npv with
@@ -316,6 +318,7 @@ def tornado(scenario: Any, contract: str, party: str, *, draws: int = 1000, seed
     table = pd.DataFrame(rows, columns=["param", "low_value", "high_value", "npv_low",
                                         "npv_high", "swing"])
     table = table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
+    table = add_labels(table, base)
     table.attrs = {"npv_base": mean_npv(at_median)}
     return table
 

@@ -23,11 +23,12 @@ import numpy as np
 import pandas as pd
 
 from sibsim.analysis.units import SCALES, money_unit, table_scale
+from sibsim.labels.words import capitalize
 from sibsim.scenario.distributions import as_real
 from sibsim.scenario.schema import DEFAULT_CURRENCY
 
 __all__ = ["WIDTH", "amount", "format_corridor", "format_summary", "format_tornado", "number",
-           "percent", "points", "render"]
+           "percent", "points", "render", "wrap_first_column"]
 
 #: A column of a text table: its title and its alignment, "<" (left) or ">" (right), and
 #: optionally the spaces before it (default 2; 1 binds a standard error to its estimate).
@@ -126,7 +127,8 @@ def number(value: Any) -> str:
 
 
 def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
-           group: int | None = None) -> list[str]:
+           group: int | None = None,
+           spans: Sequence[tuple[int, int, str]] = ()) -> list[str]:
     """Lay out a text table: header, rule, one line per row, each column as wide as needed.
 
     Parameters
@@ -138,6 +140,9 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
         The rows, one string per column.
     group : int, optional, keyword-only
         A column index: a blank line separates rows whose value in that column differs.
+    spans : sequence of (int, int, str), keyword-only
+        Titles over several columns, ``(first, last, title)`` (column indices, inclusive),
+        on a line above the header, centred in a rule as wide as the columns.
 
     Returns
     -------
@@ -164,6 +169,13 @@ def render(columns: Sequence[Column], cells: Sequence[Sequence[str]], *,
 
     head = line([column[0] for column in columns])
     lines = [head, "-" * len(head)]
+    if spans:
+        starts = [sum(gaps[:i + 1]) + sum(widths[:i]) for i in range(len(columns))]
+        above = [" "] * len(head)
+        for first, last, title in spans:
+            begin, end = starts[first], starts[last] + widths[last]
+            above[begin:end] = f" {title} ".center(end - begin, "-")[: end - begin]
+        lines.insert(0, "".join(above).rstrip())
     for i, row in enumerate(cells):
         if group is not None and i and row[group] != cells[i - 1][group]:
             lines.append("")
@@ -396,7 +408,9 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
     Returns
     -------
     str
-        A few header lines, then one line per parameter.
+        A few header lines, then one line per parameter, named by the table's ``label``
+        column (:func:`sibsim.labels.parameter_label`; its key path where the table has
+        none), wrapped to keep within 80 columns.
 
     Examples
     --------
@@ -407,28 +421,86 @@ def format_tornado(table: pd.DataFrame, *, contract: str, party: str,
     """
     q_low, q_high = quantiles
     unit = unit or _unit_of(currency, scale)
+    run = _run(draws, seed).strip(" ()")
     lines = [
-        f"Tornado: mean npv of {party} under {contract!r}, in {unit}{_run(draws, seed)}.",
-        f"Each uncertain parameter at its {q_low:.0%} and {q_high:.0%} quantile, every other at "
-        "its median (participants stay random, common random numbers).",
+        *_wrap(f"Tornado: mean npv of {party} under {contract!r}, in {unit}."),
+        *_wrap((f"{capitalize(run)}. " if run else "")
+               + f"Each uncertain parameter at its {q_low:.0%} and {q_high:.0%} quantile, every "
+               "other at its median (participants stay random, common random numbers)."),
     ]
     if npv_base is not None:
         lines.append(f"With every parameter at its median: {amount(npv_base, scale)}.")
     lines.append("")
     if table.empty:
         return "\n".join(lines + ["The scenario has no uncertain per-draw parameter."]) + "\n"
-    columns = [("param", "<"), ("low value", ">"), ("high value", ">"), ("npv low", ">"),
+    columns = [("parameter", "<"), ("low value", ">"), ("high value", ">"), ("npv low", ">"),
                ("npv high", ">"), ("swing", ">")]
-    cells = [[str(r.param), number(r.low_value), number(r.high_value), amount(r.npv_low, scale),
+    names = _parameter_names(table)
+    cells = [[number(r.low_value), number(r.high_value), amount(r.npv_low, scale),
               amount(r.npv_high, scale), amount(r.swing, scale)]
              for r in table.itertuples(index=False)]
-    return "\n".join(lines + render(columns, cells)) + "\n"
+    return "\n".join(lines + render(columns, wrap_first_column(columns, names, cells))) + "\n"
+
+
+def _parameter_names(table: pd.DataFrame) -> list[str]:
+    """The parameters of an analysis table in words: its ``label`` column, else key paths."""
+    column = "label" if "label" in table.columns else "param"
+    return [str(name) for name in table[column]]
+
+
+def wrap_first_column(columns: Sequence[Column], first: Sequence[str],
+                      rest: Sequence[Sequence[str]], *, width: int = WIDTH,
+                      least: int = 24) -> list[list[str]]:
+    """Rows whose first cell (a label) is wrapped so that the table fits ``width`` columns.
+
+    Parameters
+    ----------
+    columns : sequence of (str, str) or (str, str, int)
+        The table's columns, as for :func:`render`, the first one for the labels.
+    first : sequence of str
+        The first cell of each row.
+    rest : sequence of sequence of str
+        The other cells of each row.
+    width : int, keyword-only, default :data:`WIDTH`
+        The width the table keeps within.
+    least : int, keyword-only, default 24
+        The narrowest the first column is made (a table of very wide numbers may then be
+        wider than ``width``).
+
+    Returns
+    -------
+    list of list of str
+        The cells for :func:`render`: a long label goes on over the next lines, whose other
+        cells are empty.
+
+    Examples
+    --------
+    >>> rows = wrap_first_column([("parameter", "<"), ("swing", ">")],
+    ...                          ["Monthly chance benefits -> employed"], [["12"]], width=30)
+    >>> print("\\n".join(render([("parameter", "<"), ("swing", ">")], rows)))
+    parameter                swing
+    ------------------------------
+    Monthly chance benefits     12
+      -> employed
+    """
+    others = [max([len(column[0])] + [len(row[i]) for row in rest])
+              + (column[2] if len(column) > 2 else 2)
+              for i, column in enumerate(columns[1:])]
+    room = max(least, width - sum(others), len(columns[0][0]))
+    cells: list[list[str]] = []
+    for text, row in zip(first, rest):
+        lines = textwrap.wrap(text, room, subsequent_indent="  ", break_on_hyphens=False) \
+            or [""]
+        cells.append([lines[0], *row])
+        cells += [[line] + [""] * len(row) for line in lines[1:]]
+    return cells
 
 
 def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: str,
                     counterparty: str, max_prob_loss: float, draws: int | None = None,
                     seed: int | None = None, scale: float = 1_000.0,
-                    unit: str | None = None, currency: str = DEFAULT_CURRENCY) -> str:
+                    unit: str | None = None, currency: str = DEFAULT_CURRENCY,
+                    label: str | None = None) -> str:
     """A fixed-width text table of :func:`sibsim.price_corridor`'s output, for the command line.
 
     Parameters
@@ -452,6 +524,9 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
         "thousand DKK").
     currency : str, keyword-only, default "DKK"
         The currency of the scenario the analysis was run on.
+    label : str, optional, keyword-only
+        The price in words, named in the header before its key path (default: the table's
+        ``label`` column, :func:`sibsim.labels.parameter_label`).
 
     Returns
     -------
@@ -467,19 +542,22 @@ def format_corridor(table: pd.DataFrame, *, contract: str, param: str, payer: st
     ...                       max_prob_loss=0.2))                         # doctest: +SKIP
     """
     unit = unit or _unit_of(currency, scale)
+    if label is None:
+        label = str(table["label"].iloc[0]) if "label" in table.columns and len(table) else None
+    price = param if label is None or label == param else f"{label} ({param})"
     lines = [
-        f"Price corridor of {contract!r} over {param}: payer {payer}, counterparty "
-        f"{counterparty}{_run(draws, seed)}.",
-        "P(loss): share of draws with npv < 0; a value is acceptable when both are at most "
-        f"{percent(max_prob_loss)}. Mean npv in {unit}.",
+        *_wrap(f"Price corridor of {contract!r} over {price}: payer {payer}, counterparty "
+               f"{counterparty}{_run(draws, seed)}."),
+        *_wrap("P(loss): share of draws with npv < 0; a value is acceptable when both are at "
+               f"most {percent(max_prob_loss)}. Mean npv in {unit}."),
         "",
     ]
-    columns = [("value", ">"), (f"P(loss) {payer}", ">"), (f"P(loss) {counterparty}", ">"),
-               (f"mean {payer}", ">"), (f"mean {counterparty}", ">"), ("acceptable", "<")]
+    columns = [("value", ">"), (payer, ">"), (counterparty, ">"), (payer, ">"),
+               (counterparty, ">"), ("acceptable", "<")]
     cells = [[number(r.value), percent(r.payer_prob_loss), percent(r.counterparty_prob_loss),
               amount(r.payer_mean, scale), amount(r.counterparty_mean, scale),
               "yes" if r.acceptable else "no"] for r in table.itertuples(index=False)]
-    lines += render(columns, cells)
+    lines += render(columns, cells, spans=[(1, 2, "P(loss)"), (3, 4, "mean npv")])
     accepted = [number(v) for v, ok in zip(table["value"], table["acceptable"]) if ok]
     lines.append("")
     if accepted:

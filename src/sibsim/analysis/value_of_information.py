@@ -18,6 +18,7 @@ import xarray as xr
 from sibsim.analysis import statistics
 from sibsim.analysis.options import is_whole_number
 from sibsim.analysis.variance_share import parameter_draws
+from sibsim.labels import add_labels
 from sibsim.results import labels, require, require_label, require_labels
 from sibsim.scenario.keypath import show
 
@@ -101,7 +102,8 @@ def evppi(result: xr.Dataset, party: str, *, contracts: Sequence[str] | None = N
     Returns
     -------
     pandas.DataFrame
-        Columns ``param`` and ``evppi`` (DKK), largest first. ``attrs["evpi"]`` is the
+        Columns ``param``, ``label`` (the parameter in words:
+        :func:`sibsim.labels.parameter_label`) and ``evppi`` (DKK), largest first. ``attrs["evpi"]`` is the
         EVPI of the same choice (:func:`evpi`), the bound of every EVPPI.
 
     Examples
@@ -122,6 +124,7 @@ def evppi(result: xr.Dataset, party: str, *, contracts: Sequence[str] | None = N
              for j in range(len(names))]
     table = pd.DataFrame({"param": names, "evppi": np.asarray(gains, dtype=np.float64)})
     table = table.sort_values("evppi", ascending=False, kind="stable").reset_index(drop=True)
+    table = add_labels(table, result)
     table.attrs = {"evpi": total}
     return table
 

@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from sibsim.analysis.options import is_whole_number
+from sibsim.labels import add_labels
 from sibsim.results import labels, require, require_label, to_numpy
 from sibsim.scenario.keypath import show
 
@@ -139,9 +140,10 @@ def sensitivity(result: xr.Dataset, contract: str, party: str, *,
     Returns
     -------
     pandas.DataFrame
-        Columns ``param`` and ``index`` (in [0, 1]; 0 for a parameter that does not vary,
-        and for every parameter when the npv does not vary), largest first (ties in the
-        order of ``params``).
+        Columns ``param``, ``label`` (the parameter in words, from the result's scenario:
+        :func:`sibsim.labels.parameter_label`) and ``index`` (in [0, 1]; 0 for a parameter
+        that does not vary, and for every parameter when the npv does not vary), largest
+        first (ties in the order of ``params``).
 
     Examples
     --------
@@ -159,4 +161,5 @@ def sensitivity(result: xr.Dataset, contract: str, party: str, *,
     bins = _check_bins(bins, n)
     index = [correlation_ratio(matrix[:, j], npv, bins) for j in range(len(names))]
     table = pd.DataFrame({"param": names, "index": np.asarray(index, dtype=np.float64)})
-    return table.sort_values("index", ascending=False, kind="stable").reset_index(drop=True)
+    table = table.sort_values("index", ascending=False, kind="stable").reset_index(drop=True)
+    return add_labels(table, result)

@@ -15,14 +15,23 @@ import errno
 import os
 import sys
 
-from sibsim.cli import corridor, demo, run, scenarios, summarize, tornado, validate
+from sibsim.cli import (
+    corridor,
+    demo,
+    run,
+    scenarios,
+    stepping_stone,
+    summarize,
+    tornado,
+    validate,
+)
 from sibsim.cli.common import HelpFormatter
 from sibsim.errors import ScenarioError
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command modules, in the order ``sibsim --help`` lists them.
-MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor)
+MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor, stepping_stone)
 
 #: Command name -> its module.
 COMMANDS = {name: module for module in MODULES

@@ -26,6 +26,7 @@ Example
 """
 
 from sibsim.plot.analysis_plots import convergence, corridor, tornado
+from sibsim.plot.stepping_plots import evsi_curve
 from sibsim.plot.positions import net_position, net_positions, risk_parties
 from sibsim.plot.result_plots import (
     PLOT_FILES,
@@ -43,6 +44,7 @@ __all__ = [
     "convergence",
     "corridor",
     "employment",
+    "evsi_curve",
     "investor_irr",
     "net_position",
     "net_positions",

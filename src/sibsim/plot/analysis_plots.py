@@ -9,6 +9,7 @@ columns). See ``docs/analysis.rst``.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
+from sibsim.labels import parameter_label, parameter_labels
 from sibsim.plot.figure import figure_and_axes, money_scale
 from sibsim.results import DEFAULT_CURRENCY
 
@@ -71,7 +73,8 @@ def _shade_runs(ax: Axes, x: np.ndarray, ok: np.ndarray) -> None:
 
 def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "counterparty",
              max_prob_loss: float | None = None, param: str | None = None,
-             contract: str | None = None, ax: Axes | None = None) -> Figure:
+             contract: str | None = None, label: str | None = None,
+             scenario: Any = None, lang: str = "en", ax: Axes | None = None) -> Figure:
     """Both sides' probability of loss against the price, the acceptable band shaded.
 
     One line per side (payer and counterparty) of the probability of loss at each value
@@ -91,9 +94,17 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
     max_prob_loss : float, optional, keyword-only
         The largest probability of loss either side accepts: a dashed line when given.
     param : str, optional, keyword-only
-        The key path of the price, for the x axis (default "value").
+        The key path of the price, for the x axis when there is no label (default "value").
     contract : str, optional, keyword-only
         The contract, for the title.
+    label : str, optional, keyword-only
+        The price in words, for the x axis (default: the table's ``label`` column,
+        :func:`sibsim.labels.parameter_label`, else ``param``).
+    scenario : Scenario, dict, str or path, optional, keyword-only
+        With ``param``: the scenario the corridor was run on, to derive the label in
+        ``lang`` (it takes the place of the table's ``label`` column).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the label derived from ``scenario``.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -136,7 +147,11 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
     if not numeric:
         ax.set_xticks(x, [str(v) for v in raw[order]], rotation=20, ha="right",
                       fontsize="small")
-    ax.set_xlabel(param if param is not None else "value")
+    if label is None and scenario is not None and param is not None:
+        label = parameter_label(scenario, param, lang)
+    if label is None and "label" in table.columns and len(table):
+        label = str(table["label"].iloc[0])
+    ax.set_xlabel(label if label is not None else param if param is not None else "value")
     ax.set_ylabel("Probability of loss (share of draws with npv < 0)")
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_ylim(-0.02, 1.02)
@@ -149,7 +164,8 @@ def corridor(table: pd.DataFrame, *, payer: str = "payer", counterparty: str = "
 
 def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | None = None,
             quantiles: tuple[float, float] | None = None, npv_base: float | None = None,
-            currency: str = DEFAULT_CURRENCY, ax: Axes | None = None) -> Figure:
+            currency: str = DEFAULT_CURRENCY, scenario: Any = None, lang: str = "en",
+            ax: Axes | None = None) -> Figure:
     """Swing of a party's mean npv over each uncertain parameter, largest on top.
 
     One row per parameter: a bar from ``npv_base`` (the mean npv with every parameter at
@@ -163,7 +179,8 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     ----------
     table : pandas.DataFrame
         The result of :func:`sibsim.tornado` (columns param, low_value, high_value, npv_low,
-        npv_high, swing).
+        npv_high, swing). Each row is named by its ``label`` column (the parameter in words,
+        :func:`sibsim.labels.parameter_label`), or by its key path in a table without one.
     contract, party : str, optional, keyword-only
         The contract and the party, for the title and the x axis.
     quantiles : (float, float), optional, keyword-only
@@ -172,6 +189,11 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
         The mean npv with every parameter at its median (``table.attrs["npv_base"]``).
     currency : str, keyword-only, default "DKK"
         The currency of the scenario the tornado was run on, for the axis.
+    scenario : Scenario, dict, str or path, optional, keyword-only
+        The scenario the tornado was run on: the rows are then named by labels derived in
+        ``lang`` (:func:`sibsim.labels.parameter_labels`) instead of the ``label`` column.
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the labels derived from ``scenario``.
     ax : matplotlib.axes.Axes, optional, keyword-only
         Axes to draw on; a new figure is made when omitted.
 
@@ -194,7 +216,7 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     _require_columns(table, ("param", "low_value", "high_value", "npv_low", "npv_high", "swing"),
                      "tornado", "tornado")
     rows = table.sort_values("swing", ascending=True, kind="stable")
-    fig, ax = figure_and_axes(ax, (8.0, 1.0 + 0.45 * max(len(rows), 2)))
+    fig, ax = figure_and_axes(ax, (9.0, 1.0 + 0.6 * max(len(rows), 2)))
     low = np.asarray(rows["npv_low"], dtype=float)
     high = np.asarray(rows["npv_high"], dtype=float)
     scale, unit = money_scale(np.concatenate([low, high, [npv_base] if npv_base is not None
@@ -213,8 +235,12 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
     else:
         ax.barh(y, (high - low) / scale, left=low / scale, height=0.6, color="tab:blue",
                 label="from the low to the high quantile")
-    tick_labels = [f"{p}\n({_short(lo)} to {_short(hi)})" for p, lo, hi in
-                   zip(rows["param"], rows["low_value"], rows["high_value"])]
+    if scenario is not None:
+        names = parameter_labels(scenario, [str(p) for p in rows["param"]], lang)
+    else:
+        names = rows["label"] if "label" in rows.columns else rows["param"]
+    tick_labels = [f"{_wrapped(name)}\n({_short(lo)} to {_short(hi)})" for name, lo, hi in
+                   zip(names, rows["low_value"], rows["high_value"])]
     ax.set_yticks(y, tick_labels, fontsize="small")
     who = party if party is not None else "the party"
     ax.set_xlabel(f"Mean npv of {who} ({unit})")
@@ -225,6 +251,11 @@ def tornado(table: pd.DataFrame, *, contract: str | None = None, party: str | No
         ax.legend(loc="lower right", fontsize="small")
     ax.grid(True, axis="x", alpha=0.3)
     return fig
+
+
+def _wrapped(text: object, width: int = 38) -> str:
+    """A long label over several lines, for a tick label."""
+    return "\n".join(textwrap.wrap(str(text), width, break_on_hyphens=False)) or str(text)
 
 
 def _short(value) -> str:

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sibsim.analysis import statistics
+from sibsim.labels import category_label
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale, place_labels
 from sibsim.plot.positions import net_positions, risk_parties, roles_of
 from sibsim.results import (
@@ -347,7 +348,7 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     for k, category in enumerate(categories):
         column = mean[:, k] / scale
         bottom = np.where(column >= 0, up, down)
-        ax.bar(x, column, bottom=bottom, width=0.6, label=category)
+        ax.bar(x, column, bottom=bottom, width=0.6, label=category_label(category))
         up += np.clip(column, 0, None)
         down += np.clip(column, None, 0)
     ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label="net total")
