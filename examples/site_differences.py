@@ -4,8 +4,8 @@ Herning vs Viborg: how much the site matters, and how much chance does
 
 The partners report that citizens referred from Herning are harder to lift than those from
 Viborg, and cohorts are small (about 33 per site). In the built-in ``danish-pilot`` scenario
-Herning's monthly chance of finding a job is 0.8 times Viborg's (``cohort.sites.Herning.
-multiplier``, in both arms). This script runs each site alone, then removes every source of
+Herning's monthly chance of finding a job is about 0.8 times Viborg's (``cohort.sites.Herning.
+multiplier``, uncertain, in both arms). This script runs each site alone, then removes every source of
 uncertainty except chance (the participants' own paths) to show how far chance alone moves a
 site's result, at the real cohort size and at ten times it.
 
@@ -63,6 +63,13 @@ def per_participant(result, size: int) -> dict[str, np.ndarray]:
             "net": net.values}
 
 
+def median_of(value) -> float:
+    """The median of a number or a distribution."""
+    if isinstance(value, dict):
+        return sibsim.Distribution.from_spec(value).median()
+    return float(value)
+
+
 def k(x: float) -> str:
     """Thousands of DKK."""
     return f"{x / 1e3:+,.0f}k"
@@ -71,11 +78,13 @@ def k(x: float) -> str:
 def main() -> None:
     scenario = sibsim.load_scenario("danish-pilot")
     sizes = {site: scenario.get(f"cohort.sites.{site}.size") for site in SITES}
-    multipliers = {site: scenario.get(f"cohort.sites.{site}.multiplier") for site in SITES}
+    multipliers = {site: median_of(scenario.get(f"cohort.sites.{site}.multiplier"))
+                   for site in SITES}
     print(f"{scenario.name}: {DRAWS} draws, seed {SEED}")
     print("Sites:")
     for s in SITES:
-        print(f"  {s}: {sizes[s]} participants, job-finding multiplier {multipliers[s]:g}")
+        print(f"  {s}: {sizes[s]} participants, job-finding multiplier {multipliers[s]:.2g} "
+              "(median)")
     print()
 
     # -- 1. Each site alone, all uncertainty kept -------------------------------------------

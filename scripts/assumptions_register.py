@@ -96,11 +96,12 @@ def fixed(path: str):
 
 ASSUMPTIONS = (
     Assumption("A1", "job finding without the programme (the whole table, hazard scale)",
-               transition("benefits", "employed"), scale=(0.5, 1.0), lean=-1),
+               transition("benefits", "employed", "hazard_scale"), lean=-1),
     Assumption("A2", "programme effect on job finding (hazard ratio)",
                transition("benefits", "employed", "effect.ratio"), lean=-1),
-    Assumption("A3", "months the effect lasts (end of its window)",
-               transition("benefits", "employed", "effect.to_month"), values=(12, 36)),
+    Assumption("A3", "half-life of the job effect after the programme year (months)",
+               transition("benefits", "employed", "effect.half_life_months"),
+               values=(12, 36)),
     Assumption("A4", "programme effect on starting education (hazard ratio)",
                transition("benefits", "education", "effect.ratio"), lean=-1),
     Assumption("A5", "relapse from work, first year of a job",

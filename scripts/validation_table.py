@@ -211,7 +211,7 @@ def public_gain_row(scenario: sibsim.Scenario) -> Row:
 
 
 def herning_viborg_rows(scenario: sibsim.Scenario) -> list[Row]:
-    """Case 1: the four shares two months after the programme (calibration targets)."""
+    """Case 1: the four shares two months after the programme (the counts of the fit)."""
     months = scenario.data["programme"]["months"] + 2
     cases = [("employed", "counterfactual", 0.17, "in ordinary work, comparison group"),
              ("employed", "treatment", 0.35, "in ordinary work, participants"),
@@ -224,9 +224,9 @@ def herning_viborg_rows(scenario: sibsim.Scenario) -> list[Row]:
                 "<sources-transitions>`)",
                 share, share - 0.005, share + 0.005, "rounding of the published figure",
                 _share(scenario, state, months, arm), 0.0, "exact", "share",
-                "A calibration target (scripts/calibrate_danish_pilot.py fits the scenario "
-                "to it): agreement shows the fit, not an independent check." if k == 0 else
-                "A calibration target, as above.")
+                "The pilot's counts update the scenario's priors (scripts/fit_danish_pilot.py, "
+                "a posterior, not an exact fit): agreement shows the fit, not an independent "
+                "check." if k == 0 else "Data of the posterior fit, as above.")
             for k, (state, arm, share, label) in enumerate(cases)]
 
 

@@ -1,14 +1,11 @@
-"""Tests of sibsim.calibrate and sibsim.hazards_from_survival, and of the calibration of
-the shipped danish-pilot scenario (COWI's register comparison of DRC Business Training,
-rows J2 and E1 of docs/parameters.rst)."""
+"""Tests of sibsim.calibrate and sibsim.hazards_from_survival (the built-in scenario's fit to
+the pilot's counts is tested in tests/test_builtin_evidence.py)."""
 
 from __future__ import annotations
 
 import copy
-import importlib.util
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -310,37 +307,3 @@ def test_hazards_reproduce_the_survival_curve(steps, start):
 def test_hazards_from_survival_rejects_invalid_input(months, surviving, message):
     with pytest.raises(ValueError, match=message):
         sibsim.hazards_from_survival(months, surviving)
-
-
-# ---------------------------------------------------------------------------------------------
-# the shipped danish-pilot scenario (case 1: COWI's register comparison, J2 / E1)
-# ---------------------------------------------------------------------------------------------
-
-CASE_1 = [("employed", "counterfactual", 0.17), ("employed", "treatment", 0.35),
-          ("education", "counterfactual", 0.13), ("education", "treatment", 0.27)]
-
-
-@pytest.mark.parametrize("state, arm, share", CASE_1)
-def test_danish_pilot_meets_case_1(state, arm, share):
-    scenario = sibsim.load_scenario("danish-pilot")
-    months = scenario.data["programme"]["months"] + 2  # two months after the programme
-    assert months == 14
-    fitted = expected_share(scenario, state=state, arm=arm, months_since_entry=months)
-    assert fitted == pytest.approx(share, abs=0.015)
-
-
-def _calibration_script():
-    path = Path(__file__).resolve().parents[1] / "scripts" / "calibrate_danish_pilot.py"
-    spec = importlib.util.spec_from_file_location("calibrate_danish_pilot", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_calibration_script_reproduces_the_shipped_values():
-    script = _calibration_script()
-    calibrated, report = script.run_calibration()
-    assert report.attrs["success"]
-    shipped = sibsim.load_scenario("danish-pilot")
-    for path, value in script.rounded_values(calibrated).items():
-        assert shipped.get(path) == value, path

@@ -40,6 +40,7 @@ from sibsim.analysis import (
 )
 from sibsim.engine import RunTooLarge, simulate, simulate_to_zarr
 from sibsim.errors import ScenarioError
+from sibsim.report import write_report
 from sibsim.scenario import Scenario, load_scenario
 from sibsim.scenario.distributions import Distribution
 
@@ -70,6 +71,7 @@ __all__ = [
     "sweep",
     "tornado",
     "variance_split",
+    "write_report",
 ]
 
 #: Submodules imported on first access as attributes of the package.

@@ -207,9 +207,10 @@ def draws_needed(result: xr.Dataset, *, contract: str, party: str,
     --------
     >>> import sibsim
     >>> result = sibsim.simulate("danish-pilot", draws=400, seed=1, progress=False)
-    >>> draws_needed(result, contract="sib", party="investor", statistic="prob_loss",
-    ...              mcse=0.01) > 1000
-    True
+    >>> coarse = draws_needed(result, contract="sib", party="investor", mcse=0.01)
+    >>> fine = draws_needed(result, contract="sib", party="investor", mcse=0.005)
+    >>> round(fine / coarse)  # half the error takes four times the draws
+    4
     """
     name = check_name("statistic", statistic, list(PRECISION_STATISTICS))
     spec = PRECISION_STATISTICS[name]

@@ -18,6 +18,7 @@ import sys
 from sibsim.cli import (
     corridor,
     demo,
+    report,
     run,
     scenarios,
     stepping_stone,
@@ -31,7 +32,8 @@ from sibsim.errors import ScenarioError
 __all__ = ["COMMANDS", "build_parser", "main"]
 
 #: The command modules, in the order ``sibsim --help`` lists them.
-MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor, stepping_stone)
+MODULES = (demo, run, validate, scenarios, summarize, tornado, corridor, stepping_stone,
+           report)
 
 #: Command name -> its module.
 COMMANDS = {name: module for module in MODULES
