@@ -126,7 +126,7 @@ def _failure(exc: BaseException) -> tuple[str, int] | None:
 
 
 #: The commands that simulate.
-SIMULATING = ("demo", "run", "corridor", "tornado")
+SIMULATING = ("demo", "run", "corridor", "tornado", "report", "stepping-stone")
 
 
 def _note_first_compile(command: str) -> None:
