@@ -1,14 +1,23 @@
-"""Benchmark of the trajectory engine.
+"""Benchmark of the trajectory engine: every figure the README quotes, in one run.
 
-Prints nanoseconds per participant-month (both arms of a participant counted once) for the
-kernel alone and for the whole ``simulate()``, on 1 and 2 threads, against the plain-Python
-reference of ``tests/reference.py``; numba compile time (cold cache and warm cache, in fresh
-processes); and the peak memory (max RSS of fresh processes) for two cohort sizes.
+Prints
+
+1. nanoseconds per participant-month (both arms of a participant counted once) on the
+   benchmark model below, for the kernel alone and for the whole ``simulate()`` on 1 and 2
+   threads, against the per-month reference kernel of the same model
+   (``benchmarks/per_month_kernel.py``, same generator, one thread) and the plain-Python
+   reference of ``tests/reference.py``; all timed in turns, best of several repetitions;
+2. start-up: the first ``simulate()`` of the built-in scenario in a fresh process with an
+   empty numba cache (cold: everything compiles) and with the cache it left (warm);
+3. the built-in scenario at 10,000 draws (warm, in this process; best of several) on
+   1 and 2 threads;
+4. peak memory: the largest resident memory of fresh processes (``VmHWM``, or
+   ``getrusage`` where there is no ``/proc``).
 
 Run from the repository root::
 
-    python benchmarks/engine.py            # full run (a few minutes on 2 cores)
-    python benchmarks/engine.py --quick    # smaller sizes, for a smoke test
+    PYTHONPATH=src python benchmarks/engine.py            # full run (a few minutes)
+    PYTHONPATH=src python benchmarks/engine.py --quick    # smaller sizes, smoke test
 
 The machine is shared and noisy: compare ratios measured in one run, not absolute times
 across runs.
@@ -29,6 +38,10 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+SCENARIO = "danish-pilot"
+#: What a large run keeps when it needs no per-month variables.
+KEPT = ["npv", "params"]
 
 
 def model(size: int, months: int = 120) -> dict:
@@ -75,31 +88,27 @@ def participant_months(compiled, draws: int) -> int:
     return int((compiled.months - compiled.cohort.entry_month).sum()) * draws
 
 
-def best_of(fn, repeat: int) -> float:
-    """Smallest wall time of ``repeat`` calls (the least disturbed by other processes)."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+def best_of_turns(functions: dict, repeat: int) -> dict:
+    """Smallest wall time of each function, all called in turns ``repeat`` times.
 
-
-def best_of_pair(first, second, repeat: int) -> tuple[float, float]:
-    """Smallest wall times of two functions called in turns ``repeat`` times each."""
-    times = ([], [])
+    Called in turns, the functions see the same load of a shared machine, so their ratios
+    are more trustworthy than their absolute times.
+    """
+    times = {name: [] for name in functions}
     for _ in range(repeat):
-        for fn, out in zip((first, second), times):
+        for name, fn in functions.items():
             start = time.perf_counter()
             fn()
-            out.append(time.perf_counter() - start)
-    return min(times[0]), min(times[1])
+            times[name].append(time.perf_counter() - start)
+    return {name: min(t) for name, t in times.items()}
 
 
-def kernel_and_simulate(size: int, draws: int, repeat: int) -> dict:
+def benchmark_model(size: int, draws: int, repeat: int) -> dict:
+    """ns per participant-month: kernel, simulate() (1 and 2 threads), per-month reference."""
     import numba
 
     import sibsim
+    from per_month_kernel import run_per_month
     from sibsim.engine import compile as comp
     from sibsim.engine import run_group
     from sibsim.engine.params import sample_parameters
@@ -109,20 +118,48 @@ def kernel_and_simulate(size: int, draws: int, repeat: int) -> dict:
     values = sample_parameters(scenario, np.arange(draws), 1)
     arrays = comp.draw_arrays(scenario, compiled, values, 1)
     run_group(compiled.cohort, compiled, arrays)  # compile / load from cache
+    run_per_month(compiled, arrays)
     sibsim.simulate(scenario, draws=2, seed=1)
-    pm = participant_months(compiled, draws)
-    out = {"participants": size, "draws": draws, "participant_months": pm}
+    most = numba.config.NUMBA_NUM_THREADS
+
+    def on(threads, fn):
+        def call():
+            numba.set_num_threads(min(threads, most))
+            fn()
+        return call
+
+    functions = {"reference": on(1, lambda: run_per_month(compiled, arrays))}
     for threads in (1, 2):
-        numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-        # Kernel and simulate() are timed in turns, so both see the same machine load.
-        kernel, whole = best_of_pair(
-            lambda: run_group(compiled.cohort, compiled, arrays),
-            lambda: sibsim.simulate(scenario, draws=draws, seed=1, threads=threads),
-            repeat,
-        )
-        out[f"kernel_ns_{threads}"] = kernel / pm * 1e9
-        out[f"simulate_ns_{threads}"] = whole / pm * 1e9
-    return out
+        functions[f"kernel_{threads}"] = on(threads, lambda: run_group(compiled.cohort,
+                                                                       compiled, arrays))
+        functions[f"simulate_{threads}"] = on(threads, lambda t=threads: sibsim.simulate(
+            scenario, draws=draws, seed=1, threads=t, progress=False))
+    best = best_of_turns(functions, repeat)
+    numba.set_num_threads(most)
+    pm = participant_months(compiled, draws)
+    return {"participants": size, "draws": draws, "participant_months": pm,
+            **{name: seconds / pm * 1e9 for name, seconds in best.items()}}
+
+
+def builtin_draws(draws: int, repeat: int) -> dict:
+    """Seconds of a warm run of the built-in scenario (best of repeat).
+
+    Keyed by (threads, only the variables of :data:`KEPT`).
+    """
+    import numba
+
+    import sibsim
+
+    scenario = sibsim.load_scenario(SCENARIO)
+    sibsim.simulate(scenario, draws=2, seed=1)
+    runs = {}
+    for threads in (1, 2):
+        for kept in (None, KEPT):
+            runs[threads, kept is not None] = lambda t=threads, v=kept: sibsim.simulate(
+                scenario, draws=draws, seed=1, threads=t, progress=False, variables=v)
+    best = best_of_turns(runs, repeat)
+    numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    return best
 
 
 def reference_ns(size: int, draws: int) -> float:
@@ -139,25 +176,64 @@ def reference_ns(size: int, draws: int) -> float:
 
 CHILD = """
 import json, resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+def peak_mb():
+    # VmHWM is this program's own peak; ru_maxrss keeps the parent's across fork and exec.
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 start = time.perf_counter()
-sys.path.insert(0, {tests!r}); sys.path.insert(0, {bench!r})
+sys.path.insert(0, {bench!r})
 import sibsim
 from engine import model
-scenario = sibsim.load_scenario(model({size}))
-imported = time.perf_counter()
-sibsim.simulate(scenario, draws={draws}, seed=1)
+scenario = sibsim.load_scenario({scenario})
+imported, cpu_imported = time.perf_counter(), cpu()
+sibsim.simulate(scenario, draws={draws}, seed=1, progress=False)
 done = time.perf_counter()
 print(json.dumps({{"import_s": imported - start, "first_call_s": done - imported,
-                  "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "first_call_cpu_s": cpu() - cpu_imported,
+                  "max_rss_mb": peak_mb()}}))
 """
 
 
-def fresh_process(size: int, draws: int, cache_dir: str) -> dict:
-    """Run one simulate() in a new Python process with the given numba cache folder."""
-    code = CHILD.format(tests=str(ROOT / "tests"), bench=str(ROOT / "benchmarks"), size=size, draws=draws)
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+def fresh_process(scenario: str, draws: int, cache_dir: str) -> dict:
+    """Run one simulate() in a new Python process with the given numba cache folder.
+
+    ``scenario`` is Python source for the argument of ``load_scenario`` (a name or
+    ``model(n)``).
+    """
+    code = CHILD.format(bench=str(ROOT / "benchmarks"), scenario=scenario, draws=draws)
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=os.pathsep.join(
+        [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_up(repeat: int, draws: int) -> tuple[dict, dict]:
+    """Best of ``repeat`` cold and warm first runs of the built-in scenario."""
+    colds, warms = [], []
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory() as cache_dir:
+            colds.append(fresh_process(repr(SCENARIO), draws, cache_dir))
+            warms.append(fresh_process(repr(SCENARIO), draws, cache_dir))
+    key = "first_call_s"
+    return min(colds, key=lambda r: r[key]), min(warms, key=lambda r: r[key])
+
+
+def load() -> str:
+    """The machine's load: 1-minute load average and cores (figures are noisy when busy)."""
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except OSError:
+        return f"{os.cpu_count()} cores"
 
 
 def main() -> None:
@@ -165,31 +241,48 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     args = parser.parse_args()
     size, draws, repeat = (400, 50, 2) if args.quick else (2000, 200, 5)
+    big_draws, starts = (1000, 1) if args.quick else (10_000, 3)
 
-    print(f"command: python benchmarks/engine.py{' --quick' if args.quick else ''}")
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus")
-    cache_dir = tempfile.TemporaryDirectory()
-    cold = fresh_process(50, 2, cache_dir.name)
-    warm = fresh_process(50, 2, cache_dir.name)
-    print(f"compile: cold cache {cold['first_call_s']:.1f} s, warm cache {warm['first_call_s']:.2f} s "
-          f"(first simulate() in a fresh process; import {warm['import_s']:.2f} s)")
+    print(f"command: PYTHONPATH=src python benchmarks/engine.py{' --quick' if args.quick else ''}")
+    print(f"python {sys.version.split()[0]}, {load()}; best of {repeat} runs in turns "
+          "(a shared machine: compare ratios within this run)")
 
-    timing = kernel_and_simulate(size, draws, repeat)
-    ref = reference_ns(60, 1)
-    print(f"model: 4 states, 5 transitions, 3 flows, 120 months, {size} participants, "
-          f"{draws} draws = {timing['participant_months']:,} participant-months")
-    print(f"{'':24}{'1 thread':>12}{'2 threads':>12}{'speed-up':>10}")
+    timing = benchmark_model(size, draws, repeat)
+    print(f"\n1. Benchmark model: 4 states, 5 transitions, 3 flows, 120 months, {size} "
+          f"participants, {draws} draws = {timing['participant_months']:,} participant-months")
+    print(f"{'ns per participant-month':32}{'1 thread':>10}{'2 threads':>11}{'speed-up':>10}")
     for label, key in (("kernel alone", "kernel"), ("whole simulate()", "simulate")):
-        one, two = timing[f"{key}_ns_1"], timing[f"{key}_ns_2"]
-        print(f"{label + ' (ns/pm)':24}{one:12.2f}{two:12.2f}{one / two:10.2f}x")
-    print(f"reference (plain Python): {ref:,.0f} ns/pm; simulate() on 1 thread is "
-          f"{ref / timing['simulate_ns_1']:,.0f}x faster")
+        one, two = timing[f"{key}_1"], timing[f"{key}_2"]
+        print(f"{label:32}{one:10.2f}{two:11.2f}{one / two:9.2f}x")
+    ref = timing["reference"]
+    print(f"{'per-month reference kernel':32}{ref:10.2f}")
+    print(f"simulate() on 1 thread / per-month reference: {timing['simulate_1'] / ref:.2f} "
+          f"(kernel alone {timing['kernel_1'] / ref:.2f})")
+    python = reference_ns(60, 1)
+    print(f"plain-Python reference: {python:,.0f} ns per participant-month")
 
-    small = fresh_process(size // 4, draws, cache_dir.name)
-    large = fresh_process(size * 2, draws, cache_dir.name)
-    cache_dir.cleanup()
-    print(f"peak memory (max RSS of a fresh process, {draws} draws): {size // 4} participants "
-          f"{small['max_rss_mb']:.0f} MB, {size * 2} participants {large['max_rss_mb']:.0f} MB")
+    cold, warm = start_up(starts, 200)
+    print(f"\n2. Start-up, built-in scenario ({SCENARIO}, 200 draws), fresh process, best of "
+          f"{starts}: first simulate() {cold['first_call_s']:.1f} s (CPU {cold['first_call_cpu_s']:.1f}"
+          f" s) with an empty numba cache, {warm['first_call_s']:.2f} s with a warm cache "
+          f"(import {warm['import_s']:.2f} s)")
+
+    big = builtin_draws(big_draws, max(2, repeat - 2))
+    print(f"\n3. Built-in scenario, {big_draws:,} draws, warm: all variables {big[1, False]:.2f} s "
+          f"on 1 thread, {big[2, False]:.2f} s on 2 threads ({big[1, False] / big[2, False]:.2f}x); "
+          f"variables={KEPT}: {big[1, True]:.2f} s, {big[2, True]:.2f} s "
+          f"({big[1, True] / big[2, True]:.2f}x)")
+
+    with tempfile.TemporaryDirectory() as cache_dir:
+        fresh_process(repr(SCENARIO), 2, cache_dir)
+        builtin = fresh_process(repr(SCENARIO), big_draws, cache_dir)
+        small = fresh_process(f"model({size // 4})", draws, cache_dir)
+        large = fresh_process(f"model({size * 2})", draws, cache_dir)
+    print(f"({load()})")
+    print(f"\n4. Peak memory (largest resident memory of a fresh process): built-in scenario {big_draws:,} draws "
+          f"{builtin['max_rss_mb']:.0f} MB; benchmark model {draws} draws, {size // 4} "
+          f"participants {small['max_rss_mb']:.0f} MB, {size * 2} participants "
+          f"{large['max_rss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -511,3 +511,21 @@ def test_an_interrupted_zarr_run_resumes(tmp_path):
         expected = sibsim.simulate("danish-pilot", draws=400, seed=2)
         assert np.array_equal(saved["npv"].values, expected["npv"].values)
         assert np.array_equal(saved["cost"].values, expected["cost"].values)
+
+
+def test_first_compile_note(monkeypatch, capsys):
+    """A simulating command says on stderr that the engine compiles, when it is not cached."""
+    import importlib
+
+    import sibsim.cli as cli
+
+    engine = importlib.import_module("sibsim.engine.simulate")
+
+    monkeypatch.setattr(engine, "engine_compiled", lambda: False)
+    cli._note_first_compile("validate")
+    assert capsys.readouterr().err == ""
+    cli._note_first_compile("demo")
+    assert "compiling the simulation engine" in capsys.readouterr().err
+    monkeypatch.undo()
+    sibsim.simulate("danish-pilot", draws=2, seed=1)
+    assert engine.engine_compiled()

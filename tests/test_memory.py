@@ -152,9 +152,9 @@ def test_kernel_calls_stay_short_for_large_cohorts(monkeypatch):
     calls = []
     original = engine.run_group
 
-    def counting(group, compiled, arrays, due=None):
+    def counting(group, compiled, arrays, due=None, **outputs):
         calls.append(arrays.base_hazard.shape[0])
-        return original(group, compiled, arrays, due)
+        return original(group, compiled, arrays, due, **outputs)
 
     monkeypatch.setattr(engine, "run_group", counting)
     medium = {**TINY, "cohort": {"initial_state": "out", "sites": {"A": {"size": 50_000}}}}

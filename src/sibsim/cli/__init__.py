@@ -126,6 +126,20 @@ def _failure(exc: BaseException) -> tuple[str, int] | None:
     return None
 
 
+#: The commands that simulate.
+SIMULATING = ("demo", "run", "corridor", "tornado", "report", "stepping-stone")
+
+
+def _note_first_compile(command: str) -> None:
+    """Say on stderr that the engine compiles first, when it is not in numba's cache."""
+    if command not in SIMULATING:
+        return
+    from sibsim.engine.simulate import COMPILING, engine_compiled
+
+    if not engine_compiled():
+        print(COMPILING, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``sibsim`` console script.
 
@@ -151,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.getsignal(signal.SIGTERM)
     terminate_as_exception()
     try:
+        _note_first_compile(args.command)
         return COMMANDS[args.command].run(args)
     except BaseException as exc:  # noqa: BLE001 - every failure gets one line and a code
         found = _failure(exc)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import dataclasses
 import functools
 import os
+import threading
 
 import numba
 import numpy as np
@@ -41,6 +44,30 @@ def numba_threads(threads: int | None):
         numba.set_num_threads(previous)
 
 
+#: What the command line prints before a run that compiles the engine.
+COMPILING = ("sibsim: compiling the simulation engine (first run only, about 10 s; later "
+             "runs load it from numba's cache)...")
+
+
+def engine_compiled() -> bool:
+    """Whether the trajectory kernel is compiled, or in numba's cache for this source.
+
+    When it is not, the next run compiles it first (seconds, see ``docs/scale.rst``); the
+    command line says so. This looks into numba's cache index (not a public interface of
+    numba): if that fails, the kernel is taken to be compiled, and nothing is said.
+
+    Returns
+    -------
+    bool
+    """
+    if simulate_group.signatures:
+        return True
+    try:
+        return bool(simulate_group._cache._cache_file._load_index())
+    except Exception:  # noqa: BLE001 - a look into numba's internals, never an error
+        return True
+
+
 def check_draws(draws) -> int:
     """Return ``draws`` as an int, or raise ValueError naming it."""
     if isinstance(draws, (bool, np.bool_)) or not isinstance(draws, (int, np.integer)) or draws < 1:
@@ -59,8 +86,70 @@ def _progress_bar(enabled: bool | None, total: int):
     return tqdm(total=total, desc="sibsim", unit="draw", leave=False)
 
 
+#: Draws per block handed to a thread: small enough to balance the threads' load on a
+#: shared machine, large enough that a block's call costs nothing next to its work.
+BLOCK_DRAWS = 4
+
+
+def in_threads(work, n: int, threads: int | None = None) -> None:
+    """Call ``work(first, stop)`` over blocks of ``0 .. n - 1`` on ``threads`` threads.
+
+    ``work`` must release the GIL (numba ``nogil`` kernels) and write only the rows of its
+    block, so the result does not depend on the number of threads or the order of the
+    blocks. Each thread takes the next block when it is done with one (the load of a shared
+    machine is uneven). An exception (Ctrl-C included) stops the threads after their
+    current block and is raised here.
+
+    Parameters
+    ----------
+    work : callable
+        ``work(first, stop)``, for ``first < stop``.
+    n : int
+        Rows to cover.
+    threads : int, optional
+        Default: numba's thread count (``numba.get_num_threads``, set by ``threads=``).
+
+    Returns
+    -------
+    None
+    """
+    threads = min(threads or numba.get_num_threads(), -(-n // BLOCK_DRAWS))
+    if threads <= 1:
+        if n > 0:
+            work(0, n)
+        return
+    blocks = iter(range(0, n, BLOCK_DRAWS))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def run():
+        while not stop.is_set():
+            with lock:
+                first = next(blocks, None)
+            if first is None:
+                return
+            work(first, min(first + BLOCK_DRAWS, n))
+
+    pool = _pool()
+    futures = [pool.submit(run) for _ in range(threads)]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        stop.set()
+        concurrent.futures.wait(futures)
+
+
+@functools.lru_cache(maxsize=1)
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    """The process's worker threads for :func:`in_threads` (started once, on first use)."""
+    return concurrent.futures.ThreadPoolExecutor(max_workers=numba.config.NUMBA_NUM_THREADS,
+                                                 thread_name_prefix="sibsim")
+
+
 def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
-              due: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              due: np.ndarray | None = None, *, occupancy: np.ndarray | None = None,
+              cost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Run the trajectory kernel for one group over one chunk of draws.
 
     Parameters
@@ -72,6 +161,9 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
         The chunk's per-draw arrays (``compile.draw_arrays``).
     due : ndarray, shape (D, rate_cards, months), optional
         Rate-card payments, added to (the cohort's); a scratch array when omitted.
+    occupancy, cost : ndarray, optional, keyword-only
+        C-contiguous arrays of the shapes returned, to be written (every element) in place
+        of new ones.
 
     Returns
     -------
@@ -84,13 +176,20 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     months, n_states = compiled.months, len(compiled.states)
     if due is None:
         due = np.zeros((n_draws, len(compiled.rate_card_contracts), months))
-    out = Outputs(
-        occupancy=np.zeros((n_draws, n_arms, months, n_states)),
-        cost=np.zeros((n_draws, n_arms, months, n_pairs)),
-        due=due,
-    )
-    simulate_group(group, compiled.transitions, compiled.buckets, compiled.cells,
-                   compiled.rate_cards, arrays, out)
+    if occupancy is None:
+        occupancy = np.zeros((n_draws, n_arms, months, n_states))
+    if cost is None:
+        cost = np.zeros((n_draws, n_arms, months, n_pairs))
+    for name, given, shape in (("occupancy", occupancy, (n_draws, n_arms, months, n_states)),
+                               ("cost", cost, (n_draws, n_arms, months, n_pairs))):
+        if given.shape != shape or not given.flags.c_contiguous:
+            raise ValueError(f"run_group: {name} must be a C-contiguous array of shape "
+                             f"{shape}, got {given.shape}")
+    out = Outputs(occupancy=occupancy, cost=cost, due=due)
+    args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
+            arrays, out)
+    in_threads(lambda first, stop: simulate_group(*args, np.int64(first), np.int64(stop)),
+               n_draws)
     return out.occupancy, out.cost
 
 
@@ -158,16 +257,12 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
     n_states, n_payers = len(compiled.states), len(compiled.payers)
     n_cats = len(compiled.categories)
     T = compiled.months
+    # The kernel writes every element of its outputs straight into these (no copies).
     occupancy = np.empty((draws, 2, T, n_states))
-    cost = np.empty((draws, 2, T, n_payers, n_cats))
+    cost = np.empty((draws, 2, T, n_payers * n_cats))
     due = np.zeros((draws, len(compiled.rate_card_contracts), T))
-    comparison = {
-        n: ComparisonGroup(
-            size=n, enrolled=g.enrolled(T), occupancy=np.empty((draws, T, n_states)),
-            cost=np.empty((draws, T, n_payers, n_cats)),
-        )
-        for n, g in compiled.comparison.items()
-    }
+    groups = {n: (np.empty((draws, 1, T, n_states)), np.empty((draws, 1, T, n_payers * n_cats)))
+              for n in compiled.comparison}
     batch = batch or kernel_batch(scenario, most=CHUNK_DRAWS)
     own_bar = not hasattr(progress, "update")
     bar = _progress_bar(progress, draws) if own_bar else progress
@@ -175,22 +270,26 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
         stop = min(first + batch, draws)
         chunk = slice(first, stop)
         arrays = comp.draw_arrays(scenario, compiled, _chunk(values, chunk), seed)
-        occ, cst = run_group(compiled.cohort, compiled, arrays, due[chunk])
-        occupancy[chunk] = occ
-        cost[chunk] = cst.reshape(stop - first, 2, T, n_payers, n_cats)
+        run_group(compiled.cohort, compiled, arrays, due[chunk], occupancy=occupancy[chunk],
+                  cost=cost[chunk])
         for n, group in compiled.comparison.items():
-            occ, cst = run_group(group, compiled, arrays)
-            comparison[n].occupancy[chunk] = occ[:, 0]
-            comparison[n].cost[chunk] = cst[:, 0].reshape(stop - first, T, n_payers, n_cats)
+            run_group(group, compiled, arrays, occupancy=groups[n][0][chunk],
+                      cost=groups[n][1][chunk])
         if bar is not None:
             bar.update(stop - first)
     if bar is not None and own_bar:
         bar.close()
+    comparison = {
+        n: ComparisonGroup(size=n, enrolled=g.enrolled(T), occupancy=groups[n][0][:, 0],
+                           cost=groups[n][1][:, 0].reshape(draws, T, n_payers, n_cats))
+        for n, g in compiled.comparison.items()
+    }
 
     ledger = Ledger(
         months=T, states=compiled.states, payers=compiled.payers,
         categories=compiled.categories, discount=comp.discount_factors(values, T),
-        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy, cost=cost,
+        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy,
+        cost=cost.reshape(draws, 2, T, n_payers, n_cats),
         programme_cost=comp.programme_cost(scenario.data, compiled, values),
         comparison=comparison, historical=_historical(scenario),
         rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},
@@ -199,17 +298,13 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
 
 
 @functools.lru_cache(maxsize=4)
-def _historical_of(scenario):
-    from sibsim.engine.exact import historical_baseline
-
-    return historical_baseline(scenario)
-
-
 def _historical(scenario):
     """The historical baseline when some contract needs it (computed once per scenario)."""
     if not comp.needs_historical_baseline(scenario.data):
         return None
-    return _historical_of(scenario)
+    from sibsim.engine.exact import historical_baseline
+
+    return historical_baseline(scenario)
 
 
 def check_chunk_draws(chunk_draws, *, function: str = "simulate") -> int | None:
@@ -292,6 +387,7 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
                             resolution=resolution, threads=threads)
     memory.check(found, draws=draws, streamed=False, function="simulate")
     plan = chunks.plan_chunks(draws, chunk_draws)
+    overlap = client is None and len(plan) > 1 and _overlap_fits(found)
     if client is not None:
         from sibsim.engine import cluster
 
@@ -300,7 +396,8 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
                                      progress=progress)
     else:
         results = _in_process(scenario, plan, seed, resolution=resolution,
-                              variables=variables, threads=threads, progress=progress)
+                              variables=variables, threads=threads, progress=progress,
+                              overlap=overlap and (threads or numba.get_num_threads()) > 1)
     assembler = chunks.Assembler(draws)
     for chunk in results:
         chunks.check_finite(chunk, scenario)
@@ -310,17 +407,69 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     return assembler.result()
 
 
-def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress):
-    """The chunks of a run, one after another in this process."""
+def _overlap_fits(found) -> bool:
+    """Whether a second chunk's working memory fits beside the run's estimate."""
+    from sibsim.engine import memory
+
+    available = memory.available_memory()
+    return available is None or found.total + found.chunk * memory.SAFETY <= available
+
+
+class _Stoppable:
+    """A progress object that ends a chunk at its next kernel call once ``stop`` is set."""
+
+    def __init__(self, bar, stop: threading.Event):
+        self.bar, self.stop = bar, stop
+
+    def update(self, n: int) -> None:
+        if self.stop.is_set():
+            raise _Stopped
+        if self.bar is not None:
+            self.bar.update(n)
+
+
+class _Stopped(Exception):
+    """A chunk in flight ended because the run stopped (an error or Ctrl-C elsewhere)."""
+
+
+def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress,
+                overlap=False):
+    """The chunks of a run in this process, in order.
+
+    With ``overlap``, two chunks are in flight on two threads: while one settles and
+    assembles its results (Python, mostly holding the GIL), the other runs its kernel
+    (which releases it), so the cores stay busy. Each chunk is computed as on its own, so
+    the results are the same. When the run stops (Ctrl-C, an error), the chunk in flight
+    ends at its next kernel call.
+    """
     from sibsim.engine.chunks import simulate_chunk
 
     total = plan[-1][1] - plan[0][0]
     bar = _progress_bar(progress, total)
+    stop = threading.Event()
+    options = {"resolution": resolution, "variables": variables, "threads": threads,
+               "progress": _Stoppable(bar, stop) if overlap else
+               (bar if bar is not None else False)}
     try:
-        for start, stop in plan:
-            yield simulate_chunk(scenario, start, stop, seed, resolution=resolution,
-                                 variables=variables, threads=threads,
-                                 progress=bar if bar is not None else False)
+        if not overlap:
+            for start, stop_draw in plan:
+                yield simulate_chunk(scenario, start, stop_draw, seed, **options)
+            return
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=2, thread_name_prefix="sibsim-chunk") as pool:
+            pending = collections.deque()
+            try:
+                for start, stop_draw in plan:
+                    pending.append(pool.submit(simulate_chunk, scenario, start, stop_draw,
+                                               seed, **options))
+                    if len(pending) == 2:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                stop.set()
+                for future in pending:
+                    future.cancel()
     finally:
         if bar is not None:
             bar.close()

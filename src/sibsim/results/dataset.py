@@ -10,6 +10,7 @@ platform and the versions of the libraries that computed it (:func:`provenance`)
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib.metadata
 import platform as _platform
 from collections.abc import Sequence
@@ -45,14 +46,26 @@ def provenance(libraries: Sequence[str] = DEPENDENCIES) -> dict[str, str]:
     >>> sorted(provenance())
     ['dependencies', 'platform', 'python_version']
     """
+    return dict(_provenance(tuple(libraries)))
+
+
+@functools.lru_cache(maxsize=8)
+def _provenance(libraries: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """:func:`provenance`, looked up once per process (reading package metadata is slow)."""
     versions = []
     for name in libraries:
         try:
             versions.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
-    return {"python_version": _platform.python_version(), "platform": _platform.platform(),
-            "dependencies": ", ".join(versions)}
+    return (("python_version", _platform.python_version()), ("platform", _platform.platform()),
+            ("dependencies", ", ".join(versions)))
+
+
+@functools.lru_cache(maxsize=8)
+def _toml(scenario) -> str:
+    """The scenario as TOML (written once per scenario, not once per chunk)."""
+    return scenario.to_toml()
 
 
 def _attrs(name: str, currency: str = DEFAULT_CURRENCY) -> dict:
@@ -98,21 +111,26 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     months = ledger.months
     arms = list(ARMS)
     enrolled = ledger.enrolled.astype(np.float64)
-    occupancy = ledger.occupancy / enrolled[None, None, :, None]
     cost = ledger.cost
     if ledger.comparison:
         size = max(ledger.comparison)
         group = ledger.comparison[size]
         scale = enrolled / group.enrolled.astype(np.float64)
-        occupancy = np.concatenate(
-            [occupancy, (group.occupancy / group.enrolled[None, :, None])[:, None]], axis=1
-        )
-        cost = np.concatenate(
-            [cost, (group.cost * scale[None, :, None, None])[:, None]], axis=1
-        )
+        # The arms are written into their places (no concatenated copies).
+        n_arms = len(ARMS)
+        occupancy = np.empty((ledger.occupancy.shape[0], n_arms + 1,
+                              *ledger.occupancy.shape[2:]))
+        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=occupancy[:, :n_arms])
+        np.divide(group.occupancy, group.enrolled[None, :, None], out=occupancy[:, n_arms])
+        cost = np.empty((cost.shape[0], n_arms + 1, *cost.shape[2:]))
+        cost[:, :n_arms] = ledger.cost
+        np.multiply(group.cost, scale[None, :, None, None], out=cost[:, n_arms])
         arms.append(COMPARISON)
-    contracts = scenario.data["contracts"]
-    currency = scenario.data.get("currency") or DEFAULT_CURRENCY
+    else:
+        occupancy = ledger.occupancy / enrolled[None, None, :, None]
+    data = scenario.data
+    contracts = data["contracts"]
+    currency = data.get("currency") or DEFAULT_CURRENCY
     run_rate = np.asarray(values.get("discount_rate"), dtype=np.float64)
     rates = np.stack([settlement.own_rates.get(party, run_rate) for party in parties], axis=1) \
         if len(parties) else np.zeros((ledger.draws, 0))
@@ -147,8 +165,8 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     }
     ds = xr.Dataset(data_vars, coords=coords)
     ds.attrs = {
-        "title": f"sibsim results: {scenario.data['name']}",
-        "scenario": scenario.to_toml(),
+        "title": f"sibsim results: {data['name']}",
+        "scenario": _toml(scenario),
         "seed": int(seed),
         "draws": int(ledger.draws),
         "currency": currency,

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from sibsim.engine._numba import jit
 from sibsim.engine.rng import uniform_at
 from sibsim.scenario import CONSTANT_CODE, FAMILY_CODES
@@ -32,6 +34,10 @@ LARGE_SHAPE = 1e8
 
 # Attempt counters are spaced so that the samplers used inside beta and pert never overlap.
 _BETA_SECOND_GAMMA = 1 << 20
+
+#: The first attempt counter, typed: a literal 0 would make numba compile each sampler a
+#: second time, for the literal argument.
+_FIRST = np.int64(0)
 
 
 @jit
@@ -92,25 +98,25 @@ def sample(code, par, key, stream):
     if code == CONSTANT:
         return par[0]
     if code == NORMAL:
-        return par[0] + par[1] * standard_normal(key, stream, 0)
+        return par[0] + par[1] * standard_normal(key, stream, _FIRST)
     if code == LOGNORMAL:
-        return math.exp(par[0] + par[1] * standard_normal(key, stream, 0))
+        return math.exp(par[0] + par[1] * standard_normal(key, stream, _FIRST))
     if code == GAMMA:
         if par[0] > LARGE_SHAPE:
             # The normal limit, written with the mean and sd so that a shape that overflowed
             # to infinity (a variance below 1e-308) still gives a finite value.
-            return max(par[2] + par[3] * standard_normal(key, stream, 0), 0.0)
-        return par[1] * standard_gamma(key, stream, 0, par[0])
+            return max(par[2] + par[3] * standard_normal(key, stream, _FIRST), 0.0)
+        return par[1] * standard_gamma(key, stream, _FIRST, par[0])
     if code == BETA:
-        return standard_beta(key, stream, 0, par[0], par[1])
+        return standard_beta(key, stream, _FIRST, par[0], par[1])
     if code == UNIFORM:
-        return par[0] + (par[1] - par[0]) * uniform_at(key, 0, stream)
+        return par[0] + (par[1] - par[0]) * uniform_at(key, _FIRST, stream)
     if code == TRIANGULAR:
         low, mode, high = par[0], par[1], par[2]
-        u = uniform_at(key, 0, stream)
+        u = uniform_at(key, _FIRST, stream)
         cut = (mode - low) / (high - low)
         if u < cut:
             return low + math.sqrt(u * (high - low) * (mode - low))
         return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
     # PERT
-    return par[2] + (par[3] - par[2]) * standard_beta(key, stream, 0, par[0], par[1])
+    return par[2] + (par[3] - par[2]) * standard_beta(key, stream, _FIRST, par[0], par[1])

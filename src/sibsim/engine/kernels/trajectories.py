@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from sibsim.engine._numba import jit, jit_borrowing, jit_parallel, prange
+from sibsim.engine._numba import jit, jit_borrowing
 from sibsim.engine.kernels.sampling import GAMMA, sample
 from sibsim.engine.records import Participant, Workspace
 from sibsim.engine.rng import (
@@ -45,6 +45,9 @@ from sibsim.rules import ARMS, fading_weight
 #: Arm index of the treatment arm in the outputs (a comparison group has only its
 #: counterfactual arm, at index 0, and never this one).
 TREATMENT = ARMS.index("treatment")
+
+#: The gamma's code, typed: a literal would compile ``sample`` a second time.
+_GAMMA = np.int64(GAMMA)
 
 
 # ----------------------------------------------------------------------------------------
@@ -458,7 +461,7 @@ def participant_attributes(key, group, frailty_parameters):
     """
     frailty = 1.0
     if frailty_parameters[1] > 0.0:
-        frailty = sample(GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
+        frailty = sample(_GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
     prior = sample(group.prior_months_family, group.prior_months_parameters, key,
                    STREAM_PRIOR + group.stream_offset)
     prior_months = int(np.rint(prior)) if prior > 0.0 else 0
@@ -517,24 +520,25 @@ def simulate_participants(d, group, transitions, buckets, rate_cards, draws, wor
                                    work, due)
 
 
-@jit
+@jit(inline="always")
 def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
     """Draw d of the chunk: the participants' counts, then their occupancy and cost.
 
-    A plain serial function, called (never inlined) once per draw by
-    :func:`simulate_group`: numba's parallel backend loses writes made through a record's
-    array field inside a ``prange`` body (numba issues 7135 and 10338), and the same holds
-    for a record of arrays made there. Inside a called function the code is serial and
-    reads and writes records as any other.
+    Called (never inlined) once per draw by :func:`simulate_group`.
     """
     work = new_workspace(d, transitions, buckets, rate_cards, draws, out)
     simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, out.due)
     cumulate(d, work.count_change, cells, draws.cost_rate, out)
 
 
-@jit_parallel
-def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out):
-    """Simulate a group of participants for a chunk of draws, in parallel over draws.
+@jit
+def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, first, stop):
+    """Simulate a group of participants for draws ``first .. stop - 1`` of a chunk.
+
+    Serial, and it releases the GIL (``nogil``): ``sibsim.engine.simulate.run_group`` runs
+    blocks of draws on several Python threads. A ``prange`` over draws would compile the
+    kernel a second time for numba's parallel backend (a third of the cold start) and
+    start its threads on every call.
 
     Parameters
     ----------
@@ -551,16 +555,17 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out):
     draws : DrawArrays
         The per-draw hazards, multipliers, cost rates and prices of the chunk.
     out : Outputs
-        Written: occupancy and cost of every draw; added to: ``due``.
+        Written: occupancy and cost of the draws; added to: ``due``.
+    first, stop : int
+        The draws (row indices of the chunk's arrays).
 
     Returns
     -------
     None
-        Draw d writes only row d of the outputs, so the result does not depend on threads.
+        Draw d writes only row d of the outputs, so the result does not depend on threads
+        or on how the draws are split into blocks.
 
     The records and their fields are in :mod:`sibsim.engine.records`.
     """
-    for d in prange(out.occupancy.shape[0]):
-        # The parallel backend types the loop index as int64 and then as uint64: one type,
-        # so that simulate_draw compiles once.
-        simulate_draw(np.int64(d), group, transitions, buckets, cells, rate_cards, draws, out)
+    for d in range(first, stop):
+        simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out)
