@@ -292,6 +292,9 @@ class Workspace(NamedTuple):
     frailty_parameters: Annotated[Array, _array(np.float64, "4", (
         "the gamma frailty's shape 1/v, scale v, mean 1 and sd sqrt(v); all 0 without "
         "frailty"))]
+    effect: Annotated[Array, _array(np.float64, "transitions, months", (
+        "ratio ** w(m) of each transition's effect by months since entry m, in its window "
+        "(1 elsewhere): the same for every participant of the draw"))]
 
 
 @_record

@@ -71,13 +71,25 @@ def effect_multiplier(k, d, months_since_entry, transitions, draws):
 
 
 @jit(inline="always")
+def effect_table(d, transitions, draws, table):
+    """``table[k, m]``: each transition's ratio ** w(m) in its effect's window, for draw d
+    (the same for every participant of the draw, so computed once per draw)."""
+    for k in range(table.shape[0]):
+        for m in range(max(transitions.effect_from_month[k], 0),
+                       min(transitions.effect_to_month[k], table.shape[1])):
+            table[k, m] = effect_multiplier(k, d, m, transitions, draws)
+
+
+@jit(inline="always")
 def transition_hazard(k, d, bucket, treated, months_since_entry, multiplier, transitions,
-                      draws):
+                      draws, effect):
     """Hazard of transition k before the economy multiplier.
 
     -ln(1 - p_k) x hazard_scale (in ``base_hazard``) x frailty x site (frailty
-    transitions) x ratio ** w(m) (treated, in the effect's window). A multiplier of 0 switches the transition off, also when p_k = 1 (whose hazard
-    is infinite). The economy multiplier of listed transitions is applied by the caller.
+    transitions) x ratio ** w(m) (treated, in the effect's window; from ``effect``, the
+    draw's :func:`effect_table`). A multiplier of 0 switches the transition off, also when
+    p_k = 1 (whose hazard is infinite). The economy multiplier of listed transitions is
+    applied by the caller.
     """
     h = draws.base_hazard[d, k, bucket]
     if h == 0.0:
@@ -87,7 +99,7 @@ def transition_hazard(k, d, bucket, treated, months_since_entry, multiplier, tra
         m *= multiplier
     if (treated and transitions.effect_from_month[k] <= months_since_entry
             < transitions.effect_to_month[k]):
-        m *= effect_multiplier(k, d, months_since_entry, transitions, draws)
+        m *= effect[k, months_since_entry]
     if m == 0.0:
         return 0.0
     return h * m
@@ -103,7 +115,7 @@ def shocked(h, multiplier):
 
 @jit(inline="always")
 def split_hazards(state, d, bucket, treated, months_since_entry, multiplier, transitions,
-                  draws, hazard):
+                  draws, hazard, effect):
     """Each transition's hazard out of ``state`` into ``hazard``; returns the sums of
     those without and with the economy shock (the shock itself is applied by the caller).
     """
@@ -114,7 +126,7 @@ def split_hazards(state, d, bucket, treated, months_since_entry, multiplier, tra
     for i in range(first, last):
         k = transitions.outgoing[i]
         h = transition_hazard(k, d, bucket, treated, months_since_entry, multiplier,
-                              transitions, draws)
+                              transitions, draws, effect)
         hazard[i - first] = h
         if transitions.economy_shock[k]:
             shocked_part += h
@@ -216,7 +228,8 @@ def stretch_hazard(summed, treated, d, t, bucket, state, participant, transition
             hazard += frail * participant.multiplier
         return hazard, 0.0
     return split_hazards(state, d, bucket, treated, t - participant.entry_month,
-                         participant.multiplier, transitions, draws, work.hazard)
+                         participant.multiplier, transitions, draws, work.hazard,
+                         work.effect)
 
 
 @jit(inline="always")
@@ -289,7 +302,7 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
             for i in range(first, last):
                 work.hazard[i - first] = transition_hazard(
                     transitions.outgoing[i], d, bucket, treated, t - participant.entry_month,
-                    participant.multiplier, transitions, draws,
+                    participant.multiplier, transitions, draws, work.effect,
                 )
         return t, months_in_state, True
     return t, months_in_state, False
@@ -481,6 +494,8 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
         frailty_parameters[2] = 1.0
         frailty_parameters[3] = math.sqrt(variance)
     n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
+    effect = np.ones((transitions.effect_from_month.shape[0], months))
+    effect_table(d, transitions, draws, effect)
     return Workspace(
         np.empty(months + 1, dtype=np.int64),  # spell_state
         np.empty(months + 1, dtype=np.int64),  # spell_start
@@ -490,6 +505,7 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
         np.empty(rate_cards.outcome_state.shape[0], dtype=np.int64),  # reached
         np.zeros(n_cells, dtype=np.int64),  # count_change
         frailty_parameters,
+        effect,
     )
 
 
