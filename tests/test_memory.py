@@ -185,3 +185,21 @@ def test_estimates_are_words_a_person_reads():
     assert memory.format_bytes(12 * 2**20) == "12 MiB"
     assert memory.format_bytes(100) == "100 B"
     assert np.isclose(memory.SAFETY, 1.5)
+
+
+def test_small_pages_restores_numpys_setting():
+    """Nested blocks keep the hint off until the last ends, then numpy's setting is back."""
+    from sibsim.engine.memory import small_pages
+
+    switch = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    if switch is None:
+        pytest.skip("this numpy has no huge-page switch")
+    before = switch(True)
+    try:
+        with small_pages():
+            with small_pages():
+                assert switch(False) is False
+            assert switch(False) is False
+        assert switch(True) is True
+    finally:
+        switch(before)

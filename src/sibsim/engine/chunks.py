@@ -179,14 +179,24 @@ def simulate_chunk(scenario, start: int, stop: int, seed: int, *, resolution: st
     -------
     ChunkResult
     """
-    from sibsim.contracts import settle
-    from sibsim.engine.simulate import numba_threads, run_model
-    from sibsim.results import assemble
+    from sibsim.engine.memory import small_pages
 
     # A lone draw is computed beside the next one: numpy sums an array with one draw in
     # another order than an array of several (it merges the axes around a length-1 axis),
     # which would change the last bits. Every draw is computed among at least two.
     count = max(stop - start, MIN_DRAWS)
+    with small_pages():
+        return _simulate_chunk(scenario, start, stop, count, seed, resolution=resolution,
+                               variables=variables, threads=threads, batch=batch,
+                               progress=progress)
+
+
+def _simulate_chunk(scenario, start, stop, count, seed, *, resolution, variables, threads,
+                    batch, progress) -> ChunkResult:
+    from sibsim.contracts import settle
+    from sibsim.engine.simulate import numba_threads, run_model
+    from sibsim.results import assemble
+
     with numba_threads(threads):
         ledger, values, compiled = run_model(scenario, count, seed, start=start,
                                              progress=progress, batch=batch)

@@ -388,23 +388,24 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
     memory.check(found, draws=draws, streamed=False, function="simulate")
     plan = chunks.plan_chunks(draws, chunk_draws)
     overlap = client is None and len(plan) > 1 and _overlap_fits(found)
-    if client is not None:
-        from sibsim.engine import cluster
+    with memory.small_pages():  # speed only: see its docstring
+        if client is not None:
+            from sibsim.engine import cluster
 
-        results = cluster.run_chunks(client, scenario, plan, seed, resolution=resolution,
-                                     variables=variables, threads=threads, estimate=found,
-                                     progress=progress)
-    else:
-        results = _in_process(scenario, plan, seed, resolution=resolution,
-                              variables=variables, threads=threads, progress=progress,
-                              overlap=overlap and (threads or numba.get_num_threads()) > 1)
-    assembler = chunks.Assembler(draws)
-    for chunk in results:
-        chunks.check_finite(chunk, scenario)
-        if len(plan) == 1:
-            return chunk.dataset
-        assembler.add(chunk)
-    return assembler.result()
+            results = cluster.run_chunks(client, scenario, plan, seed, resolution=resolution,
+                                         variables=variables, threads=threads, estimate=found,
+                                         progress=progress)
+        else:
+            results = _in_process(scenario, plan, seed, resolution=resolution,
+                                  variables=variables, threads=threads, progress=progress,
+                                  overlap=overlap and (threads or numba.get_num_threads()) > 1)
+        assembler = chunks.Assembler(draws)
+        for chunk in results:
+            chunks.check_finite(chunk, scenario)
+            if len(plan) == 1:
+                return chunk.dataset
+            assembler.add(chunk)
+        return assembler.result()
 
 
 def _overlap_fits(found) -> bool:
