@@ -442,10 +442,11 @@ def _kernel_functions():
     import ast
     import inspect
 
-    from sibsim.engine.kernels import trajectories
+    from sibsim.engine.kernels import effects, trajectories
 
-    tree = ast.parse(inspect.getsource(trajectories))
-    return [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    trees = [ast.parse(inspect.getsource(module)) for module in (trajectories, effects)]
+    return [node for tree in trees for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)]
 
 
 def test_kernels_read_only_declared_fields():

@@ -295,6 +295,10 @@ class Workspace(NamedTuple):
     effect: Annotated[Array, _array(np.float64, "transitions, months", (
         "ratio ** w(m) of each transition's effect by months since entry m, in its window "
         "(1 elsewhere): the same for every participant of the draw"))]
+    effect_change: Annotated[Array, _array(np.int64, "states, months", (
+        "months since entry of the next effect change in a treated participant's state"))]
+    effect_active: Annotated[Array, _array(np.bool_, "states, months", (
+        "whether an effect applies to a treated participant in the state"))]
 
 
 @_record

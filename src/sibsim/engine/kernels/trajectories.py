@@ -29,6 +29,7 @@ import math
 import numpy as np
 
 from sibsim.engine._numba import jit, jit_borrowing
+from sibsim.engine.kernels.effects import effect_changes, effect_table
 from sibsim.engine.kernels.sampling import GAMMA, sample
 from sibsim.engine.records import Participant, Workspace
 from sibsim.engine.rng import (
@@ -40,7 +41,7 @@ from sibsim.engine.rng import (
     participant_key,
     uniform_at,
 )
-from sibsim.rules import ARMS, fading_weight
+from sibsim.rules import ARMS
 
 #: Arm index of the treatment arm in the outputs (a comparison group has only its
 #: counterfactual arm, at index 0, and never this one).
@@ -53,31 +54,6 @@ _GAMMA = np.int64(GAMMA)
 # ----------------------------------------------------------------------------------------
 # Hazards
 # ----------------------------------------------------------------------------------------
-
-
-#: The fading weight w(m) of :func:`sibsim.rules.fading_weight`, compiled.
-fading = jit(inline="always")(fading_weight)
-
-
-@jit(inline="always")
-def effect_multiplier(k, d, months_since_entry, transitions, draws):
-    """ratio ** w(m) of transition k's effect within its window (the ratio where it does
-    not fade, or before it fades)."""
-    ratio = draws.effect_ratio[d, k]
-    fade_from = transitions.effect_fade_from_month[k]
-    if transitions.effect_fades[k] and months_since_entry > fade_from:
-        return ratio ** fading(months_since_entry, fade_from, draws.effect_half_life[d, k])
-    return ratio
-
-
-@jit(inline="always")
-def effect_table(d, transitions, draws, table):
-    """``table[k, m]``: each transition's ratio ** w(m) in its effect's window, for draw d
-    (the same for every participant of the draw, so computed once per draw)."""
-    for k in range(table.shape[0]):
-        for m in range(max(transitions.effect_from_month[k], 0),
-                       min(transitions.effect_to_month[k], table.shape[1])):
-            table[k, m] = effect_multiplier(k, d, m, transitions, draws)
 
 
 @jit(inline="always")
@@ -178,13 +154,14 @@ def choose_destination(u, state, transitions, hazard):
 
 @jit(inline="always")
 def next_change_point(treated, t, months_in_state, state, participant, transitions,
-                      buckets):
+                      buckets, work):
     """The month at which the hazards out of ``state`` next change, from month t on.
 
     A change point is a months-in-state key of one of the state's tables, or (treatment
     arm) an effect window boundary; the horizon when there is none. A fading effect
     changes every month after its ``fade_from_month`` until its window ends, so such a
-    stretch lasts one month. Also returns whether an effect applies in month t.
+    stretch lasts one month (see :func:`effect_changes`). Also returns whether an effect
+    applies in month t.
     """
     entry = participant.entry_month
     change = transitions.months
@@ -193,23 +170,8 @@ def next_change_point(treated, t, months_in_state, state, participant, transitio
         change = min(change, t + buckets.next_hazard_change[state, capped] - months_in_state)
     effect_active = False
     if treated and transitions.state_has_effect[state]:
-        months_since_entry = t - entry
-        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
-            k = transitions.outgoing[i]
-            start = transitions.effect_from_month[k]
-            end = transitions.effect_to_month[k]
-            if start <= months_since_entry < end:
-                effect_active = True
-                if (transitions.effect_fades[k]
-                        and months_since_entry >= transitions.effect_fade_from_month[k]):
-                    change = min(change, t + 1)
-            if entry + start > t:
-                change = min(change, entry + start)
-            fade_from = transitions.effect_fade_from_month[k]
-            if transitions.effect_fades[k] and entry + fade_from > t:
-                change = min(change, entry + fade_from)
-            if entry + end > t:
-                change = min(change, entry + end)
+        effect_active = work.effect_active[state, t - entry]
+        change = min(change, entry + work.effect_change[state, t - entry])
     return change, effect_active
 
 
@@ -267,7 +229,7 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
         # The hazards are constant until the next change point; those under an economy
         # shock also change every month.
         change, effect_active = next_change_point(treated, t, months_in_state, state,
-                                                  participant, transitions, buckets)
+                                                  participant, transitions, buckets, work)
         summed = not effect_active and not transitions.state_has_shock[state]
         hazard, hazard_shocked = stretch_hazard(summed, treated, d, t, bucket, state,
                                                 participant, transitions, draws, work)
@@ -496,6 +458,9 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
     n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
     effect = np.ones((transitions.effect_from_month.shape[0], months))
     effect_table(d, transitions, draws, effect)
+    effect_change = np.empty((n_states, months), dtype=np.int64)
+    effect_active = np.empty((n_states, months), dtype=np.bool_)
+    effect_changes(transitions, effect_change, effect_active)
     return Workspace(
         np.empty(months + 1, dtype=np.int64),  # spell_state
         np.empty(months + 1, dtype=np.int64),  # spell_start
@@ -506,6 +471,8 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
         np.zeros(n_cells, dtype=np.int64),  # count_change
         frailty_parameters,
         effect,
+        effect_change,
+        effect_active,
     )
 
 
