@@ -205,7 +205,7 @@ def _simulate_chunk(scenario, start, stop, count, seed, *, resolution, variables
     settlement = settle(data["contracts"], ledger, values.get, parties,
                         discount_rates=data.get("discount_rates"))
     full = assemble(scenario, compiled, ledger, values, settlement, parties, seed=seed,
-                    resolution=resolution)
+                    resolution=resolution, variables=variables)
     full = full.assign_coords(draw=np.arange(start, start + count))
     if count != stop - start:
         full = _first_draws(full, stop - start)

@@ -77,7 +77,7 @@ def _data_array(name: str, values: np.ndarray, currency: str) -> tuple:
 
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
-             resolution: str = "month") -> xr.Dataset:
+             resolution: str = "month", variables: Sequence[str] | None = None) -> xr.Dataset:
     """Build the result Dataset from the engine's ledger and the contract settlement.
 
     Parameters
@@ -101,6 +101,9 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         The seed of the run.
     resolution : {"month", "year"}, keyword-only
         "year" aggregates the monthly variables with :func:`to_years`.
+    variables : sequence of str, optional, keyword-only
+        The variables wanted (default: all): ``occupancy`` and ``cost``, the largest, are
+        left out when not named; every other variable is always there.
 
     Returns
     -------
@@ -109,25 +112,11 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
         coordinates for every dimension, and the run's provenance as text attributes.
     """
     months = ledger.months
-    arms = list(ARMS)
-    enrolled = ledger.enrolled.astype(np.float64)
-    cost = ledger.cost
-    if ledger.comparison:
-        size = max(ledger.comparison)
-        group = ledger.comparison[size]
-        scale = enrolled / group.enrolled.astype(np.float64)
-        # The arms are written into their places (no concatenated copies).
-        n_arms = len(ARMS)
-        occupancy = np.empty((ledger.occupancy.shape[0], n_arms + 1,
-                              *ledger.occupancy.shape[2:]))
-        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=occupancy[:, :n_arms])
-        np.divide(group.occupancy, group.enrolled[None, :, None], out=occupancy[:, n_arms])
-        cost = np.empty((cost.shape[0], n_arms + 1, *cost.shape[2:]))
-        cost[:, :n_arms] = ledger.cost
-        np.multiply(group.cost, scale[None, :, None, None], out=cost[:, n_arms])
-        arms.append(COMPARISON)
-    else:
-        occupancy = ledger.occupancy / enrolled[None, None, :, None]
+    arms = list(ARMS) + ([COMPARISON] if ledger.comparison else [])
+    per_month = {}
+    for name in ("occupancy", "cost"):
+        if variables is None or name in variables:
+            per_month[name] = _arms(ledger, name)
     data = scenario.data
     contracts = data["contracts"]
     currency = data.get("currency") or DEFAULT_CURRENCY
@@ -135,8 +124,7 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     rates = np.stack([settlement.own_rates.get(party, run_rate) for party in parties], axis=1) \
         if len(parties) else np.zeros((ledger.draws, 0))
     columns = {
-        "occupancy": occupancy,
-        "cost": cost,
+        **per_month,
         "savings_npv": ledger.savings_npv(),
         "programme_cost": ledger.programme_cost,
         "payment": settlement.payment,
@@ -180,6 +168,29 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     return ds
 
 
+def _arms(ledger, name: str) -> np.ndarray:
+    """Occupancy (shares of the enrolled) or cost by arm, the comparison group's last."""
+    enrolled = ledger.enrolled.astype(np.float64)
+    if not ledger.comparison:
+        if name == "cost":
+            return ledger.cost
+        return ledger.occupancy / enrolled[None, None, :, None]
+    group = ledger.comparison[max(ledger.comparison)]
+    n_arms = len(ARMS)
+    # The arms are written into their places (no concatenated copies).
+    if name == "occupancy":
+        occupancy = np.empty((ledger.occupancy.shape[0], n_arms + 1,
+                              *ledger.occupancy.shape[2:]))
+        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=occupancy[:, :n_arms])
+        np.divide(group.occupancy, group.enrolled[None, :, None], out=occupancy[:, n_arms])
+        return occupancy
+    scale = enrolled / group.enrolled.astype(np.float64)
+    cost = np.empty((ledger.cost.shape[0], n_arms + 1, *ledger.cost.shape[2:]))
+    cost[:, :n_arms] = ledger.cost
+    np.multiply(group.cost, scale[None, :, None, None], out=cost[:, n_arms])
+    return cost
+
+
 def to_years(ds: xr.Dataset) -> xr.Dataset:
     """Aggregate monthly variables to years (a partial last year is kept).
 
@@ -201,13 +212,10 @@ def to_years(ds: xr.Dataset) -> xr.Dataset:
         ds["month"].values // 12, dims="month", coords={"month": ds["month"]}, name="year"
     )
     out = ds.drop_dims("month")
-    grouped = {
-        "occupancy": ds["occupancy"].groupby(year).mean("month"),
-        "cost": ds["cost"].groupby(year).sum("month"),
-        "payment": ds["payment"].groupby(year).sum("month"),
-        "programme_cost": ds["programme_cost"].groupby(year).sum("month"),
-        "enrolled": ds["enrolled"].groupby(year).last("month"),
-    }
+    how = {"occupancy": "mean", "cost": "sum", "payment": "sum", "programme_cost": "sum",
+           "enrolled": "last"}
+    grouped = {name: getattr(ds[name].groupby(year), method)("month")
+               for name, method in how.items() if name in ds}
     currency = ds.attrs.get("currency") or DEFAULT_CURRENCY
     for name, arr in grouped.items():
         out[name] = arr.transpose(*VARIABLES[name].dims_for("year"))
