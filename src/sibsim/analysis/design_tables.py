@@ -165,8 +165,10 @@ def format_pilot_designs(scenario, summary: pd.DataFrame, designs: dict) -> str:
     wrap = textwrap.TextWrapper(width=WIDTH, subsequent_indent="  ")
     lines = wrap.wrap("Designed terms (sibsim.design, scripts/design_danish_pilot.py): the "
                       "terms of each outcome contract that give the municipality the highest "
-                      "mean npv while every constraint holds; the figures below are this "
-                      "run's.") + [""]
+                      "mean npv while every constraint holds, found at "
+                      f"{designs.get('draws', 0):,} draws (seed {designs.get('seed', 1)}); the "
+                      "figures below are this run's, so a statistic near its limit may fall "
+                      "on the other side of it within its error.") + [""]
     for entry in entries:
         terms = ", ".join(f"{term_label(scenario, k)} {number(v)}"
                           + (f" {currency}" if abs(v) >= 1000 else "")
