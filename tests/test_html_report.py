@@ -205,6 +205,82 @@ def test_analyses_can_be_left_out(result, tmp_path):
     assert "fig-tornado" not in text and "fig-corridor" not in text
 
 
+@pytest.mark.parametrize("lang", ["en", "da"])
+def test_builtin_report_shows_the_designed_terms(reports, result, lang):
+    from sibsim.analysis.design_tables import pilot_designs
+    from sibsim.labels import parameter_label
+
+    designs, current = pilot_designs("danish-pilot")
+    assert current, "the design file is stale: run scripts/design_danish_pilot.py --write"
+    text = reports[lang].read_text(encoding="utf-8")
+    page = _parse(reports[lang])
+    chapter = html.unescape(page.text_by_id["corridor"])
+    said = words.WORDS[lang]
+    for i, entry in enumerate(designs["designs"], start=1):
+        block = html.unescape(page.text_by_id[f"design-{i}"])
+        assert said["design_heading"].format(contract=entry["contract"]) in block
+        assert block in chapter
+        verdict = said["design_met"] if entry["feasible"] else said["design_unmet"].split(
+            ";")[0]
+        assert verdict in block
+        for key, value in entry["terms"].items():
+            label = parameter_label(result, key, lang=lang).split(": ", 1)[-1]
+            assert label[:1].upper() + label[1:] in block
+            if value >= 1000:   # an amount of money, written in full in the currency
+                assert words.number(value, lang) in block
+        for party, figures in entry["parties"].items():
+            assert words.name(party, lang)[1:] in block
+            assert f"± {words.number(100 * figures['prob_loss_mcse'], lang, 1)}" in block
+        for failed in entry["fails"]:
+            assert failed not in block       # named in words, not as a key path
+    assert said["design_intro"][:40] in html.unescape(text)
+
+
+def test_other_scenarios_show_no_designed_terms_unless_given(result, tmp_path):
+    from sibsim.analysis.design_tables import pilot_designs
+
+    scenario = sibsim.load_scenario("danish-pilot").replace(
+        "programme.cost_per_participant", 99000)
+    other = sibsim.simulate(scenario, draws=20, seed=1, progress=False)
+    path = sibsim.write_report(other, tmp_path / "r.html", corridor=False, tornado=False)
+    assert 'class="design"' not in path.read_text(encoding="utf-8")
+    designs, _ = pilot_designs("danish-pilot")
+    path = sibsim.write_report(other, tmp_path / "g.html", corridor=False, tornado=False,
+                               designs=designs, lang="da")
+    assert path.read_text(encoding="utf-8").count('class="design"') == len(designs["designs"])
+    with pytest.raises(ValueError, match="designs: got a design of contract 'nope'"):
+        sibsim.write_report(other, tmp_path / "x.html", corridor=False, tornado=False,
+                            designs={"designs": [{**designs["designs"][0],
+                                                  "contract": "nope"}]})
+    with pytest.raises(ValueError, match="designs: got str"):
+        sibsim.write_report(other, tmp_path / "x.html", corridor=False, tornado=False,
+                            designs="narrow")
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_a_design_outcome_can_be_passed(result, tmp_path):
+    from sibsim.errors import DesignInfeasible
+
+    price = "contracts[1].outcomes[0].price"
+    options = dict(contract="narrow", params={price: (100000, 300000)},
+                   maximize={"party": "municipality", "statistic": "mean"}, draws=30,
+                   seed=1, grid=3, refine=0)
+    chosen = sibsim.design("danish-pilot", **options)
+    try:
+        sibsim.design("danish-pilot", constraints=[
+            {"party": "provider", "statistic": "mean", "min": 5e7}], **options)
+    except DesignInfeasible as error:
+        failed = error
+    path = sibsim.write_report(result, tmp_path / "r.html", corridor=False, tornado=False,
+                               designs=[chosen, failed])
+    page = _parse(path)
+    first, second = (html.unescape(page.text_by_id[f"design-{i}"]) for i in (1, 2))
+    assert words.WORDS["en"]["design_met"] in first
+    assert words.number(chosen[0].get(price), "en") in first
+    assert "No terms satisfy everyone" in second
+    assert "the provider's mean net position at least DKK 50.00 million" in second
+
+
 def test_scenario_text_gives_the_notes(result, tmp_path):
     path = sibsim.write_report(result, tmp_path / "r.html", corridor=False, tornado=False,
                                scenario_text="# My notes\n[cohort]\nintake_months = 18  "

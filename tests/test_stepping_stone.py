@@ -177,6 +177,59 @@ def test_terms_set_after_the_pilot_are_reported_and_scored():
     assert runs["gain"].mean() == pytest.approx(value["evsi"])
 
 
+def test_designed_terms_follow_the_pilot_and_stay_in_bounds():
+    bounds = (0.0, 100000.0)
+    terms = sibsim.design_terms(contract="card", params={PRICE: bounds},
+                         maximize={"party": "municipality", "statistic": "mean"},
+                         constraints=[{"party": "provider", "statistic": "prob_loss",
+                                       "max": 0.3}], draws=100, grid=9)
+    value, runs = sibsim.stepping_stone(small(), pilot={**PILOT, "size": 40}, outer=10,
+                                        draws=200, estimator={**NESTED, "terms": terms}, **KW)
+    prices = runs[f"terms[{PRICE}]"]
+    assert prices.between(*bounds).all() and prices.nunique() > 3
+    # the more jobs the pilot shows, the lower the price the provider still accepts
+    assert prices.corr(runs["count[treatment]"], method="spearman") < -0.5
+    assert prices.corr(runs[f"posterior_mean[{EFFECT}]"], method="spearman") < -0.8
+    assert bounds[0] <= value[f"prior_terms[{PRICE}]"] <= bounds[1]
+    assert value[f"terms_p05[{PRICE}]"] < value[f"terms_p95[{PRICE}]"]
+
+
+def test_designed_terms_fall_back_to_the_closest_and_check_their_options():
+    never = sibsim.design_terms(contract="card", params={PRICE: (0.0, 50000.0)},
+                         maximize={"party": "municipality", "statistic": "mean"},
+                         constraints=[{"party": "provider", "statistic": "mean", "min": 1e9}],
+                         draws=40, grid=5)
+    assert never(small()) == {PRICE: 50000.0}   # the closest: the provider's best offer
+    with pytest.raises(ValueError, match="params: got"):
+        sibsim.design_terms(contract="card", params={}, maximize={})
+    with pytest.raises(ValueError, match="contract: got"):
+        sibsim.design_terms(contract="", params={PRICE: (0, 1)}, maximize={})
+
+
+def test_the_docs_example_of_terms_after_the_pilot_runs(capsys):
+    """The code block of "After the pilot" in docs/stepping_stone.rst, as it stands."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "stepping_stone.rst").read_text(
+        encoding="utf-8")
+    section = text.split("After the pilot: choosing terms", 1)[1]
+    body = section.split(".. code-block:: python\n\n", 1)[1]
+    lines = []
+    for line in body.splitlines():
+        if line and not line.startswith("    "):
+            break
+        lines.append(line[4:])
+    code = "\n".join(lines)
+    assert "sibsim.design_terms(" in code and "estimator=" in code
+    space: dict = {}
+    exec(compile(code, "docs/stepping_stone.rst", "exec"), space)  # noqa: S102
+    price = space["price"]
+    prices = space["runs"][f"terms[{price}]"]
+    assert prices.between(50000, 400000).all() and prices.nunique() > 3
+    assert prices.corr(space["runs"]["count[treatment]"], method="spearman") < 0
+    assert "terms_p50" in capsys.readouterr().out
+
+
 def test_terms_need_the_nested_estimator():
     with pytest.raises(ValueError, match="estimator.terms"):
         sibsim.stepping_stone(small(), estimator={"terms": lambda s: {}},

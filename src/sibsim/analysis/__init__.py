@@ -28,7 +28,8 @@ One module per method, on one layer of statistics:
   distributions in :mod:`~sibsim.analysis.posterior_fit`).
 - :mod:`~sibsim.analysis.stepping_stone`: :func:`stepping_stone` and :func:`evsi_curve`, what
   a pilot's results are worth to the choice of contract after it (its estimators in
-  :mod:`~sibsim.analysis.preposterior`).
+  :mod:`~sibsim.analysis.preposterior` and :mod:`~sibsim.analysis.stepping_nested`, with
+  :func:`design_terms`, terms set after the pilot by :func:`design`).
 - :mod:`~sibsim.analysis.tables`: the text tables of the command line
   (:func:`format_summary`, :func:`format_tornado`, :func:`format_corridor`).
 - :mod:`~sibsim.analysis.options`: the checks of the analyses' arguments.
@@ -45,6 +46,7 @@ from sibsim.analysis.posterior import posterior
 from sibsim.analysis.pricing import STATISTICS, break_even, price_corridor
 from sibsim.analysis.resimulate import contract_payer, sweep, tornado
 from sibsim.analysis.statistics import expected_shortfall
+from sibsim.analysis.stepping_nested import design_terms
 from sibsim.analysis.stepping_stone import evsi_curve, stepping_stone
 from sibsim.analysis.summary import COLUMNS, summarize
 from sibsim.analysis.tables import format_corridor, format_summary, format_tornado
@@ -53,7 +55,7 @@ from sibsim.analysis.variance_share import correlation_ratio, default_bins, sens
 
 __all__ = ["COLUMNS", "STATISTICS", "anova_split", "break_even", "calibrate", "contract_payer",
            "convergence", "correlation_ratio", "default_bins", "design",
-           "design_frontier", "draws_needed", "evpi", "evppi",
+           "design_frontier", "design_terms", "draws_needed", "evpi", "evppi",
            "evsi_curve", "expected_shortfall", "format_corridor", "format_summary",
            "format_tornado", "hazards_from_survival", "posterior", "price_corridor",
            "scale_value", "sensitivity", "stepping_stone", "summarize", "sweep", "tornado",

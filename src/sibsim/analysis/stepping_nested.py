@@ -15,13 +15,17 @@ applied both to the posterior means and to the score at the truth; without a pil
 set once on the prior scenario. The runs then carry each outer draw's terms, and the value
 their distribution. EVPPI stays that of the contract choice at the prior's terms, so with
 terms EVSI may exceed it (setting the terms after the pilot is worth something of its own).
+:func:`design_terms` makes such a function from the settings of :func:`sibsim.design`:
+the terms the design chooses on each fitted scenario (the closest terms where none meet
+every constraint).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,7 +38,8 @@ from sibsim.analysis.preposterior import (
     seeds_of,
 )
 
-__all__ = ["Nested", "apply_terms", "nested_estimate", "nested_one"]
+__all__ = ["DesignTerms", "Nested", "apply_terms", "design_terms", "nested_estimate",
+           "nested_one"]
 
 
 class Nested(NamedTuple):
@@ -62,6 +67,115 @@ def apply_terms(scenario: Any, terms: Mapping[str, Any]) -> Any:
     for path, value in terms.items():
         scenario = scenario.replace(path, value)
     return scenario
+
+
+@dataclass(frozen=True)
+class DesignTerms:
+    """The terms :func:`sibsim.design` chooses on a scenario: made by :func:`design_terms`.
+
+    Called with a scenario, it returns ``{key path: value}`` for each key of ``params``:
+    the chosen terms, or, where no candidate meets every constraint, the closest candidate
+    (:attr:`sibsim.DesignInfeasible.closest`): the offer nearest to acceptable. A module
+    level class, so that a dask ``client`` can send it to its workers.
+
+    Attributes
+    ----------
+    contract : str
+        The contract designed.
+    params : dict
+        Key path -> (low, high).
+    maximize : dict
+        The statistic maximised.
+    constraints : tuple of dict
+        The constraints.
+    options : dict
+        ``draws``, ``seed``, ``grid``, ``refine``, ``xtol`` of :func:`sibsim.design`.
+    """
+
+    contract: str
+    params: dict
+    maximize: dict
+    constraints: tuple
+    options: dict
+
+    def __call__(self, scenario: Any) -> dict[str, float]:
+        """The designed terms on ``scenario``: key path -> value."""
+        from sibsim.analysis.design import design
+        from sibsim.errors import DesignInfeasible
+
+        try:
+            _, table = design(scenario, contract=self.contract, params=self.params,
+                              maximize=self.maximize, constraints=self.constraints,
+                              **self.options)
+        except DesignInfeasible as error:
+            return {k: float(v) for k, v in error.closest.items()}
+        return {k: float(v) for k, v in table.attrs["chosen"].items()}
+
+
+def design_terms(*, contract: str, params: Mapping[str, tuple[float, float]],
+                 maximize: Mapping[str, str], constraints: Sequence[Mapping[str, Any]] = (),
+                 draws: int = 500, seed: int = 1, grid: int | None = None,
+                 refine: int | None = None,
+                 xtol: Mapping[str, float] | None = None) -> DesignTerms:
+    """Terms set after the pilot by :func:`sibsim.design`, for ``estimator={"terms": ...}``.
+
+    The function returned designs ``contract`` on the scenario it is given: in
+    :func:`sibsim.stepping_stone` (nested estimator) on each posterior's fitted scenario,
+    and once on the prior scenario, so that the terms (for example the price the
+    municipality would offer after seeing the pilot) follow the pilot's counts and their
+    distribution over the pilot's possible results is an output. Where no candidate meets
+    every constraint, it returns the closest one.
+
+    Parameters
+    ----------
+    contract : str, keyword-only
+        The contract designed.
+    params : mapping of str to (float, float), keyword-only
+        Key path of each term -> (low, high), as for :func:`sibsim.design`.
+    maximize : mapping, keyword-only
+        ``{"party": ..., "statistic": ...}``.
+    constraints : sequence of mapping, keyword-only
+        Each ``{"party": ..., "statistic": ..., "max": x}`` (or ``"min": x``).
+    draws : int, keyword-only, default 500
+        Draws of each candidate (per design, so per outer draw of the pilot).
+    seed : int, keyword-only, default 1
+        Seed of every design (common random numbers across the pilot's results).
+    grid, refine, xtol : keyword-only
+        As for :func:`sibsim.design`.
+
+    Returns
+    -------
+    DesignTerms
+        A picklable function of a scenario returning ``{key path: value}``.
+
+    Raises
+    ------
+    ValueError
+        For a contract that is not a name, or params or maximize that are not mappings
+        (the key paths and statistics are checked when it is first called, on the prior
+        scenario).
+
+    Examples
+    --------
+    >>> terms = design_terms(contract="card", params={"contracts[0].outcomes[0].price":
+    ...                      (0, 100000)}, maximize={"party": "municipality",
+    ...                      "statistic": "mean"}, draws=200)
+    >>> terms.contract, terms.options["draws"]
+    ('card', 200)
+    """
+    if not isinstance(contract, str) or not contract:
+        raise ValueError(f"contract: got {contract!r}, expected a contract's name")
+    if not isinstance(params, Mapping) or not params:
+        raise ValueError(f"params: got {params!r}, expected a mapping of key paths to "
+                         "(low, high)")
+    if not isinstance(maximize, Mapping):
+        raise ValueError(f"maximize: got {maximize!r}, expected {{'party': ..., "
+                         "'statistic': ...}")
+    options = {"draws": draws, "seed": seed, "grid": grid, "refine": refine,
+               "xtol": None if xtol is None else dict(xtol)}
+    return DesignTerms(contract=contract, params={k: tuple(v) for k, v in params.items()},
+                       maximize=dict(maximize),
+                       constraints=tuple(dict(c) for c in constraints), options=options)
 
 
 def _terms_of(settings: Nested, scenario: Any) -> dict:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from sibsim.report.analyses import Options, corridors, describe, drivers, plots
+from sibsim.report.designs import designed_terms
 from sibsim.report.notes import scenario_notes
 from sibsim.report.sections import Context, assumptions, contracts, provenance, risk_tables
 from sibsim.report.words import WORDS, check_language, percent
@@ -60,21 +61,39 @@ def check_report_path(path, option: str = "path") -> Path:
     return check_output(text, option=option, suffixes=_SUFFIXES)
 
 
-def _builtin_text(scenario_toml: str) -> str | None:
-    """The commented text of the built-in scenario the result was run on, if any."""
-    import importlib.resources
+def builtin_name(scenario_toml: str) -> str | None:
+    """The name of the built-in scenario a result was run on, if any.
 
+    Parameters
+    ----------
+    scenario_toml : str
+        The scenario text stored in the result (its ``scenario`` attribute).
+
+    Returns
+    -------
+    str or None
+        The built-in scenario whose normalised text is ``scenario_toml``, or None.
+    """
     import sibsim
     from sibsim.scenario import builtin_scenarios
 
     for name in builtin_scenarios():
         try:
             if sibsim.load_scenario(name).to_toml() == scenario_toml:
-                return (importlib.resources.files("sibsim") / "data" / f"{name}.toml"
-                        ).read_text(encoding="utf-8")
+                return name
         except (ValueError, OSError):  # pragma: no cover - the built-ins are valid
             continue
     return None
+
+
+def _builtin_text(name: str | None) -> str | None:
+    """The commented text of a built-in scenario's file (None for None)."""
+    import importlib.resources
+
+    if name is None:
+        return None
+    return (importlib.resources.files("sibsim") / "data" / f"{name}.toml").read_text(
+        encoding="utf-8")
 
 
 def _context(result, lang: str, scenario_text: str | None) -> Context:
@@ -90,13 +109,14 @@ def _context(result, lang: str, scenario_text: str | None) -> Context:
         raise ValueError("result: got a Dataset without the 'scenario' attribute, expected a "
                          "result of sibsim.simulate (or one read back with xarray)")
     scenario = sibsim.load_scenario(str(toml))
-    text = scenario_text if scenario_text is not None else _builtin_text(str(toml))
+    builtin = builtin_name(str(toml))
+    text = scenario_text if scenario_text is not None else _builtin_text(builtin)
     return Context(result=result, scenario=scenario, lang=lang, summary=sibsim.summarize(result),
-                   currency=currency(result), notes=scenario_notes(text))
+                   currency=currency(result), notes=scenario_notes(text), builtin=builtin)
 
 
 def render(result, *, lang: str = "en", options: Options | None = None,
-           scenario_text: str | None = None) -> str:
+           scenario_text: str | None = None, designs=None) -> str:
     """The report of a result as HTML text.
 
     Parameters
@@ -140,6 +160,7 @@ def render(result, *, lang: str = "en", options: Options | None = None,
         "plots": [{**p, "svg": Markup(p["svg"])} for p in plots(ctx)],
         "corridors": [{**c, "svg": Markup(c["svg"])} for c in outcome],
         "corridor_on": options.corridor, "options": options,
+        "designs": designed_terms(ctx, designs),
         "limit": percent(options.max_prob_loss, lang),
         "drivers": _markup_drivers(drivers(ctx, options)),
         "assumptions": assumptions(ctx),
@@ -160,13 +181,13 @@ def _markup_drivers(items: list[dict]) -> list[dict]:
 def write_report(result, path, *, lang: str = "en", corridor: bool = True,
                  tornado: bool = True, analysis_draws: int = 200, seed: int | None = None,
                  corridor_points: int = 9, max_prob_loss: float = 0.2,
-                 scenario_text: str | None = None) -> Path:
+                 scenario_text: str | None = None, designs=None) -> Path:
     """Write a self-contained HTML report of a result for the partners of a deal.
 
     One file that opens offline and loads nothing: what each party puts in and gets back
     under each contract, the risk table with its Monte Carlo errors, the plots (inline SVG,
     each with a text alternative), the price range both sides accept for each outcome
-    contract, what drives the risk, the assumptions and the scenario's notes, and the
+    contract and its designed terms, what drives the risk, the assumptions and the scenario's notes, and the
     provenance with the full scenario text. It prints to A4.
 
     Parameters
@@ -195,6 +216,11 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     scenario_text : str, optional, keyword-only
         The scenario file's text, whose comments become the report's notes (default: the
         built-in scenario's file when the result was run on one).
+    designs : optional, keyword-only
+        The designed terms shown with the price range: the table of :func:`sibsim.design`
+        (or its ``(scenario, table)`` pair, or the :class:`sibsim.DesignInfeasible` it
+        raised), a list of them, or a design file's content. Default: for a built-in
+        scenario, its design file when that is current; else none.
 
     Returns
     -------
@@ -205,8 +231,9 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     ------
     ValueError
         For a path that is a folder, lies in no folder or does not end in ``.html``, for an
-        unknown language, or for a Dataset without its scenario or without the variables
-        the report reads (``npv``, ``occupancy``, ``payment``, ``savings_npv``).
+        unknown language, for a Dataset without its scenario or without the variables
+        the report reads (``npv``, ``occupancy``, ``payment``, ``savings_npv``), or for
+        designs that are not a design's outcome or belong to another contract.
 
     Examples
     --------
@@ -225,7 +252,7 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
                       seed=int(result.attrs.get("seed", 1)) if seed is None else int(seed),
                       points=corridor_points, max_prob_loss=float(max_prob_loss))
     _write_atomically(out, render(result, lang=lang, options=options,
-                                  scenario_text=scenario_text))
+                                  scenario_text=scenario_text, designs=designs))
     return out
 
 

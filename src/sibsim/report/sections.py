@@ -38,6 +38,10 @@ class Context:
         :func:`sibsim.summarize` of the result.
     currency : str
         The currency of the amounts.
+    notes : dict
+        The scenario file's notes, by key path.
+    builtin : str or None
+        The name of the built-in scenario the result was run on, if any.
     """
 
     result: object
@@ -46,6 +50,7 @@ class Context:
     summary: object
     currency: str
     notes: dict = field(default_factory=dict)
+    builtin: str | None = None
 
     @property
     def words(self) -> dict:

@@ -61,6 +61,28 @@ _EN = {
     "corridor_skipped": "The price range was not computed for this report.",
     "corridor_no_contract": "No contract pays for outcomes, so there is no price to agree on.",
     "col_value": "Value", "col_acceptable": "Acceptable", "yes": "yes", "no": "no",
+    "design_heading": "Designed terms: “{contract}”",
+    "design_intro": (
+        "The terms below were chosen with sibsim's contract design: among the terms tried "
+        "(each on the same simulated cases), those that do best for one party while every "
+        "party's constraint holds. Each party's figures are those at the designed terms, "
+        "with their Monte Carlo errors (“±”): the mean net position in thousand "
+        "{currency} and the chance of a loss."),
+    "design_goal": "Goal: the highest {statistic} for the {party}.",
+    "design_rules": "Constraints: {rules}.",
+    "design_at_most": "{owner} {statistic} at most {limit}",
+    "design_at_least": "{owner} {statistic} at least {limit}",
+    "design_genitive": "the {party}'s",
+    "design_statistics": {"mean": "mean net position", "median": "median net position",
+                          "prob_loss": "chance of a loss",
+                          "prob_nominal_loss": "chance of a nominal loss",
+                          "expected_shortfall_05": "mean of the worst 5% of cases"},
+    "design_met": "These terms meet every constraint.",
+    "design_unmet": ("No terms satisfy everyone; the closest are these (the smallest "
+                     "shortfall), which miss: {missed}."),
+    "design_figures": "Figures from {draws} simulated cases at these terms (seed {seed}).",
+    "col_term": "Term", "col_term_value": "Designed value",
+    "col_design_mean": "Mean (thousand {currency})",
     "drivers_intro": (
         "Which uncertain assumptions move the result most. The share of variance is "
         "estimated from the simulated cases already run (the first-order index: how much "
@@ -188,6 +210,29 @@ _DA = {
     "corridor_no_contract": ("Ingen kontrakt betaler for resultater, så der er ingen pris at "
                              "blive enige om."),
     "col_value": "Værdi", "col_acceptable": "Acceptabel", "yes": "ja", "no": "nej",
+    "design_heading": "Designede vilkår: »{contract}«",
+    "design_intro": (
+        "Vilkårene nedenfor er valgt med sibsims kontraktdesign: blandt de afprøvede vilkår "
+        "(hver på de samme simulerede forløb) dem, der er bedst for én part, mens hver "
+        "parts krav er opfyldt. Hver parts tal gælder ved de designede vilkår, med deres "
+        "Monte Carlo-fejl (»±«): den gennemsnitlige nettoposition i tusind {currency} og "
+        "sandsynligheden for tab."),
+    "design_goal": "Mål: den højeste {statistic} for {party}.",
+    "design_rules": "Krav: {rules}.",
+    "design_at_most": "{owner} {statistic} højst {limit}",
+    "design_at_least": "{owner} {statistic} mindst {limit}",
+    "design_genitive": "{party}s",
+    "design_statistics": {"mean": "gennemsnitlige nettoposition",
+                          "median": "mediane nettoposition",
+                          "prob_loss": "sandsynlighed for tab",
+                          "prob_nominal_loss": "sandsynlighed for nominelt tab",
+                          "expected_shortfall_05": "gennemsnit af de værste 5 % af forløbene"},
+    "design_met": "Disse vilkår opfylder alle krav.",
+    "design_unmet": ("Ingen vilkår tilfredsstiller alle; de nærmeste er disse (den mindste "
+                     "overskridelse), som ikke opfylder: {missed}."),
+    "design_figures": "Tal fra {draws} simulerede forløb ved disse vilkår (seed {seed}).",
+    "col_term": "Vilkår", "col_term_value": "Designet værdi",
+    "col_design_mean": "Gennemsnit (tusind {currency})",
     "drivers_intro": (
         "Hvilke usikre antagelser der flytter resultatet mest. Andelen af variansen er "
         "estimeret ud fra de forløb, der allerede er simuleret (førsteordensindekset: hvor "
