@@ -237,6 +237,10 @@ def test_the_same_pair_twice_with_the_same_rho_is_accepted():
      "correlations[0].rho", "cannot be uncertain"),
     ([{"params": ["discount_rate"], "rho": 0.5}],
      "correlations[0].params", "two or more key paths"),
+    # an empty entry beside valid ones (found by the fuzz test on the built-in scenario)
+    ([{"params": [], "rho": 0.16},
+      {"params": ["discount_rate", "cohort.frailty_variance"], "rho": 0.5}],
+     "correlations[0].params", "two or more key paths"),
     ([{"params": ["discount_rate", "discount_rate"], "rho": 0.5}],
      "correlations[0].params[1]", "not named before"),
     ([{"params": ["discount_rate", "transitions[0"], "rho": 0.5}],

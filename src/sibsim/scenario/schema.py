@@ -241,7 +241,8 @@ def _post_document(doc: dict, path, ctx: Context) -> None:
         return
     # The names can be checked only against a valid document: report the rest first.
     if any(not p.startswith("correlations") for p in ctx.problems) or any(
-            not valid(e["params"], e["rho"]) or not valid(*e["params"]) for e in entries):
+            not valid(e["params"], e["rho"]) or not valid(*e["params"])
+            or len(e["params"]) < 2 for e in entries):  # fewer than two: reported already
         return
     parameters = {format_path(p): leaf for p, leaf in SCENARIO.leaves(doc, ())}
     post_correlations(entries, ctx, parameters)
