@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Annotation
 
 from sibsim.analysis.units import axis_scale
+from sibsim.plot.words import number, plot_phrase
 from sibsim.results import DEFAULT_CURRENCY
 
 __all__ = ["discounting", "figure_and_axes", "money_scale", "place_labels"]
@@ -74,7 +75,8 @@ def money_scale(values: np.ndarray, currency: str = DEFAULT_CURRENCY) -> tuple[f
     return axis_scale(values, currency)
 
 
-def discounting(result: xr.Dataset, parties: Sequence[str] | None = None) -> str:
+def discounting(result: xr.Dataset, parties: Sequence[str] | None = None, *,
+                lang: str = "en") -> str:
     """How the npv of some parties is discounted, in words for an axis label.
 
     Parameters
@@ -83,6 +85,8 @@ def discounting(result: xr.Dataset, parties: Sequence[str] | None = None) -> str
         A result; its ``discount_rate`` (draw, party) is read when present.
     parties : sequence of str, optional
         The parties shown (default: every party).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the words.
 
     Returns
     -------
@@ -96,18 +100,19 @@ def discounting(result: xr.Dataset, parties: Sequence[str] | None = None) -> str
     'discounted'
     """
     if "discount_rate" not in result:
-        return "discounted"
+        return plot_phrase("discounted", lang)
     rates = result["discount_rate"]
     if parties is not None:
         rates = rates.sel(party=list(parties))
     values = np.asarray(rates.transpose("draw", "party").values, dtype=float)
     if values.size == 0:
-        return "discounted"
+        return plot_phrase("discounted", lang)
     if (values == values[:1, :1]).all():
-        return f"discounted at {float(values[0, 0]):.1%} a year"
+        return plot_phrase("discounted_at", lang,
+                           rate=number(f"{float(values[0, 0]):.1%}", lang))
     if (values == values[:1, :]).all():
-        return "discounted at each party's own rate"
-    return f"discounted at a rate drawn per draw (mean {float(values.mean()):.1%})"
+        return plot_phrase("discounted_own", lang)
+    return plot_phrase("discounted_drawn", lang, rate=number(f"{float(values.mean()):.1%}", lang))
 
 
 def place_labels(ax: Axes, labels: Sequence[Annotation]) -> None:

@@ -16,7 +16,10 @@ from matplotlib.figure import Figure
 
 from sibsim.analysis import statistics
 from sibsim.contracts.roles import TAKES_RISK
+from sibsim.labels import check_language, contract_label
+from sibsim.labels.words import party_in_text
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale
+from sibsim.plot.words import plot_phrase, unit_words
 from sibsim.results import currency, labels, require, require_label, require_labels, to_numpy
 
 __all__ = ["MEASURES", "net_position", "net_positions", "risk_parties", "roles_of"]
@@ -50,10 +53,23 @@ def _measure(measure: str, function: str) -> str:
 
 
 def _position_label(result: xr.Dataset, measure: str, parties: Sequence[str],
-                    unit: str) -> str:
+                    unit: str, lang: str) -> str:
+    unit = unit_words(unit, lang)
     if measure == "net":
-        return f"Net position ({unit})\nundiscounted"
-    return f"Net present value ({unit})\n{discounting(result, parties)}"
+        return plot_phrase("net_axis", lang, unit=unit)
+    return plot_phrase("position_npv_axis", lang, unit=unit,
+                       discounting=discounting(result, parties, lang=lang))
+
+
+def _tick_label(name: str, role: str, column: np.ndarray, measure: str, lang: str) -> str:
+    """A contract's tick label: its name and the party's P(loss), "gift" or "no part"."""
+    if role == "donor":
+        return plot_phrase("tick_gift", lang, contract=name)
+    if role == "none":
+        return plot_phrase("tick_no_part", lang, contract=name)
+    loss = f"{statistics.prob_loss(column):.0%}" if column.size else "n/a"
+    loss_name = plot_phrase("p_loss" if measure == "npv" else "p_nominal_loss", lang)
+    return f"{name}\n{loss_name} {loss}"
 
 
 def net_position(
@@ -61,6 +77,7 @@ def net_position(
     *,
     party: str = "municipality",
     measure: str = "npv",
+    lang: str = "en",
     ax: Axes | None = None,
 ) -> Figure:
     """Distribution over draws of one party's net position under each contract.
@@ -82,6 +99,9 @@ def net_position(
     measure : {"npv", "net"}, keyword-only, default "npv"
         The discounted net position (npv, at the rate the axis names) or the undiscounted
         one (net: a nominal loss).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the axes, title and tick labels (:mod:`sibsim.plot.words`; the
+        party and contract names of :mod:`sibsim.labels` in Danish).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -93,7 +113,7 @@ def net_position(
     Raises
     ------
     ValueError
-        If ``party`` is not in the result.
+        If ``party`` is not in the result, or ``lang`` is not "en" or "da".
 
     Examples
     --------
@@ -106,6 +126,7 @@ def net_position(
     'donation\\ngift'
     """
     measure = _measure(measure, "net_position")
+    check_language(lang)
     result = require(result, [measure], function="net_position", optional=["role"])
     require_label(result, "party", party, function="net_position")
     contracts = labels(result, "contract")
@@ -114,20 +135,14 @@ def net_position(
     fig, ax = figure_and_axes(ax, (1.6 * max(len(contracts), 3) + 2.0, 4.2))
     values = result[measure].sel(party=party).transpose("draw", "contract").values
     scale, unit = money_scale(values, currency(result))
-    loss_name = "P(loss)" if measure == "npv" else "P(nominal loss)"
     data, tick_labels = [], []
     for c, name in enumerate(contracts):
         column = values[:, c]
         column = column[np.isfinite(column)]
         data.append(column / scale)
         role = roles[c, p] if roles is not None else ""
-        if role == "donor":
-            tick_labels.append(f"{name}\ngift")
-        elif role == "none":
-            tick_labels.append(f"{name}\nno part")
-        else:
-            loss = f"{statistics.prob_loss(column):.0%}" if column.size else "n/a"
-            tick_labels.append(f"{name}\n{loss_name} {loss}")
+        shown = name if lang == "en" else contract_label(result, name, lang)
+        tick_labels.append(_tick_label(shown, role, column, measure, lang))
     positions = np.arange(1, len(contracts) + 1)
     ax.boxplot(
         data,
@@ -140,10 +155,10 @@ def net_position(
     )
     ax.set_xticks(positions, tick_labels)
     ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
-    ax.set_ylabel(_position_label(result, measure, [party], unit))
-    ax.set_xlabel("Contract")
-    ax.set_title(f"Net position of the {party}\nbox 25-75%, whiskers 5-95%, diamond = mean",
-                 fontsize="medium")
+    ax.set_ylabel(_position_label(result, measure, [party], unit, lang))
+    ax.set_xlabel(plot_phrase("contract", lang))
+    who = party if lang == "en" else party_in_text(party, lang)
+    ax.set_title(plot_phrase("position_title", lang, party=who), fontsize="medium")
     ax.grid(True, axis="y", alpha=0.3)
     return fig
 
@@ -183,7 +198,7 @@ def risk_parties(result: xr.Dataset) -> list[str]:
 
 
 def net_positions(result: xr.Dataset, *, parties: Sequence[str] | None = None,
-                  measure: str = "npv") -> Figure:
+                  measure: str = "npv", lang: str = "en") -> Figure:
     """The net position of several parties, one panel each (:func:`net_position`).
 
     Parameters
@@ -194,6 +209,8 @@ def net_positions(result: xr.Dataset, *, parties: Sequence[str] | None = None,
         The parties, in this order (default: :func:`risk_parties`, every party that takes
         risk under some contract).
     measure : {"npv", "net"}, keyword-only, default "npv"
+        As for :func:`net_position`.
+    lang : {"en", "da"}, keyword-only, default "en"
         As for :func:`net_position`.
 
     Returns
@@ -208,6 +225,7 @@ def net_positions(result: xr.Dataset, *, parties: Sequence[str] | None = None,
     >>> len(net_positions(result).axes)
     6
     """
+    check_language(lang)
     chosen = risk_parties(result) if parties is None else \
         require_labels(result, "party", [str(p) for p in parties], function="net_positions",
                        option="parties", distinct=True)
@@ -220,6 +238,6 @@ def net_positions(result: xr.Dataset, *, parties: Sequence[str] | None = None,
     fig = Figure(figsize=(columns * (1.6 * max(len(contracts), 3) + 2.0), rows * 4.2),
                  layout="constrained")
     for i, party in enumerate(chosen):
-        net_position(result, party=party, measure=measure,
+        net_position(result, party=party, measure=measure, lang=lang,
                      ax=fig.add_subplot(rows, columns, i + 1))
     return fig

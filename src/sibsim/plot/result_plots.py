@@ -17,9 +17,11 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sibsim.analysis import statistics
-from sibsim.labels import category_label
+from sibsim.labels import category_label, check_language, contract_label, party_label, \
+    state_label
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale, place_labels
 from sibsim.plot.positions import net_positions, risk_parties, roles_of
+from sibsim.plot.words import arm_name, number, plot_phrase, unit_words
 from sibsim.results import (
     TIME_DIMS,
     currency,
@@ -59,6 +61,7 @@ def employment(
     *,
     state: str = "employed",
     arms: Sequence[str] | None = None,
+    lang: str = "en",
     ax: Axes | None = None,
 ) -> Figure:
     """Share of enrolled participants in one state over time, per arm.
@@ -76,6 +79,9 @@ def employment(
     arms : sequence of str, optional
         Arms to show, in this order; default every arm in the result (treatment,
         counterfactual and, where present, comparison).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the axes, title and legend (:mod:`sibsim.plot.words`; the names
+        of :mod:`sibsim.labels` in Danish).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -87,7 +93,8 @@ def employment(
     Raises
     ------
     ValueError
-        If ``state`` or an entry of ``arms`` is not in the result.
+        If ``state`` or an entry of ``arms`` is not in the result, or ``lang`` is not
+        "en" or "da".
 
     Examples
     --------
@@ -97,6 +104,7 @@ def employment(
     >>> fig.axes[0].get_legend_handles_labels()[1][0]
     'treatment (median)'
     """
+    check_language(lang)
     result = require(result, ["occupancy"], function="employment")
     occupancy = result["occupancy"]
     require_label(result, "state", state, function="employment")
@@ -110,22 +118,24 @@ def employment(
     for arm in arm_list:
         values = share.sel(arm=arm).transpose("draw", time).values
         low, median, high = statistics.quantiles(_finite(values), (0.05, 0.5, 0.95), axis=0)
-        (line,) = ax.plot(x, median, label=f"{arm} (median)")
+        name = arm_name(arm, lang)
+        (line,) = ax.plot(x, median, label=plot_phrase("median_band", lang, arm=name))
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0,
-                        label=f"{arm} (5-95%)")
-    ax.set_xlabel("Month from programme start" if time == "month" else "Year from programme start")
-    ax.set_ylabel(f"Share of enrolled participants in '{state}'")
+                        label=plot_phrase("range_band", lang, arm=name))
+    ax.set_xlabel(plot_phrase("month_axis" if time == "month" else "year_axis", lang))
+    shown = state if lang == "en" else state_label(state, lang)
+    ax.set_ylabel(plot_phrase("share_axis", lang, state=shown))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_ylim(bottom=0.0)
     if x.size > 1:
         ax.set_xlim(x[0], x[-1])
-    ax.set_title(f"Participants in '{state}' by arm: median and 5-95% over draws")
+    ax.set_title(plot_phrase("share_title", lang, state=shown))
     ax.legend(loc="best", fontsize="small")
     ax.grid(True, alpha=0.3)
     return fig
 
 
-def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+def investor_irr(result: xr.Dataset, *, lang: str = "en", ax: Axes | None = None) -> Figure:
     """Distribution over draws of the investors' annualised IRR, per financed contract.
 
     Only contracts with investor tranches are shown (those whose ``investor_irr`` is not NaN
@@ -140,6 +150,9 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     result : xarray.Dataset
         The result of :func:`sibsim.simulate`; uses ``investor_irr`` (draw, contract) and,
         when present, ``investor_multiple`` for the legend.
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the axes, title and legend (:mod:`sibsim.plot.words`; the names
+        of :mod:`sibsim.labels` in Danish).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -156,11 +169,13 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     >>> fig.axes[0].get_title()
     'Investor IRR per financed contract (annualised)'
     """
+    check_language(lang)
     result = require(result, ["investor_irr"], function="investor_irr",
                      optional=["investor_multiple"])
     irr = result["investor_irr"]
     fig, ax = figure_and_axes(ax, (7.0, 4.2))
-    contracts = labels(result, "contract")
+    contracts = [c if lang == "en" else contract_label(result, c, lang)
+                 for c in labels(result, "contract")]
     values = irr.transpose("draw", "contract").values.astype(float)
     multiple = (
         result["investor_multiple"].transpose("draw", "contract").values.astype(float)
@@ -168,13 +183,13 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
         else None
     )
     shown = [c for c in range(len(contracts)) if np.any(np.isfinite(values[:, c]))]
-    ax.set_xlabel("Annualised investor IRR")
-    ax.set_ylabel("Share of draws")
+    ax.set_xlabel(plot_phrase("irr_axis", lang))
+    ax.set_ylabel(plot_phrase("draw_share", lang))
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     if not shown:
-        ax.set_title("Investor IRR: no contract has investor tranches (IRR is NaN in every draw)")
-        ax.text(0.5, 0.5, "no investor tranches", transform=ax.transAxes,
+        ax.set_title(plot_phrase("irr_none_title", lang))
+        ax.text(0.5, 0.5, plot_phrase("irr_none", lang), transform=ax.transAxes,
                 ha="center", va="center", color="gray")
         return fig
     finite = values[:, shown][np.isfinite(values[:, shown])]
@@ -185,11 +200,8 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     for c in shown:
         column = values[:, c]
         ok = np.isfinite(column)
-        label = f"{contracts[c]}: median {statistics.median(column[ok]):.1%}"
-        if multiple is not None and np.any(np.isfinite(multiple[:, c])):
-            label += f", median multiple {statistics.median(multiple[:, c]):.2f}"
-        if not ok.all():
-            label += f" ({np.count_nonzero(~ok)} NaN draws skipped)"
+        label = _irr_label(contracts[c], column, None if multiple is None else multiple[:, c],
+                           lang)
         # Draws whose money came back exactly (IRR exactly 0) are a bar of their own at 0:
         # in a bin of the histogram they would look like a small gain or a small loss.
         zero = ok & (column == 0.0)
@@ -201,16 +213,16 @@ def investor_irr(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
             share = np.count_nonzero(zero) / column.size
             ax.plot([0.0, 0.0], [0.0, share], color=patch.get_edgecolor(), linewidth=4,
                     solid_capstyle="butt",
-                    label=f"{contracts[c]}: exactly 0% in {share:.0%} of draws (the money "
-                          "drawn came back exactly)")
+                    label=plot_phrase("irr_zero", lang, contract=contracts[c],
+                                      share=f"{share:.0%}"))
     ax.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
-    ax.set_title("Investor IRR per financed contract (annualised)")
+    ax.set_title(plot_phrase("irr_title", lang))
     ax.legend(loc="best", fontsize="small")
     ax.grid(True, alpha=0.3)
     return fig
 
 
-def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+def risk_return(result: xr.Dataset, *, lang: str = "en", ax: Axes | None = None) -> Figure:
     """Expected net present value against probability of loss, per party and contract.
 
     One point per (party, contract), coloured by party and labelled with the contract's name.
@@ -226,6 +238,9 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     result : xarray.Dataset
         The result of :func:`sibsim.simulate`; uses ``npv`` (draw, contract, party), and
         ``role`` when present.
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the axes, title and legend (:mod:`sibsim.plot.words`; the names
+        of :mod:`sibsim.labels` in Danish).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -242,9 +257,10 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     >>> [t.get_text() for t in fig.axes[0].texts][:2]   # contract names beside the points
     ['donation', 'narrow']
     """
+    check_language(lang)
     result = require(result, ["npv"], function="risk_return", optional=["role"])
     fig, ax = figure_and_axes(ax, (7.5, 5.0))
-    points = _risk_points(result)
+    points = _risk_points(result, lang)
     contracts = labels(result, "contract")
     scale, unit = money_scale(np.array([y for pts in points.values() for _, y, _ in pts]),
                               currency(result))
@@ -252,27 +268,29 @@ def risk_return(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     for party, pts in points.items():
         xs = [x for x, _, _ in pts]
         ys = [y / scale for _, y, _ in pts]
-        ax.scatter(xs, ys, label=party, s=40, zorder=3)
+        ax.scatter(xs, ys, label=party if lang == "en" else party_label(party, lang), s=40,
+                   zorder=3)
         for x, y, (_, _, names) in zip(xs, ys, pts):
-            text = "all contracts" if len(names) == len(contracts) > 1 else ", ".join(names)
+            text = plot_phrase("all_contracts", lang) if len(names) == len(contracts) > 1 \
+                else ", ".join(names)
             annotations.append(ax.annotate(text, (x, y), textcoords="offset points",
                                            xytext=(5, 4), fontsize="small"))
     ax.axhline(0.0, color="black", linestyle="--", linewidth=0.8)
     ax.set_xlim(-0.05, 1.05)
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0))
-    ax.set_xlabel(f"Probability of loss (share of draws with npv < 0; npv "
-                  f"{discounting(result)})")
-    ax.set_ylabel(f"Expected net present value ({unit})")
-    ax.set_title("Risk and return of each party under each contract")
+    ax.set_xlabel(plot_phrase("loss_axis", lang, discounting=discounting(result, lang=lang)))
+    ax.set_ylabel(plot_phrase("npv_axis", lang, unit=unit_words(unit, lang)))
+    ax.set_title(plot_phrase("risk_title", lang))
     if ax.collections:  # beside the axes: no label or point can hide behind it
-        ax.legend(title="party", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+        ax.legend(title=plot_phrase("party", lang), loc="upper left", bbox_to_anchor=(1.01, 1.0),
                   fontsize="small")
     ax.grid(True, alpha=0.3)
     place_labels(ax, annotations)
     return fig
 
 
-def _risk_points(result: xr.Dataset) -> dict[str, list[tuple[float, float, list[str]]]]:
+def _risk_points(result: xr.Dataset,
+                 lang: str = "en") -> dict[str, list[tuple[float, float, list[str]]]]:
     """(P(loss), mean npv, contract labels) per party, identical positions merged.
 
     A party outside every contract (a payer that only saves) has the same position under
@@ -290,8 +308,9 @@ def _risk_points(result: xr.Dataset) -> dict[str, list[tuple[float, float, list[
             if column.size == 0 or np.all(column == 0.0):
                 continue
             x, y = statistics.prob_loss(column), statistics.mean(column)
-            name = f"{contract} (gift)" if roles is not None and roles[c, p] == "donor" \
-                else contract
+            shown = contract if lang == "en" else contract_label(result, contract, lang)
+            name = plot_phrase("gift", lang, contract=shown) \
+                if roles is not None and roles[c, p] == "donor" else shown
             for mx, my, names in merged:
                 if x == mx and np.isclose(y, my, rtol=1e-9, atol=1e-6):
                     names.append(name)
@@ -303,7 +322,8 @@ def _risk_points(result: xr.Dataset) -> dict[str, list[tuple[float, float, list[
     return out
 
 
-def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
+def savings_by_payer(result: xr.Dataset, *, lang: str = "en",
+                     ax: Axes | None = None) -> Figure:
     """Mean discounted savings of the whole cohort by payer, stacked by category.
 
     Positive savings (the payer spends less with the programme) stack upwards from zero and
@@ -315,6 +335,9 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     ----------
     result : xarray.Dataset
         The result of :func:`sibsim.simulate`; uses ``savings_npv`` (draw, payer, category).
+    lang : {"en", "da"}, keyword-only, default "en"
+        The language of the axes, title and legend (:mod:`sibsim.plot.words`; the names
+        of :mod:`sibsim.labels` in Danish).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made when omitted.
 
@@ -331,6 +354,7 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     >>> fig.axes[0].get_legend().get_title().get_text()
     'category'
     """
+    check_language(lang)
     result = require(result, ["savings_npv"], function="savings_by_payer")
     fig, ax = figure_and_axes(ax, (7.0, 4.5))
     payers = labels(result, "payer")
@@ -348,19 +372,35 @@ def savings_by_payer(result: xr.Dataset, *, ax: Axes | None = None) -> Figure:
     for k, category in enumerate(categories):
         column = mean[:, k] / scale
         bottom = np.where(column >= 0, up, down)
-        ax.bar(x, column, bottom=bottom, width=0.6, label=category_label(category))
+        ax.bar(x, column, bottom=bottom, width=0.6, label=category_label(category, lang))
         up += np.clip(column, 0, None)
         down += np.clip(column, None, 0)
-    ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label="net total")
+    ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label=plot_phrase("net_total", lang))
     ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.set_xticks(x, payers)
-    ax.set_xlabel("Payer")
-    ax.set_ylabel(f"Mean savings, {discounting(result)} ({unit})"
-                  if "discount_rate" in result else f"Mean discounted savings ({unit})")
-    ax.set_title("Who saves what: mean discounted savings of the cohort by payer")
-    ax.legend(title="category", loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.set_xticks(x, payers if lang == "en" else [party_label(p, lang) for p in payers])
+    ax.set_xlabel(plot_phrase("payer", lang))
+    unit = unit_words(unit, lang)
+    ax.set_ylabel(plot_phrase("savings_axis", lang, discounting=discounting(result, lang=lang),
+                              unit=unit) if "discount_rate" in result
+                  else plot_phrase("savings_axis_plain", lang, unit=unit))
+    ax.set_title(plot_phrase("savings_title", lang))
+    ax.legend(title=plot_phrase("category", lang), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     ax.grid(True, axis="y", alpha=0.3)
     return fig
+
+
+def _irr_label(contract: str, column: np.ndarray, multiple: np.ndarray | None,
+               lang: str) -> str:
+    """The legend entry of a contract's IRR: its median, median multiple and NaN draws."""
+    ok = np.isfinite(column)
+    label = plot_phrase("irr_median", lang, contract=contract,
+                        value=number(f"{statistics.median(column[ok]):.1%}", lang))
+    if multiple is not None and np.any(np.isfinite(multiple)):
+        label += plot_phrase("irr_multiple", lang,
+                             value=number(f"{statistics.median(multiple):.2f}", lang))
+    if not ok.all():
+        label += plot_phrase("irr_skipped", lang, count=np.count_nonzero(~ok))
+    return label
 
 
 class SavedPlots(list):
