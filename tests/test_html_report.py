@@ -471,3 +471,33 @@ def test_browser_prints_to_a4(reports, tmp_path):
     for box in boxes:
         width, height = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
         assert abs(width - 595.28) < 1.5 and abs(height - 841.89) < 1.5, (width, height)
+
+
+def test_danish_report_figures_are_danish(result, tmp_path, monkeypatch):
+    from sibsim.report import analyses
+
+    seen: dict[str, str] = {}
+    original = analyses.inline_svg
+
+    def recording(figure, key, title, description):
+        texts = []
+        for ax in figure.axes:
+            texts += [ax.get_xlabel(), ax.get_ylabel(), ax.get_title()]
+            texts += [t.get_text() for t in ax.get_xticklabels()]
+            if ax.get_legend() is not None:
+                texts += [t.get_text() for t in ax.get_legend().get_texts()]
+        seen[key] = "\n".join(texts)
+        return original(figure, key, title, description)
+
+    monkeypatch.setattr(analyses, "inline_svg", recording)
+    sibsim.write_report(result, tmp_path / "da.html", lang="da", corridor=False, tornado=False,
+                        analysis_draws=30)
+    assert {"fig-employment", "fig-positions", "fig-risk-return", "fig-savings"} <= set(seen)
+    assert "Måned fra programmets start" in seen["fig-employment"]
+    assert "Nettonutidsværdi" in seen["fig-positions"]
+    assert "Sandsynlighed for tab" in seen["fig-risk-return"]
+    assert "Betaler" in seen["fig-savings"]
+    everything = "\n".join(seen.values())
+    for english in ("Month from programme start", "Share of enrolled", "Net present value",
+                    "Probability of loss", "Payer", "Contract", "Annualised investor IRR"):
+        assert english not in everything, english

@@ -71,7 +71,7 @@ def _employment(ctx: Context, state: str) -> dict:
 
     description = words["desc_employment"].format(
         state=state_label(state, ctx.lang).lower(), month=month, values=values)
-    return _figure(ctx, "fig-employment", plot.employment(result, state=state),
+    return _figure(ctx, "fig-employment", plot.employment(result, state=state, lang=ctx.lang),
                    words["fig_employment"], description)
 
 
@@ -82,7 +82,7 @@ def _positions(ctx: Context) -> dict:
                                                  "saver"])]
     values = _joined(ctx, ((f"{ctx.party(r.party)} ({r.contract})", ctx.money(r.mean))
                            for r in summary.itertuples()))
-    return _figure(ctx, "fig-positions", plot.net_positions(ctx.result),
+    return _figure(ctx, "fig-positions", plot.net_positions(ctx.result, lang=ctx.lang),
                    ctx.words["fig_net_positions"],
                    ctx.words["desc_positions"].format(values=values))
 
@@ -94,7 +94,7 @@ def _risk_return(ctx: Context) -> dict:
     values = _joined(ctx, ((f"{ctx.party(r.party)} ({r.contract})",
                             f"{ctx.money(r.mean)}, {percent(r.prob_loss, ctx.lang)}")
                            for r in summary.itertuples()))
-    return _figure(ctx, "fig-risk-return", plot.risk_return(ctx.result),
+    return _figure(ctx, "fig-risk-return", plot.risk_return(ctx.result, lang=ctx.lang),
                    ctx.words["fig_risk_return"],
                    ctx.words["desc_risk_return"].format(values=values))
 
@@ -109,7 +109,8 @@ def _irr(ctx: Context) -> dict:
         values = values[np.isfinite(values)]
         if values.size:
             pairs.append((contract, percent(float(np.median(values)), ctx.lang, 1)))
-    return _figure(ctx, "fig-irr", plot.investor_irr(ctx.result), ctx.words["fig_investor_irr"],
+    return _figure(ctx, "fig-irr", plot.investor_irr(ctx.result, lang=ctx.lang),
+                   ctx.words["fig_investor_irr"],
                    ctx.words["desc_irr"].format(values=_joined(ctx, pairs)))
 
 
@@ -119,7 +120,7 @@ def _savings(ctx: Context) -> dict:
     saved = ctx.result["savings_npv"].sum("category").mean("draw")
     pairs = ((ctx.party(str(p)), ctx.money(float(saved.sel(payer=p))))
              for p in ctx.result["payer"].values)
-    return _figure(ctx, "fig-savings", plot.savings_by_payer(ctx.result),
+    return _figure(ctx, "fig-savings", plot.savings_by_payer(ctx.result, lang=ctx.lang),
                    ctx.words["fig_savings"],
                    ctx.words["desc_savings"].format(values=_joined(ctx, pairs)))
 
