@@ -6,12 +6,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from test_plot import make_result  # noqa: E402
+import numpy as np
+import pytest
+from test_plot import make_result
 
-from sibsim import plot  # noqa: E402
-from sibsim.plot.words import PLOT_PHRASES, unit_words  # noqa: E402
+from sibsim import plot
+from sibsim.plot.words import PLOT_PHRASES, unit_words
 
 ROLES = {"donation": {"foundation": "donor", "investor": "none"}}
 

@@ -20,7 +20,14 @@ from sibsim.labels import check_language, contract_label
 from sibsim.labels.words import party_in_text
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale
 from sibsim.plot.words import plot_phrase, unit_words
-from sibsim.results import currency, labels, require, require_label, require_labels, to_numpy
+from sibsim.results import (
+    currency,
+    labels,
+    require,
+    require_label,
+    require_labels,
+    to_numpy,
+)
 
 __all__ = ["MEASURES", "net_position", "net_positions", "risk_parties", "roles_of"]
 

@@ -17,8 +17,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sibsim.analysis import statistics
-from sibsim.labels import category_label, check_language, contract_label, party_label, \
-    state_label
+from sibsim.labels import (
+    category_label,
+    check_language,
+    contract_label,
+    party_label,
+    state_label,
+)
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale, place_labels
 from sibsim.plot.positions import net_positions, risk_parties, roles_of
 from sibsim.plot.words import arm_name, number, plot_phrase, unit_words
@@ -375,7 +380,8 @@ def savings_by_payer(result: xr.Dataset, *, lang: str = "en",
         ax.bar(x, column, bottom=bottom, width=0.6, label=category_label(category, lang))
         up += np.clip(column, 0, None)
         down += np.clip(column, None, 0)
-    ax.plot(x, total / scale, linestyle="none", marker="D", color="black", label=plot_phrase("net_total", lang))
+    ax.plot(x, total / scale, linestyle="none", marker="D", color="black",
+            label=plot_phrase("net_total", lang))
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_xticks(x, payers if lang == "en" else [party_label(p, lang) for p in payers])
     ax.set_xlabel(plot_phrase("payer", lang))
@@ -384,7 +390,8 @@ def savings_by_payer(result: xr.Dataset, *, lang: str = "en",
                               unit=unit) if "discount_rate" in result
                   else plot_phrase("savings_axis_plain", lang, unit=unit))
     ax.set_title(plot_phrase("savings_title", lang))
-    ax.legend(title=plot_phrase("category", lang), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.legend(title=plot_phrase("category", lang), loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              fontsize="small")
     ax.grid(True, axis="y", alpha=0.3)
     return fig
 

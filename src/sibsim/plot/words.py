@@ -25,23 +25,25 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "range_band": ("{arm} (5-95%)", "{arm} (5-95%)"),
     "irr_axis": ("Annualised investor IRR", "Investorernes interne rente (årlig)"),
     "draw_share": ("Share of draws", "Andel af trækkene"),
-    "irr_none_title": ("Investor IRR: no contract has investor tranches (IRR is NaN in "
-                       "every draw)", "Investorernes interne rente: ingen kontrakt har "
-                       "investorer (renten er ikke defineret i noget træk)"),
+    "irr_none_title": (("Investor IRR: no contract has investor tranches (IRR is NaN in "
+                        "every draw)"),
+                       ("Investorernes interne rente: ingen kontrakt har investorer (renten "
+                        "er ikke defineret i noget træk)")),
     "irr_none": ("no investor tranches", "ingen investorer"),
     "irr_median": ("{contract}: median {value}", "{contract}: median {value}"),
     "irr_multiple": (", median multiple {value}", ", median afkastmultipel {value}"),
     "irr_skipped": (" ({count} NaN draws skipped)", " ({count} træk uden rente udeladt)"),
-    "irr_zero": ("{contract}: exactly 0% in {share} of draws (the money drawn came back "
-                 "exactly)", "{contract}: præcis 0% i {share} af trækkene (de hævede penge "
-                 "kom præcis tilbage)"),
+    "irr_zero": (("{contract}: exactly 0% in {share} of draws (the money drawn came back "
+                  "exactly)"),
+                 ("{contract}: præcis 0% i {share} af trækkene (de hævede penge kom præcis "
+                  "tilbage)")),
     "irr_title": ("Investor IRR per financed contract (annualised)",
                   "Investorernes interne rente pr. finansieret kontrakt (årlig)"),
     "all_contracts": ("all contracts", "alle kontrakter"),
     "gift": ("{contract} (gift)", "{contract} (gave)"),
     "loss_axis": ("Probability of loss (share of draws with npv < 0; npv {discounting})",
-                  "Sandsynlighed for tab (andel af trækkene med nutidsværdi < 0; "
-                  "nutidsværdi {discounting})"),
+                  ("Sandsynlighed for tab (andel af trækkene med nutidsværdi < 0; "
+                   "nutidsværdi {discounting})")),
     "npv_axis": ("Expected net present value ({unit})",
                  "Forventet nettonutidsværdi ({unit})"),
     "risk_title": ("Risk and return of each party under each contract",
@@ -61,9 +63,9 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "position_npv_axis": ("Net present value ({unit})\n{discounting}",
                           "Nettonutidsværdi ({unit})\n{discounting}"),
     "contract": ("Contract", "Kontrakt"),
-    "position_title": ("Net position of the {party}\nbox 25-75%, whiskers 5-95%, "
-                       "diamond = mean", "Nettoposition for {party}\nboks 25-75%, "
-                       "knurhår 5-95%, rombe = gennemsnit"),
+    "position_title": (
+        "Net position of the {party}\nbox 25-75%, whiskers 5-95%, diamond = mean",
+        "Nettoposition for {party}\nboks 25-75%, knurhår 5-95%, rombe = gennemsnit"),
     "p_loss": ("P(loss)", "P(tab)"),
     "p_nominal_loss": ("P(nominal loss)", "P(nominelt tab)"),
     "tick_gift": ("{contract}\ngift", "{contract}\ngave"),
