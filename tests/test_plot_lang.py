@@ -50,7 +50,7 @@ def english_axis_labels(fig) -> set[str]:
 
 PLOTS = {
     "employment": (lambda r, **kw: plot.employment(r, **kw),
-                   ["Måned fra programmets start", "Andel af deltagerne", "Beskæftiget",
+                   ["Måned fra programmets start", "Andel af deltagerne", "»beskæftiget«",
                     "Indsats (median)"]),
     "investor_irr": (lambda r, **kw: plot.investor_irr(r, **kw),
                      ["Investorernes interne rente", "Andel af trækkene"]),
@@ -58,7 +58,7 @@ PLOTS = {
                     ["Sandsynlighed for tab", "Forventet nettonutidsværdi", "Kommune",
                      "diskonteret med 3,5% om året", "(gave)"]),
     "savings_by_payer": (lambda r, **kw: plot.savings_by_payer(r, **kw),
-                         ["Betaler", "Gennemsnitlig besparelse", "Kommune",
+                         ["Betaler", "besparelse", "Kommune",
                           "Børn og familie", "netto i alt", "kategori"]),
     "net_position": (lambda r, **kw: plot.net_position(r, party="foundation", **kw),
                      ["Nettonutidsværdi", "Kontrakt", "Nettoposition for fonden", "gave",

@@ -22,8 +22,8 @@ from sibsim.labels import (
     check_language,
     contract_label,
     party_label,
-    state_label,
 )
+from sibsim.labels.words import state_in_text
 from sibsim.plot.figure import discounting, figure_and_axes, money_scale, place_labels
 from sibsim.plot.positions import net_positions, risk_parties, roles_of
 from sibsim.plot.words import arm_name, number, plot_phrase, unit_words
@@ -128,7 +128,7 @@ def employment(
         ax.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0,
                         label=plot_phrase("range_band", lang, arm=name))
     ax.set_xlabel(plot_phrase("month_axis" if time == "month" else "year_axis", lang))
-    shown = state if lang == "en" else state_label(state, lang)
+    shown = state if lang == "en" else state_in_text(state, lang, alone=True)
     ax.set_ylabel(plot_phrase("share_axis", lang, state=shown))
     ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0))
     ax.set_ylim(bottom=0.0)

@@ -42,8 +42,7 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "all_contracts": ("all contracts", "alle kontrakter"),
     "gift": ("{contract} (gift)", "{contract} (gave)"),
     "loss_axis": ("Probability of loss (share of draws with npv < 0; npv {discounting})",
-                  ("Sandsynlighed for tab (andel af trækkene med nutidsværdi < 0; "
-                   "nutidsværdi {discounting})")),
+                  "Sandsynlighed for tab (andel af trækkene med tab; {discounting})"),
     "npv_axis": ("Expected net present value ({unit})",
                  "Forventet nettonutidsværdi ({unit})"),
     "risk_title": ("Risk and return of each party under each contract",
@@ -52,11 +51,11 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "net_total": ("net total", "netto i alt"),
     "payer": ("Payer", "Betaler"),
     "savings_axis": ("Mean savings, {discounting} ({unit})",
-                     "Gennemsnitlig besparelse, {discounting} ({unit})"),
+                     "Gns. besparelse, {discounting} ({unit})"),
     "savings_axis_plain": ("Mean discounted savings ({unit})",
                            "Gennemsnitlig diskonteret besparelse ({unit})"),
     "savings_title": ("Who saves what: mean discounted savings of the cohort by payer",
-                      "Hvem sparer hvad: gennemsnitlig diskonteret besparelse pr. betaler"),
+                      "Hvem sparer hvad: gennemsnitlig besparelse pr. betaler"),
     "category": ("category", "kategori"),
     "net_axis": ("Net position ({unit})\nundiscounted",
                  "Nettoposition ({unit})\nudiskonteret"),
@@ -75,7 +74,7 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "discounted_own": ("discounted at each party's own rate",
                        "diskonteret med hver parts egen rente"),
     "discounted_drawn": ("discounted at a rate drawn per draw (mean {rate})",
-                         "diskonteret med en rente trukket pr. træk (gennemsnit {rate})"),
+                         "diskonteret, rente trukket pr. træk (gns. {rate})"),
 }
 
 #: The arms of a result in Danish (English keeps the result's names).
