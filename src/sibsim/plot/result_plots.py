@@ -313,9 +313,8 @@ def _risk_points(result: xr.Dataset,
             if column.size == 0 or np.all(column == 0.0):
                 continue
             x, y = statistics.prob_loss(column), statistics.mean(column)
-            shown = contract if lang == "en" else contract_label(result, contract, lang)
-            name = plot_phrase("gift", lang, contract=shown) \
-                if roles is not None and roles[c, p] == "donor" else shown
+            name = plot_phrase("gift", lang, contract=contract) \
+                if roles is not None and roles[c, p] == "donor" else contract
             for mx, my, names in merged:
                 if x == mx and np.isclose(y, my, rtol=1e-9, atol=1e-6):
                     names.append(name)

@@ -51,7 +51,7 @@ PLOT_PHRASES: Mapping[str, tuple[str, str]] = {
     "net_total": ("net total", "netto i alt"),
     "payer": ("Payer", "Betaler"),
     "savings_axis": ("Mean savings, {discounting} ({unit})",
-                     "Gns. besparelse, {discounting} ({unit})"),
+                     "Gennemsnitlig besparelse ({unit})\n{discounting}"),
     "savings_axis_plain": ("Mean discounted savings ({unit})",
                            "Gennemsnitlig diskonteret besparelse ({unit})"),
     "savings_title": ("Who saves what: mean discounted savings of the cohort by payer",
