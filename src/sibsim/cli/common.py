@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 __all__ = ["HelpFormatter", "add_scenario_argument", "out_folder", "positive_int", "say",
@@ -71,22 +69,10 @@ def out_folder(text: str, option: str = "--out") -> Path:
 
 
 def write_text(path: Path, text: str) -> None:
-    """Write a text file atomically, with the permissions of the umask."""
-    from sibsim._signals import deferred_signals
-    from sibsim.results.io import file_mode
+    """Write a text file atomically, with the umask's permissions (results.io.write_text)."""
+    from sibsim.results.io import write_text as write  # imported when first used
 
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp, file_mode())
-        with deferred_signals() as stopped:
-            if not stopped:
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    write(path, text)
 
 
 def write_table_and_plot(out: Path, name: str, table, figure) -> None:

@@ -251,27 +251,8 @@ def write_report(result, path, *, lang: str = "en", corridor: bool = True,
     options = Options(corridor=bool(corridor), tornado=bool(tornado), draws=analysis_draws,
                       seed=int(result.attrs.get("seed", 1)) if seed is None else int(seed),
                       points=corridor_points, max_prob_loss=float(max_prob_loss))
-    _write_atomically(out, render(result, lang=lang, options=options,
+    from sibsim.results.io import write_text
+
+    write_text(out, render(result, lang=lang, options=options,
                                   scenario_text=scenario_text, designs=designs))
     return out
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write a text file through a temporary file beside it, with the umask's permissions."""
-    import tempfile
-
-    from sibsim._signals import deferred_signals
-    from sibsim.results.io import file_mode
-
-    folder = path.parent if str(path.parent) else Path(".")
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.chmod(tmp, file_mode())
-        with deferred_signals() as stopped:
-            if not stopped:
-                os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
+from sibsim.labels.words import LANGUAGES, check_language  # the languages sibsim writes
+
 __all__ = ["LANGUAGES", "WORDS", "check_language", "money", "name", "number", "percent"]
 
-#: The languages of the report.
-LANGUAGES = ("en", "da")
 
 _EN = {
     "html_lang": "en",
@@ -322,34 +322,6 @@ _DA = {
 
 #: The phrases of each language, by key.
 WORDS: dict[str, dict] = {"en": _EN, "da": _DA}
-
-
-def check_language(lang: str) -> str:
-    """Check a report language.
-
-    Parameters
-    ----------
-    lang : str
-        ``"en"`` or ``"da"``.
-
-    Returns
-    -------
-    str
-        The language.
-
-    Raises
-    ------
-    ValueError
-        For any other value.
-
-    Examples
-    --------
-    >>> check_language("da")
-    'da'
-    """
-    if lang not in LANGUAGES:
-        raise ValueError(f"lang: got {lang!r}, expected one of {list(LANGUAGES)}")
-    return lang
 
 
 def name(text: str, lang: str) -> str:

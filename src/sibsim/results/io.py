@@ -7,6 +7,8 @@ SIGTERM (see :mod:`sibsim._signals`); one left by a process that was killed outr
 (SIGKILL) is removed by the next write of the same output. Files get the permissions the
 user's umask gives (not the 0600 of a temporary file).
 
+:func:`write_text` writes a text file (a table, a report, a scenario) the same way.
+
 :func:`check_output` checks an output path before anything is simulated. The zarr stores of
 streamed runs are written by :mod:`sibsim.results.zarr_store`.
 """
@@ -20,10 +22,39 @@ from pathlib import Path
 
 from sibsim._signals import deferred_signals
 
-__all__ = ["OUTPUT_SUFFIXES", "check_output", "file_mode", "write_netcdf"]
+__all__ = ["OUTPUT_SUFFIXES", "check_output", "file_mode", "write_netcdf", "write_text"]
 
 #: The result formats by file suffix.
 OUTPUT_SUFFIXES = {".nc": "netCDF", ".zarr": "zarr"}
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a text file atomically, with the permissions of the umask.
+
+    The text goes to a temporary file beside ``path``, which replaces ``path`` only once it
+    is complete and only if no SIGTERM or Ctrl-C came meanwhile; the temporary file is
+    removed in every case.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to write (its folder must exist).
+    text : str
+        The text, written as UTF-8.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(tmp, file_mode())
+        with deferred_signals() as stopped:
+            if not stopped:
+                os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 def file_mode() -> int:
