@@ -274,7 +274,7 @@ class Outputs(NamedTuple):
 
 @_record
 class Workspace(NamedTuple):
-    """One draw's scratch arrays inside the kernel (made there, never passed in)."""
+    """Scratch arrays of one kernel call (made there, never passed in; reset for each draw)."""
 
     spell_state: Annotated[Array, _array(np.int64, "months + 1", "state of each spell")]
     spell_start: Annotated[Array, _array(np.int64, "months + 1", "first month of each spell")]

@@ -444,23 +444,19 @@ def participant_attributes(key, group, frailty_parameters):
 
 
 @jit(inline="always")
-def new_workspace(d, transitions, buckets, rate_cards, draws, out):
-    """The scratch arrays of one draw; the frailty parameters of the draw filled in."""
+def new_workspace(group, transitions, buckets, rate_cards, out):
+    """The scratch arrays of a kernel call, reused by each of its draws (:func:`start_draw`).
+
+    The months at which a treated participant's effect changes are the same in every draw,
+    so they are found once here; a comparison group never reads them.
+    """
     months = transitions.months
     n_arms, n_states = out.occupancy.shape[1], out.occupancy.shape[3]
-    frailty_parameters = np.zeros(4)  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
-    variance = draws.frailty_variance[d]
-    if variance > 0.0:
-        frailty_parameters[0] = 1.0 / variance
-        frailty_parameters[1] = variance
-        frailty_parameters[2] = 1.0
-        frailty_parameters[3] = math.sqrt(variance)
     n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
-    effect = np.ones((transitions.effect_from_month.shape[0], months))
-    effect_table(d, transitions, draws, effect)
     effect_change = np.empty((n_states, months), dtype=np.int64)
     effect_active = np.empty((n_states, months), dtype=np.bool_)
-    effect_changes(transitions, effect_change, effect_active)
+    if group.both_arms:
+        effect_changes(transitions, effect_change, effect_active)
     return Workspace(
         np.empty(months + 1, dtype=np.int64),  # spell_state
         np.empty(months + 1, dtype=np.int64),  # spell_start
@@ -469,11 +465,32 @@ def new_workspace(d, transitions, buckets, rate_cards, draws, out):
         np.empty(transitions.outgoing.shape[0]),  # hazard
         np.empty(rate_cards.outcome_state.shape[0], dtype=np.int64),  # reached
         np.zeros(n_cells, dtype=np.int64),  # count_change
-        frailty_parameters,
-        effect,
+        np.zeros(4),  # frailty_parameters
+        np.ones((transitions.effect_from_month.shape[0], months)),  # effect
         effect_change,
         effect_active,
     )
+
+
+@jit(inline="always")
+def start_draw(d, group, transitions, draws, work):
+    """Make the workspace ready for draw d: no counts, the draw's frailty and effects.
+
+    The effect tables are filled only for a group with a treatment arm: a comparison group
+    never reads them (and a fading weight costs a power per transition and month). Outside
+    the effects' windows ``work.effect`` keeps its ones (never read there).
+    """
+    work.count_change[...] = 0
+    parameters = work.frailty_parameters  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
+    parameters[:] = 0.0
+    variance = draws.frailty_variance[d]
+    if variance > 0.0:
+        parameters[0] = 1.0 / variance
+        parameters[1] = variance
+        parameters[2] = 1.0
+        parameters[3] = math.sqrt(variance)
+    if group.both_arms:
+        effect_table(d, transitions, draws, work.effect)
 
 
 @jit_borrowing
@@ -504,12 +521,12 @@ def simulate_participants(d, group, transitions, buckets, rate_cards, draws, wor
 
 
 @jit(inline="always")
-def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out):
+def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out, work):
     """Draw d of the chunk: the participants' counts, then their occupancy and cost.
 
-    Called (never inlined) once per draw by :func:`simulate_group`.
+    Inlined into :func:`simulate_group`, once per draw, with the workspace of the call.
     """
-    work = new_workspace(d, transitions, buckets, rate_cards, draws, out)
+    start_draw(d, group, transitions, draws, work)
     simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, out.due)
     cumulate(d, work.count_change, cells, draws.cost_rate, out)
 
@@ -550,5 +567,6 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, f
 
     The records and their fields are in :mod:`sibsim.engine.records`.
     """
+    work = new_workspace(group, transitions, buckets, rate_cards, out)
     for d in range(first, stop):
-        simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out)
+        simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out, work)
