@@ -16,6 +16,7 @@ they combine. Every other variable without a ``draw`` dimension is the same in e
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -151,7 +152,8 @@ class ChunkResult:
 
 def simulate_chunk(scenario, start: int, stop: int, seed: int, *, resolution: str = "month",
                    variables: Sequence[str] | None = None, threads: int | None = None,
-                   batch: int | None = None, progress=False) -> ChunkResult:
+                   batch: int | None = None, progress=False,
+                   out: Callable | None = None) -> ChunkResult:
     """Simulate, settle and assemble draws ``start .. stop - 1`` of a run.
 
     This is the task a cluster runs; it is also how :func:`sibsim.simulate` runs in this
@@ -174,6 +176,11 @@ def simulate_chunk(scenario, start: int, stop: int, seed: int, *, resolution: st
         Draws per kernel call (default: :func:`sibsim.engine.memory.kernel_batch`).
     progress : progress bar or False, keyword-only
         An object with ``update(n)``, told of the draws done after each kernel call.
+    out : callable, optional, keyword-only
+        Where the chunk's ``occupancy`` and ``cost`` go: ``out(name, shape, dtype)`` gives
+        the array to write them into (:meth:`Assembler.rows`), so that a run's largest
+        variables are written once, straight into the run's arrays. Used at monthly
+        resolution only.
 
     Returns
     -------
@@ -188,11 +195,11 @@ def simulate_chunk(scenario, start: int, stop: int, seed: int, *, resolution: st
     with small_pages():
         return _simulate_chunk(scenario, start, stop, count, seed, resolution=resolution,
                                variables=variables, threads=threads, batch=batch,
-                               progress=progress)
+                               progress=progress, out=out)
 
 
 def _simulate_chunk(scenario, start, stop, count, seed, *, resolution, variables, threads,
-                    batch, progress) -> ChunkResult:
+                    batch, progress, out) -> ChunkResult:
     from sibsim.contracts import settle
     from sibsim.engine.simulate import numba_threads, run_model
     from sibsim.results import assemble
@@ -201,11 +208,13 @@ def _simulate_chunk(scenario, start, stop, count, seed, *, resolution, variables
         ledger, values, compiled = run_model(scenario, count, seed, start=start,
                                              progress=progress, batch=batch)
     parties = list(scenario.parties())
-    data = scenario.data
+    data = scenario._document
     settlement = settle(data["contracts"], ledger, values.get, parties,
                         discount_rates=data.get("discount_rates"))
+    # A lone draw is computed among two (see simulate_chunk): it has no rows of its own.
+    rows = out if count == stop - start and resolution == "month" else None
     full = assemble(scenario, compiled, ledger, values, settlement, parties, seed=seed,
-                    resolution=resolution, variables=variables)
+                    resolution=resolution, variables=variables, out=rows)
     full = full.assign_coords(draw=np.arange(start, start + count))
     if count != stop - start:
         full = _first_draws(full, stop - start)
@@ -294,11 +303,39 @@ class Assembler:
         self.arrays: dict[str, np.ndarray] = {}
         self.counts: dict[str, dict] = {}
         self.filled = 0
+        self._lock = threading.Lock()
+
+    def rows(self, start: int, stop: int) -> Callable:
+        """Where a chunk writes its draws ``start .. stop - 1`` of a variable, in place.
+
+        Parameters
+        ----------
+        start, stop : int
+            The chunk's draws.
+
+        Returns
+        -------
+        callable
+            ``rows(name, shape, dtype)``: rows ``start .. stop - 1`` of the run's array of
+            variable ``name`` (made on first use, of shape ``(draws, *shape)``), for
+            :func:`simulate_chunk`'s ``out``. :meth:`add` then copies nothing for it.
+        """
+        def rows(name: str, shape: tuple, dtype) -> np.ndarray:
+            with self._lock:  # two chunks in flight may ask first at once
+                if name not in self.arrays:
+                    self.arrays[name] = np.empty((self.draws, *shape), dtype=dtype)
+            array = self.arrays[name]
+            if array.shape[1:] != tuple(shape) or array.dtype != dtype:
+                raise ValueError(f"chunks disagree on the shape of {name!r}: "
+                                 f"{array.shape[1:]} and {tuple(shape)}")
+            return array[start:stop]
+
+        return rows
 
     def _start(self, dataset: xr.Dataset) -> None:
         self.template = dataset
         for name, variable in dataset.data_vars.items():
-            if "draw" in variable.dims:
+            if "draw" in variable.dims and name not in self.arrays:
                 shape = (self.draws, *variable.shape[1:])
                 self.arrays[name] = np.empty(shape, dtype=variable.dtype)
 
@@ -318,7 +355,9 @@ class Assembler:
             self._start(dataset)
         for name, variable in dataset.data_vars.items():
             if name in self.arrays:
-                self.arrays[name][chunk.start:chunk.stop] = variable.values
+                target = self.arrays[name][chunk.start:chunk.stop]
+                if not np.may_share_memory(variable.values, target):  # not written in place
+                    target[...] = variable.values
             elif name not in SUMMARIES and not np.array_equal(
                     variable.values, self.template[name].values,
                     equal_nan=variable.dtype.kind == "f"):

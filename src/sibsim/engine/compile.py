@@ -167,7 +167,7 @@ def compile_scenario(scenario) -> CompiledScenario:
     -------
     CompiledScenario
     """
-    data = scenario.data
+    data = scenario._document
     states = list(data["states"])
     state_index = {s: i for i, s in enumerate(states)}
     payers, categories = list(scenario.payers()), list(scenario.categories())
@@ -416,7 +416,7 @@ def draw_arrays(scenario, compiled: CompiledScenario, values, seed: int) -> Draw
     -------
     DrawArrays
     """
-    data = scenario.data
+    data = scenario._document
     draws = values.draws
     first_draw = int(draws[0]) if len(draws) else 0
     if not np.array_equal(draws, first_draw + np.arange(len(draws))):

@@ -99,6 +99,8 @@ class Ledger:
     comparison: dict[int, ComparisonGroup] = field(default_factory=dict)
     historical: HistoricalBaseline | None = None
     rate_card_due: dict[int, np.ndarray] = field(default_factory=dict)
+    # The savings, computed on first use: the settlement reads them several times.
+    _savings: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def draws(self) -> int:
@@ -110,8 +112,13 @@ class Ledger:
         Returns
         -------
         ndarray, shape (draws, months, payers, categories)
+            Computed once (the costs are not changed after the ledger is made); read it,
+            never write into it.
         """
-        return self.cost[:, COUNTERFACTUAL] - self.cost[:, TREATMENT]
+        if self._savings is None:
+            self._savings = self.cost[:, COUNTERFACTUAL] - self.cost[:, TREATMENT]
+            self._savings.flags.writeable = False
+        return self._savings
 
     def savings_npv(self) -> np.ndarray:
         """Discounted savings per payer and category.

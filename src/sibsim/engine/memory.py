@@ -98,7 +98,7 @@ def sizes(scenario, resolution: str = "month") -> Sizes:
         outcome_contracts,
     )
 
-    data = scenario.data
+    data = scenario._document
     months = int(data["months"])
     keys = months_in_state_keys(data)
     rate_cards = outcome_contracts(data)
@@ -270,7 +270,7 @@ def kernel_batch(scenario, most: int = KERNEL_DRAWS) -> int:
     int
         Between 1 and ``most``.
     """
-    data = scenario.data
+    data = scenario._document
     from sibsim.engine.compile import comparison_group_sizes
 
     participants = 2 * sum(site["size"] for site in data["cohort"]["sites"].values())

@@ -290,7 +290,7 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
         categories=compiled.categories, discount=comp.discount_factors(values, T),
         enrolled=compiled.cohort.enrolled(T), occupancy=occupancy,
         cost=cost.reshape(draws, 2, T, n_payers, n_cats),
-        programme_cost=comp.programme_cost(scenario.data, compiled, values),
+        programme_cost=comp.programme_cost(scenario._document, compiled, values),
         comparison=comparison, historical=_historical(scenario),
         rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},
     )
@@ -300,7 +300,7 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
 @functools.lru_cache(maxsize=4)
 def _historical(scenario):
     """The historical baseline when some contract needs it (computed once per scenario)."""
-    if not comp.needs_historical_baseline(scenario.data):
+    if not comp.needs_historical_baseline(scenario._document):
         return None
     from sibsim.engine.exact import historical_baseline
 
@@ -395,11 +395,13 @@ def simulate(scenario, draws: int = 2000, seed: int = 1, threads: int | None = N
             results = cluster.run_chunks(client, scenario, plan, seed, resolution=resolution,
                                          variables=variables, threads=threads, estimate=found,
                                          progress=progress)
-        else:
+        assembler = chunks.Assembler(draws)
+        if client is None:
+            # Chunks write their largest variables straight into the run's arrays.
             results = _in_process(scenario, plan, seed, resolution=resolution,
                                   variables=variables, threads=threads, progress=progress,
-                                  overlap=overlap and (threads or numba.get_num_threads()) > 1)
-        assembler = chunks.Assembler(draws)
+                                  overlap=overlap and (threads or numba.get_num_threads()) > 1,
+                                  rows=assembler.rows if len(plan) > 1 else None)
         for chunk in results:
             chunks.check_finite(chunk, scenario)
             if len(plan) == 1:
@@ -434,13 +436,14 @@ class _Stopped(Exception):
 
 
 def _in_process(scenario, plan, seed, *, resolution, variables, threads, progress,
-                overlap=False):
+                overlap=False, rows=None):
     """The chunks of a run in this process, in order.
 
     With ``overlap``, two chunks are in flight on two threads: while one settles and
     assembles its results (Python, mostly holding the GIL), the other runs its kernel
     (which releases it), so the cores stay busy. Each chunk is computed as on its own, so
-    the results are the same. When the run stops (Ctrl-C, an error), the chunk in flight
+    the results are the same. ``rows(start, stop)``, when given, tells chunk ``start ..
+    stop - 1`` where to write its largest variables (:meth:`~sibsim.engine.chunks.Assembler.rows`). When the run stops (Ctrl-C, an error), the chunk in flight
     ends at its next kernel call.
     """
     from sibsim.engine.chunks import simulate_chunk
@@ -454,7 +457,8 @@ def _in_process(scenario, plan, seed, *, resolution, variables, threads, progres
     try:
         if not overlap:
             for start, stop_draw in plan:
-                yield simulate_chunk(scenario, start, stop_draw, seed, **options)
+                yield simulate_chunk(scenario, start, stop_draw, seed, **options,
+                                     out=rows and rows(start, stop_draw))
             return
         with concurrent.futures.ThreadPoolExecutor(
                 max_workers=2, thread_name_prefix="sibsim-chunk") as pool:
@@ -462,7 +466,8 @@ def _in_process(scenario, plan, seed, *, resolution, variables, threads, progres
             try:
                 for start, stop_draw in plan:
                     pending.append(pool.submit(simulate_chunk, scenario, start, stop_draw,
-                                               seed, **options))
+                                               seed, **options,
+                                               out=rows and rows(start, stop_draw)))
                     if len(pending) == 2:
                         yield pending.popleft().result()
                 while pending:

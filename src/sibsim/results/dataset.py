@@ -13,7 +13,7 @@ import datetime as _dt
 import functools
 import importlib.metadata
 import platform as _platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import xarray as xr
@@ -77,7 +77,8 @@ def _data_array(name: str, values: np.ndarray, currency: str) -> tuple:
 
 
 def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
-             resolution: str = "month", variables: Sequence[str] | None = None) -> xr.Dataset:
+             resolution: str = "month", variables: Sequence[str] | None = None,
+             out: Callable | None = None) -> xr.Dataset:
     """Build the result Dataset from the engine's ledger and the contract settlement.
 
     Parameters
@@ -104,6 +105,10 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     variables : sequence of str, optional, keyword-only
         The variables wanted (default: all): ``occupancy`` and ``cost``, the largest, are
         left out when not named; every other variable is always there.
+    out : callable, optional, keyword-only
+        ``out(name, shape, dtype)``: the array to write ``occupancy`` or ``cost`` into (the
+        rows of a whole run's array, see :meth:`sibsim.engine.chunks.Assembler.rows`), in
+        place of a new one. Monthly resolution only.
 
     Returns
     -------
@@ -116,8 +121,8 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     per_month = {}
     for name in ("occupancy", "cost"):
         if variables is None or name in variables:
-            per_month[name] = _arms(ledger, name)
-    data = scenario.data
+            per_month[name] = _arms(ledger, name, None if out is None else out)
+    data = scenario._document
     contracts = data["contracts"]
     currency = data.get("currency") or DEFAULT_CURRENCY
     run_rate = np.asarray(values.get("discount_rate"), dtype=np.float64)
@@ -168,27 +173,39 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     return ds
 
 
-def _arms(ledger, name: str) -> np.ndarray:
-    """Occupancy (shares of the enrolled) or cost by arm, the comparison group's last."""
+def _arms(ledger, name: str, out: Callable | None = None) -> np.ndarray:
+    """Occupancy (shares of the enrolled) or cost by arm, the comparison group's last.
+
+    With ``out`` (see :func:`assemble`), the values are written into the array it gives.
+    """
     enrolled = ledger.enrolled.astype(np.float64)
-    if not ledger.comparison:
-        if name == "cost":
+    source = ledger.occupancy if name == "occupancy" else ledger.cost
+    n_arms = len(ARMS) + (1 if ledger.comparison else 0)
+    shape = (source.shape[0], n_arms, *source.shape[2:])
+    if out is None:
+        if name == "cost" and not ledger.comparison:
             return ledger.cost
-        return ledger.occupancy / enrolled[None, None, :, None]
-    group = ledger.comparison[max(ledger.comparison)]
-    n_arms = len(ARMS)
+        result = np.empty(shape)
+    else:
+        result = out(name, shape[1:], np.dtype(np.float64))
+        if result.shape != shape:
+            raise ValueError(f"assemble: out gave {name} of shape {result.shape}, expected "
+                             f"{shape}")
     # The arms are written into their places (no concatenated copies).
+    arms = result[:, :len(ARMS)]
     if name == "occupancy":
-        occupancy = np.empty((ledger.occupancy.shape[0], n_arms + 1,
-                              *ledger.occupancy.shape[2:]))
-        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=occupancy[:, :n_arms])
-        np.divide(group.occupancy, group.enrolled[None, :, None], out=occupancy[:, n_arms])
-        return occupancy
-    scale = enrolled / group.enrolled.astype(np.float64)
-    cost = np.empty((ledger.cost.shape[0], n_arms + 1, *ledger.cost.shape[2:]))
-    cost[:, :n_arms] = ledger.cost
-    np.multiply(group.cost, scale[None, :, None, None], out=cost[:, n_arms])
-    return cost
+        np.divide(ledger.occupancy, enrolled[None, None, :, None], out=arms)
+    else:
+        arms[...] = ledger.cost
+    if not ledger.comparison:
+        return result
+    group = ledger.comparison[max(ledger.comparison)]
+    if name == "occupancy":
+        np.divide(group.occupancy, group.enrolled[None, :, None], out=result[:, len(ARMS)])
+    else:
+        scale = enrolled / group.enrolled.astype(np.float64)
+        np.multiply(group.cost, scale[None, :, None, None], out=result[:, len(ARMS)])
+    return result
 
 
 def to_years(ds: xr.Dataset) -> xr.Dataset:
