@@ -204,15 +204,18 @@ def _simulate_chunk(scenario, start, stop, count, seed, *, resolution, variables
     from sibsim.engine.simulate import numba_threads, run_model
     from sibsim.results import assemble
 
+    # A lone draw is computed among two (see simulate_chunk): it has no rows of its own.
+    rows = None
+    if out is not None and count == stop - start and resolution == "month":
+        def rows(name, shape, dtype):
+            return out(name, shape, dtype) if variables is None or name in variables else None
     with numba_threads(threads):
         ledger, values, compiled = run_model(scenario, count, seed, start=start,
-                                             progress=progress, batch=batch)
+                                             progress=progress, batch=batch, rows=rows)
     parties = list(scenario.parties())
     data = scenario._document
     settlement = settle(data["contracts"], ledger, values.get, parties,
                         discount_rates=data.get("discount_rates"))
-    # A lone draw is computed among two (see simulate_chunk): it has no rows of its own.
-    rows = out if count == stop - start and resolution == "month" else None
     full = assemble(scenario, compiled, ledger, values, settlement, parties, seed=seed,
                     resolution=resolution, variables=variables, out=rows)
     full = full.assign_coords(draw=np.arange(start, start + count))

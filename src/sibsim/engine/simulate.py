@@ -162,8 +162,9 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     due : ndarray, shape (D, rate_cards, months), optional
         Rate-card payments, added to (the cohort's); a scratch array when omitted.
     occupancy, cost : ndarray, optional, keyword-only
-        C-contiguous arrays of the shapes returned, to be written (every element) in place
-        of new ones.
+        C-contiguous arrays of the shapes returned, to be written (every element of the
+        group's arms) in place of new ones; they may have more arms than the group, whose
+        elements are left as they are.
 
     Returns
     -------
@@ -182,9 +183,11 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
         cost = np.zeros((n_draws, n_arms, months, n_pairs))
     for name, given, shape in (("occupancy", occupancy, (n_draws, n_arms, months, n_states)),
                                ("cost", cost, (n_draws, n_arms, months, n_pairs))):
-        if given.shape != shape or not given.flags.c_contiguous:
+        # More arms than the group's are left as they are (a comparison arm, written later).
+        if (given.ndim != 4 or given.shape[0] != shape[0] or given.shape[1] < n_arms
+                or given.shape[2:] != shape[2:] or not given.flags.c_contiguous):
             raise ValueError(f"run_group: {name} must be a C-contiguous array of shape "
-                             f"{shape}, got {given.shape}")
+                             f"{shape} (or with more arms), got {given.shape}")
     out = Outputs(occupancy=occupancy, cost=cost, due=due)
     args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
             arrays, out)
@@ -210,7 +213,8 @@ def _parameters_of(scenario, own: np.ndarray, seed: int, parameter_draws) -> Par
 
 
 def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
-              batch: int | None = None, parameter_draws: np.ndarray | None = None):
+              batch: int | None = None, parameter_draws: np.ndarray | None = None,
+              rows=None):
     """Simulate every group of ``scenario`` and return the ledger and the parameter values.
 
     This is the engine without the contracts and the Dataset: useful for tests and
@@ -240,6 +244,11 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
         Default: its own. With ``repeat(arange(outer), inner)`` the ``inner`` draws of each
         block share one parameter draw and differ by chance alone
         (:func:`sibsim.variance_split`).
+    rows : callable, optional, keyword-only
+        ``rows(name, shape, dtype)``: the result array (or None) to write the cohort's
+        ``occupancy`` (counts) and ``cost`` into, as :func:`sibsim.results.assemble` will
+        (:meth:`sibsim.engine.chunks.Assembler.rows`); the ledger's arrays are then views
+        of them, and ``assemble`` turns them into the results in place.
 
     Returns
     -------
@@ -257,9 +266,15 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
     n_states, n_payers = len(compiled.states), len(compiled.payers)
     n_cats = len(compiled.categories)
     T = compiled.months
-    # The kernel writes every element of its outputs straight into these (no copies).
-    occupancy = np.empty((draws, 2, T, n_states))
-    cost = np.empty((draws, 2, T, n_payers * n_cats))
+    # The kernel writes every element of its outputs straight into these (no copies); with
+    # ``rows``, into the run's own arrays of the results, whose last arm is the comparison
+    # group's (written by the results from the group's own arrays).
+    arms = 2 + (1 if compiled.comparison else 0)
+    occupancy = rows and rows("occupancy", (arms, T, n_states), np.dtype(np.float64))
+    cost = rows and rows("cost", (arms, T, n_payers, n_cats), np.dtype(np.float64))
+    occupancy = np.empty((draws, 2, T, n_states)) if occupancy is None else occupancy
+    cost = np.empty((draws, 2, T, n_payers * n_cats)) if cost is None else \
+        cost.reshape(draws, arms, T, n_payers * n_cats)
     due = np.zeros((draws, len(compiled.rate_card_contracts), T))
     groups = {n: (np.empty((draws, 1, T, n_states)), np.empty((draws, 1, T, n_payers * n_cats)))
               for n in compiled.comparison}
@@ -288,8 +303,8 @@ def run_model(scenario, draws: int, seed: int, *, progress=None, start: int = 0,
     ledger = Ledger(
         months=T, states=compiled.states, payers=compiled.payers,
         categories=compiled.categories, discount=comp.discount_factors(values, T),
-        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy,
-        cost=cost.reshape(draws, 2, T, n_payers, n_cats),
+        enrolled=compiled.cohort.enrolled(T), occupancy=occupancy[:, :2],
+        cost=cost[:, :2].reshape(draws, 2, T, n_payers, n_cats),
         programme_cost=comp.programme_cost(scenario._document, compiled, values),
         comparison=comparison, historical=_historical(scenario),
         rate_card_due={i: due[:, r] for r, i in enumerate(compiled.rate_card_contracts)},

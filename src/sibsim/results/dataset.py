@@ -191,11 +191,14 @@ def _arms(ledger, name: str, out: Callable | None = None) -> np.ndarray:
         if result.shape != shape:
             raise ValueError(f"assemble: out gave {name} of shape {result.shape}, expected "
                              f"{shape}")
-    # The arms are written into their places (no concatenated copies).
+    # The arms are written into their places (no concatenated copies). Where the engine
+    # wrote the ledger's arms into these very rows (``run_model(rows=...)``), the counts
+    # become shares in place (this is the ledger's last reader) and the costs stay.
     arms = result[:, :len(ARMS)]
+    in_place = np.may_share_memory(source, result)
     if name == "occupancy":
         np.divide(ledger.occupancy, enrolled[None, None, :, None], out=arms)
-    else:
+    elif not in_place:
         arms[...] = ledger.cost
     if not ledger.comparison:
         return result

@@ -451,7 +451,8 @@ def new_workspace(group, transitions, buckets, rate_cards, out):
     so they are found once here; a comparison group never reads them.
     """
     months = transitions.months
-    n_arms, n_states = out.occupancy.shape[1], out.occupancy.shape[3]
+    # The outputs may have more arms than the group (a comparison arm written later).
+    n_arms, n_states = (2 if group.both_arms else 1), out.occupancy.shape[3]
     n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
     effect_change = np.empty((n_states, months), dtype=np.int64)
     effect_active = np.empty((n_states, months), dtype=np.bool_)
