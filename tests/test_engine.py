@@ -489,7 +489,7 @@ def test_kernel_entry_takes_the_records_by_their_names():
     assert names == ["group", "transitions", "buckets", "cells", "rate_cards", "draws", "out",
                      "first", "stop"]
     assert all(n in records.KERNEL_PARAMETERS for n in names[:-2])
-    assert list(inspect.signature(simulate_draw.py_func).parameters) == ["d", *names[:-2]]
+    assert list(inspect.signature(simulate_draw.py_func).parameters) == ["d", *names[:-2], "work"]
     for function in _kernel_functions():
         assert len(function.args.args) <= 12, function.name
 
