@@ -199,3 +199,28 @@ def test_chunks_in_flight_on_two_threads_give_the_same_run():
     two = sibsim.simulate("danish-pilot", draws=13, seed=5, threads=2, chunk_draws=3)
     for name in one.data_vars:
         np.testing.assert_array_equal(one[name].values, two[name].values)
+
+
+@pytest.mark.parametrize("variables", [["occupancy"], ["cost", "npv"], None])
+def test_chunks_written_into_the_run_s_arrays_give_the_whole_run(variables):
+    """Chunks write occupancy and cost straight into the run's arrays (Assembler.rows), a
+    lone last draw among two (it has no rows of its own): the same numbers as one chunk."""
+    whole = sibsim.simulate("danish-pilot", draws=13, seed=4, variables=variables)
+    for threads in (1, 2):
+        parts = sibsim.simulate("danish-pilot", draws=13, seed=4, chunk_draws=4,
+                                threads=threads, variables=variables)
+        assert list(parts.data_vars) == list(whole.data_vars)
+        for name in whole.data_vars:
+            np.testing.assert_array_equal(parts[name].values, whole[name].values)
+    if variables is None:  # the shares and the comparison arm are where they belong
+        occupancy = whole["occupancy"].sum("state").values
+        assert np.allclose(occupancy[:, :, whole["enrolled"].values > 0], 1.0)
+
+
+def test_the_assembler_copies_nothing_written_in_place():
+    assembler = chunks.Assembler(4)
+    rows = assembler.rows(0, 2)("cost", (3,), np.dtype(np.float64))
+    rows[...] = 1.0
+    assert np.shares_memory(rows, assembler.arrays["cost"])
+    with pytest.raises(ValueError, match="disagree on the shape of 'cost'"):
+        assembler.rows(2, 4)("cost", (5,), np.dtype(np.float64))
