@@ -15,8 +15,8 @@ they combine. Every other variable without a ``draw`` dimension is the same in e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np

@@ -458,8 +458,9 @@ def _in_process(scenario, plan, seed, *, resolution, variables, threads, progres
     assembles its results (Python, mostly holding the GIL), the other runs its kernel
     (which releases it), so the cores stay busy. Each chunk is computed as on its own, so
     the results are the same. ``rows(start, stop)``, when given, tells chunk ``start ..
-    stop - 1`` where to write its largest variables (:meth:`~sibsim.engine.chunks.Assembler.rows`). When the run stops (Ctrl-C, an error), the chunk in flight
-    ends at its next kernel call.
+    stop - 1`` where to write its largest variables
+    (:meth:`~sibsim.engine.chunks.Assembler.rows`). When the run stops (Ctrl-C, an error),
+    the chunk in flight ends at its next kernel call.
     """
     from sibsim.engine.chunks import simulate_chunk
 

@@ -4,7 +4,8 @@ Dimensions come sample-first (``draw``), every dimension has coordinates, no var
 named like a dimension, and the Dataset carries its provenance as text and number attributes
 (netCDF accepts no dicts or None): the scenario (as TOML), the seed, the number of draws, the
 currency of its amounts, the sibsim version, its creation time, the Python version, the
-platform and the versions of the libraries that computed it (:func:`provenance`). Files are written by :mod:`sibsim.results.io`.
+platform and the versions of the libraries that computed it (:func:`provenance`). Files are
+written by :mod:`sibsim.results.io`.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def assemble(scenario, st, ledger, values, settlement, parties, *, seed: int,
     per_month = {}
     for name in ("occupancy", "cost"):
         if variables is None or name in variables:
-            per_month[name] = _arms(ledger, name, None if out is None else out)
+            per_month[name] = _arms(ledger, name, out)
     data = scenario._document
     contracts = data["contracts"]
     currency = data.get("currency") or DEFAULT_CURRENCY
