@@ -403,7 +403,7 @@ def test_records_match_their_declarations(name, monkeypatch):
         assert [type(a) for a in record_args] == [records.Group, records.TransitionLayout,
                                                   records.MonthsInState, records.LedgerCells,
                                                   records.RateCards, records.DrawArrays,
-                                                  records.Outputs]
+                                                  records.Outputs, records.Workspace]
         assert records.layout_problems(*record_args) == []
         assert type(first) is type(stop) is np.int64
         return simulate_group(*args)
@@ -461,7 +461,7 @@ def test_kernels_read_only_declared_fields():
         local_records = {n.targets[0].id: n.value.func.id for n in ast.walk(function)
                          if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call)
                          and isinstance(n.value.func, ast.Name)
-                         and n.value.func.id in ("Participant", "new_workspace")}
+                         and n.value.func.id in ("Participant", "new_participant")}
         for node in ast.walk(function):
             if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
                 continue
@@ -483,22 +483,21 @@ def test_kernel_entry_takes_the_records_by_their_names():
     import inspect
 
     from sibsim.engine import records
-    from sibsim.engine.kernels.trajectories import simulate_draw, simulate_group
+    from sibsim.engine.kernels.trajectories import simulate_group
 
     names = list(inspect.signature(simulate_group.py_func).parameters)
     assert names == ["group", "transitions", "buckets", "cells", "rate_cards", "draws", "out",
-                     "first", "stop"]
+                     "work", "first", "stop"]
     assert all(n in records.KERNEL_PARAMETERS for n in names[:-2])
-    assert list(inspect.signature(simulate_draw.py_func).parameters) == ["d", *names[:-2], "work"]
     for function in _kernel_functions():
         assert len(function.args.args) <= 12, function.name
 
 
 def test_hot_loop_is_compiled_without_reference_counting():
     """Binding records in the hot loop must not count their arrays (a tenfold slowdown)."""
-    from sibsim.engine.kernels.trajectories import simulate_participants
+    from sibsim.engine.kernels.trajectories import simulate_group
 
-    assert simulate_participants.targetoptions.get("_nrt") is False
+    assert simulate_group.targetoptions.get("_nrt") is False
 
 
 def test_records_document_every_field():
@@ -518,27 +517,26 @@ def test_kernel_cache_is_reused_by_another_process(scenario):
     """The records' types pickle into numba's cache: a new process loads, never recompiles."""
     import subprocess
 
-    from sibsim.engine.kernels.trajectories import simulate_draw, simulate_participants
+    from sibsim.engine.kernels import trajectories
 
     run_model(scenario, 2, 1)  # compiled here (or loaded), so the cache is written
-    from sibsim.engine.kernels.trajectories import simulate_group
 
-    # One signature each (a second, from an argument's type, doubles the compile time);
-    # simulate_draw is inlined into simulate_group, never compiled on its own.
-    assert len(simulate_group.signatures) <= 1 and len(simulate_participants.signatures) <= 1
-    assert not simulate_draw.signatures
+    # One signature (a second, from an argument's type, doubles the compile time); the
+    # helpers are inlined into simulate_group, never compiled on their own.
+    assert len(trajectories.simulate_group.signatures) <= 1
+    assert not trajectories.spell_exit.signatures and not trajectories.cumulate.signatures
     code = (
         "import sibsim\n"
-        "from sibsim.engine.kernels.trajectories import simulate_draw, simulate_group\n"
+        "from sibsim.engine.kernels.trajectories import simulate_group, spell_exit\n"
         f"sibsim.simulate(sibsim.load_scenario({base_scenario()!r}), draws=2, seed=1)\n"
         "print(sum(simulate_group.stats.cache_misses.values()),"
-        " sum(simulate_draw.stats.cache_misses.values()),"
+        " sum(spell_exit.stats.cache_misses.values()),"
         " sum(simulate_group.stats.cache_hits.values()))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True, env=dict(os.environ))
-    misses_group, misses_draw, hits = map(int, done.stdout.split())
-    assert (misses_group, misses_draw, hits) == (0, 0, 1), done.stderr
+    misses_group, misses_helper, hits = map(int, done.stdout.split())
+    assert (misses_group, misses_helper, hits) == (0, 0, 1), done.stderr
 
 
 # ---------------------------------------------------------------------------------------

@@ -274,7 +274,8 @@ class Outputs(NamedTuple):
 
 @_record
 class Workspace(NamedTuple):
-    """Scratch arrays of one kernel call (made there, never passed in; reset for each draw)."""
+    """Scratch arrays of one thread's kernel calls (made by ``new_workspace`` in
+    :mod:`sibsim.engine.simulate`; reset for each draw)."""
 
     spell_state: Annotated[Array, _array(np.int64, "months + 1", "state of each spell")]
     spell_start: Annotated[Array, _array(np.int64, "months + 1", "first month of each spell")]
@@ -299,6 +300,10 @@ class Workspace(NamedTuple):
         "months since entry of the next effect change in a treated participant's state"))]
     effect_active: Annotated[Array, _array(np.bool_, "states, months", (
         "whether an effect applies to a treated participant in the state"))]
+    count: Annotated[Array, _array(np.int64, "states", (
+        "running count of participants in each state, month by month"))]
+    running: Annotated[Array, _array(np.float64, "pairs", (
+        "running cost per payer-category pair, month by month"))]
 
 
 @_record

@@ -15,10 +15,11 @@ import numpy as np
 import xarray as xr
 
 from sibsim.engine import compile as comp
+from sibsim.engine.kernels.effects import effect_change_points
 from sibsim.engine.kernels.trajectories import simulate_group
 from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
-from sibsim.engine.records import DrawArrays, Group, Outputs
+from sibsim.engine.records import DrawArrays, Group, Outputs, Workspace
 from sibsim.engine.rng import check_seed
 
 #: The most draws per kernel call (fewer for large cohorts, see
@@ -147,6 +148,37 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
                                                  thread_name_prefix="sibsim")
 
 
+def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
+                  change_points: tuple[np.ndarray, np.ndarray] | None = None) -> Workspace:
+    """The scratch arrays of one thread's kernel calls for ``group`` (reset for each draw).
+
+    Made here rather than in the kernel, so that the kernel allocates nothing (numba then
+    compiles no array constructors, and no reference counting). ``change_points``: the
+    effect's change points (:func:`~sibsim.engine.kernels.effects.effect_change_points`),
+    read-only and shared by the threads; made here when not given. A comparison group never
+    reads them.
+    """
+    transitions = compiled.transitions
+    months, n_states = compiled.months, len(compiled.states)
+    n_transitions = transitions.outgoing.shape[0]
+    n_arms = 2 if group.both_arms else 1
+    if change_points is None:
+        change_points = effect_change_points(transitions)
+    spell = functools.partial(np.empty, months + 1, dtype=np.int64)
+    return Workspace(
+        spell_state=spell(), spell_start=spell(), spell_end=spell(),
+        spell_months_in_state=spell(),
+        hazard=np.empty(n_transitions),
+        reached=np.empty(compiled.rate_cards.outcome_state.shape[0], dtype=np.int64),
+        count_change=np.zeros((n_arms, months + 1, n_states, compiled.buckets.keys.shape[0]),
+                              dtype=np.int64),
+        frailty_parameters=np.zeros(4),
+        effect=np.ones((n_transitions, months)),
+        effect_change=change_points[0], effect_active=change_points[1],
+        count=np.zeros(n_states, dtype=np.int64), running=np.zeros(n_pairs),
+    )
+
+
 def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
               due: np.ndarray | None = None, *, occupancy: np.ndarray | None = None,
               cost: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -191,8 +223,16 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     out = Outputs(occupancy=occupancy, cost=cost, due=due)
     args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
             arrays, out)
-    in_threads(lambda first, stop: simulate_group(*args, np.int64(first), np.int64(stop)),
-               n_draws)
+    change_points = effect_change_points(compiled.transitions)
+    local = threading.local()  # one workspace per thread, reused by its blocks
+
+    def block(first: int, stop: int) -> None:
+        work = getattr(local, "work", None)
+        if work is None:
+            work = local.work = new_workspace(group, compiled, n_pairs, change_points)
+        simulate_group(*args, work, np.int64(first), np.int64(stop))
+
+    in_threads(block, n_draws)
     return out.occupancy, out.cost
 
 

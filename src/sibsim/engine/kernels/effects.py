@@ -1,12 +1,15 @@
 """The treatment effect in the kernel: per-draw tables looked up by the trajectory kernel.
 
 The effect of a transition depends on the draw and the months since entry only, never on the
-participant, so its multiplier ratio ** w(m) and the months at which it changes are computed
-once per draw (:func:`effect_table`, :func:`effect_changes`) rather than in every month of
-every treated participant (see :mod:`sibsim.engine.kernels.trajectories`).
+participant, so its multiplier ratio ** w(m) is computed once per draw (:func:`effect_table`)
+and the months at which it changes once per kernel call (:func:`effect_change_points`), rather
+than in every month of every treated participant (see
+:mod:`sibsim.engine.kernels.trajectories`).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from sibsim.engine._numba import jit
 from sibsim.rules import fading_weight
@@ -36,33 +39,38 @@ def effect_table(d, transitions, draws, table):
             table[k, m] = effect_multiplier(k, d, m, transitions, draws)
 
 
-@jit(inline="always")
-def effect_changes(transitions, change, active):
+def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     """For a treated participant in state s at m months since entry: ``change[s, m]``, the
-    months since entry of the next effect window boundary (or next month while an effect
-    fades; ``transitions.months`` when none), and ``active[s, m]``, whether an effect applies.
-    The same for every participant and draw; looked up by :func:`next_change_point`."""
-    for state in range(change.shape[0]):
-        for m in range(change.shape[1]):
-            nearest = transitions.months
-            on = False
-            if transitions.state_has_effect[state]:
-                for i in range(transitions.outgoing_start[state],
-                               transitions.outgoing_start[state + 1]):
-                    k = transitions.outgoing[i]
-                    start = transitions.effect_from_month[k]
-                    end = transitions.effect_to_month[k]
-                    fades = transitions.effect_fades[k]
-                    fade_from = transitions.effect_fade_from_month[k]
-                    if start <= m < end:
-                        on = True
-                        if fades and m >= fade_from:
-                            nearest = min(nearest, m + 1)
-                    if start > m:
-                        nearest = min(nearest, start)
-                    if fades and fade_from > m:
-                        nearest = min(nearest, fade_from)
-                    if end > m:
-                        nearest = min(nearest, end)
-            change[state, m] = nearest
-            active[state, m] = on
+    months since entry of the next effect change (an effect window boundary, the start of
+    a fading effect's fade, or next month while an effect fades; ``transitions.months`` when
+    none), and ``active[s, m]``, whether an effect applies.
+
+    The same for every participant and draw, so made once per kernel call (plain numpy) and
+    looked up by :func:`sibsim.engine.kernels.trajectories.next_change_point`.
+
+    Returns
+    -------
+    change : ndarray of int64, shape (states, months)
+    active : ndarray of bool, shape (states, months)
+    """
+    months = int(transitions.months)
+    n_states = transitions.state_has_effect.shape[0]
+    m = np.arange(months)
+    change = np.full((n_states, months), months, dtype=np.int64)
+    active = np.zeros((n_states, months), dtype=np.bool_)
+    for state in np.flatnonzero(transitions.state_has_effect):
+        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
+            k = transitions.outgoing[i]
+            start = transitions.effect_from_month[k]
+            end = transitions.effect_to_month[k]
+            fades = bool(transitions.effect_fades[k])
+            fade_from = transitions.effect_fade_from_month[k]
+            inside = (start <= m) & (m < end)
+            active[state] |= inside
+            nearest = change[state]
+            if fades:
+                np.minimum(nearest, np.where(inside & (m >= fade_from), m + 1, months), out=nearest)
+                np.minimum(nearest, np.where(fade_from > m, fade_from, months), out=nearest)
+            np.minimum(nearest, np.where(start > m, start, months), out=nearest)
+            np.minimum(nearest, np.where(end > m, end, months), out=nearest)
+    return change, active

@@ -29,9 +29,9 @@ import math
 import numpy as np
 
 from sibsim.engine._numba import jit, jit_borrowing
-from sibsim.engine.kernels.effects import effect_changes, effect_table
+from sibsim.engine.kernels.effects import effect_table
 from sibsim.engine.kernels.sampling import GAMMA, sample
-from sibsim.engine.records import Participant, Workspace
+from sibsim.engine.records import Participant
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
     STREAM_FRAILTY,
@@ -160,8 +160,8 @@ def next_change_point(treated, t, months_in_state, state, participant, transitio
     A change point is a months-in-state key of one of the state's tables, or (treatment
     arm) an effect window boundary; the horizon when there is none. A fading effect
     changes every month after its ``fade_from_month`` until its window ends, so such a
-    stretch lasts one month (see :func:`effect_changes`). Also returns whether an effect
-    applies in month t.
+    stretch lasts one month (see :func:`~sibsim.engine.kernels.effects.effect_change_points`).
+    Also returns whether an effect applies in month t.
     """
     entry = participant.entry_month
     change = transitions.months
@@ -271,36 +271,11 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
 
 
 @jit(inline="always")
-def walk_arm(treated, d, participant, group, transitions, buckets, draws, work):
-    """Simulate one participant in one arm from entry to the horizon.
-
-    Writes the spells (state, first month, end month exclusive, months_in_state in the
-    first month) into ``work.spell_*`` and returns their number.
-    """
-    months = transitions.months
-    state = transitions.initial_state
-    t = participant.entry_month
-    months_in_state = participant.prior_months
-    n_spells = 0
-    while t < months:
-        work.spell_state[n_spells] = state
-        work.spell_start[n_spells] = t
-        work.spell_months_in_state[n_spells] = months_in_state
-        threshold = exponential_at(participant.key, t, STREAM_SPELL + group.stream_offset)
-        t, months_in_state, exited = spell_exit(
-            treated, d, t, months_in_state, state, threshold, participant, transitions,
-            buckets, draws, work,
-        )
-        work.spell_end[n_spells] = min(t + 1, months)
-        n_spells += 1
-        if not exited:
-            break
-        u = uniform_at(participant.key, t, STREAM_DESTINATION + group.stream_offset)
-        k = choose_destination(u, state, transitions, work.hazard)
-        state = transitions.destination[k]
-        t += 1
-        months_in_state = 0
-    return n_spells
+def next_state(state, t, participant, group, transitions, work):
+    """The state entered after an exit from ``state`` in month t (its destination, drawn
+    from the uniform at (participant, t, STREAM_DESTINATION))."""
+    u = uniform_at(participant.key, t, STREAM_DESTINATION + group.stream_offset)
+    return transitions.destination[choose_destination(u, state, transitions, work.hazard)]
 
 
 # ----------------------------------------------------------------------------------------
@@ -392,7 +367,7 @@ def rate_card_outcomes(d, entry, n_spells, rate_cards, draws, work, due):
 
 
 @jit(inline="always")
-def cumulate(d, count_change, cells, cost_rate, out):
+def cumulate(d, cells, cost_rate, out, work):
     """Occupancy and cost of draw d from its difference array of counts.
 
     Month by month, the running count of each (state, bucket) cell changes only where some
@@ -400,11 +375,14 @@ def cumulate(d, count_change, cells, cost_rate, out):
     cell's cost rates, for the payer-category pairs a flow of the state reaches. The order
     of the sums is fixed, so the result does not depend on threads.
     """
+    count_change = work.count_change
     n_arms, n_rows, n_states, n_buckets = count_change.shape
     n_pairs = out.cost.shape[3]
+    count = work.count
+    running = work.running
     for a in range(n_arms):
-        count = np.zeros(n_states, dtype=np.int64)
-        running = np.zeros(n_pairs)
+        count[:] = 0
+        running[:] = 0.0
         for t in range(n_rows - 1):
             for s in range(n_states):
                 for b in range(n_buckets):
@@ -444,36 +422,6 @@ def participant_attributes(key, group, frailty_parameters):
 
 
 @jit(inline="always")
-def new_workspace(group, transitions, buckets, rate_cards, out):
-    """The scratch arrays of a kernel call, reused by each of its draws (:func:`start_draw`).
-
-    The months at which a treated participant's effect changes are the same in every draw,
-    so they are found once here; a comparison group never reads them.
-    """
-    months = transitions.months
-    # The outputs may have more arms than the group (a comparison arm written later).
-    n_arms, n_states = (2 if group.both_arms else 1), out.occupancy.shape[3]
-    n_cells = (n_arms, months + 1, n_states, buckets.keys.shape[0])
-    effect_change = np.empty((n_states, months), dtype=np.int64)
-    effect_active = np.empty((n_states, months), dtype=np.bool_)
-    if group.both_arms:
-        effect_changes(transitions, effect_change, effect_active)
-    return Workspace(
-        np.empty(months + 1, dtype=np.int64),  # spell_state
-        np.empty(months + 1, dtype=np.int64),  # spell_start
-        np.empty(months + 1, dtype=np.int64),  # spell_end
-        np.empty(months + 1, dtype=np.int64),  # spell_months_in_state
-        np.empty(transitions.outgoing.shape[0]),  # hazard
-        np.empty(rate_cards.outcome_state.shape[0], dtype=np.int64),  # reached
-        np.zeros(n_cells, dtype=np.int64),  # count_change
-        np.zeros(4),  # frailty_parameters
-        np.ones((transitions.effect_from_month.shape[0], months)),  # effect
-        effect_change,
-        effect_active,
-    )
-
-
-@jit(inline="always")
 def start_draw(d, group, transitions, draws, work):
     """Make the workspace ready for draw d: no counts, the draw's frailty and effects.
 
@@ -494,52 +442,30 @@ def start_draw(d, group, transitions, draws, work):
         effect_table(d, transitions, draws, work.effect)
 
 
-@jit_borrowing
-def simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, due):
-    """Every participant of the group, in each of its arms, in draw d: spells, counts, outcomes.
-
-    The hot loop of the model. It allocates nothing and only reads and writes the arrays it
-    is given, so it is compiled without reference counting (see ``jit_borrowing``): every
-    inlined helper binds whole records, and counting each of their arrays in and out at
-    every call would cost ten times the arithmetic.
-    """
-    n_arms = work.count_change.shape[0]
-    for j in range(group.site.shape[0]):
-        key = participant_key(draws.seed, draws.first_draw + d, j)
-        frailty, prior_months = participant_attributes(key, group, work.frailty_parameters)
-        participant = Participant(
-            key, group.entry_month[j], prior_months,
-            frailty * draws.site_multiplier[d, group.site[j]],
-        )
-        for arm in range(n_arms):
-            treated = group.both_arms and arm == TREATMENT
-            n_spells = walk_arm(treated, d, participant, group, transitions, buckets, draws,
-                                work)
-            spells_to_ledger(arm, n_spells, buckets, work)
-            if treated and rate_cards.window_months.shape[0] > 0:
-                rate_card_outcomes(d, participant.entry_month, n_spells, rate_cards, draws,
-                                   work, due)
-
-
 @jit(inline="always")
-def simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out, work):
-    """Draw d of the chunk: the participants' counts, then their occupancy and cost.
-
-    Inlined into :func:`simulate_group`, once per draw, with the workspace of the call.
-    """
-    start_draw(d, group, transitions, draws, work)
-    simulate_participants(d, group, transitions, buckets, rate_cards, draws, work, out.due)
-    cumulate(d, work.count_change, cells, draws.cost_rate, out)
+def new_participant(d, j, group, draws, work):
+    """Participant j of the group in draw d: key, entry month, prior months, multiplier."""
+    key = participant_key(draws.seed, draws.first_draw + d, j)
+    frailty, prior_months = participant_attributes(key, group, work.frailty_parameters)
+    return Participant(key, group.entry_month[j], prior_months,
+                       frailty * draws.site_multiplier[d, group.site[j]])
 
 
-@jit
-def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, first, stop):
+@jit_borrowing
+def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, work, first,
+                   stop):
     """Simulate a group of participants for draws ``first .. stop - 1`` of a chunk.
 
     Serial, and it releases the GIL (``nogil``): ``sibsim.engine.simulate.run_group`` runs
-    blocks of draws on several Python threads. A ``prange`` over draws would compile the
-    kernel a second time for numba's parallel backend (a third of the cold start) and
-    start its threads on every call.
+    blocks of draws on several Python threads, each with its own workspace. A ``prange``
+    over draws would compile the kernel a second time for numba's parallel backend (a third
+    of the cold start) and start its threads on every call.
+
+    It allocates nothing and only reads and writes the arrays it is given, so it is
+    compiled without reference counting (see ``jit_borrowing``): every inlined helper
+    binds whole records, and counting each of their arrays in and out at every call would
+    cost ten times the arithmetic. With no allocation, numba also compiles none of its
+    array constructors: one function, compiled once.
 
     Parameters
     ----------
@@ -557,6 +483,9 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, f
         The per-draw hazards, multipliers, cost rates and prices of the chunk.
     out : Outputs
         Written: occupancy and cost of the draws; added to: ``due``.
+    work : Workspace
+        Scratch arrays, one set per thread (``sibsim.engine.simulate.new_workspace``);
+        reset for each draw.
     first, stop : int
         The draws (row indices of the chunk's arrays).
 
@@ -568,6 +497,44 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, f
 
     The records and their fields are in :mod:`sibsim.engine.records`.
     """
-    work = new_workspace(group, transitions, buckets, rate_cards, out)
+    # The hot loop of the model: draws, participants, arms, spells. Its loops are written
+    # out here rather than in inlined helpers: numba copies an inlined function's whole
+    # code (with its own inlined helpers) at each call, and the copy grows with the
+    # square of the code's size, so a large helper inlined costs seconds of compile time.
+    n_arms = work.count_change.shape[0]
     for d in range(first, stop):
-        simulate_draw(d, group, transitions, buckets, cells, rate_cards, draws, out, work)
+        start_draw(d, group, transitions, draws, work)
+        for j in range(group.site.shape[0]):
+            participant = new_participant(d, j, group, draws, work)
+            for arm in range(n_arms):
+                treated = group.both_arms and arm == TREATMENT
+                # The participant's spells in this arm, from entry to the horizon, into
+                # work.spell_* (state, first month, end month exclusive, months_in_state
+                # in the first month).
+                state = transitions.initial_state
+                t = participant.entry_month
+                months_in_state = participant.prior_months
+                n_spells = 0
+                while t < transitions.months:
+                    work.spell_state[n_spells] = state
+                    work.spell_start[n_spells] = t
+                    work.spell_months_in_state[n_spells] = months_in_state
+                    threshold = exponential_at(participant.key, t,
+                                               STREAM_SPELL + group.stream_offset)
+                    t, months_in_state, exited = spell_exit(
+                        treated, d, t, months_in_state, state, threshold, participant,
+                        transitions, buckets, draws, work,
+                    )
+                    work.spell_end[n_spells] = min(t + 1, transitions.months)
+                    n_spells += 1
+                    if not exited:
+                        break
+                    state = next_state(state, t, participant, group, transitions, work)
+                    t += 1
+                    months_in_state = 0
+                spells_to_ledger(arm, n_spells, buckets, work)
+                if treated and rate_cards.window_months.shape[0] > 0:
+                    rate_card_outcomes(d, participant.entry_month, n_spells, rate_cards,
+                                       draws, work, out.due)
+        # The draw's counts become its occupancy and cost.
+        cumulate(d, cells, draws.cost_rate, out, work)
