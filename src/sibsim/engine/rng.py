@@ -12,6 +12,10 @@ keeps it away from 0 and 1, so ``-log(u)`` is always finite).
 
 The same arithmetic is written twice: for numba kernels (scalars) and for numpy (arrays).
 The tests check that both give identical bits.
+
+The scalar functions are inlined into their callers by numba (``inline="always"``): each is
+a few instructions, and compiling each on its own costs a tenth of a second or more of the
+first run (the rare rejection path of the exponential stays a function of its own).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ _S11 = np.uint64(11)
 _TO_UNIT = 2.0**-53
 
 
-@jit
+@jit(inline="always")
 def mix(z):
     """SplitMix64 finaliser of a uint64 (bijective, full avalanche)."""
     z = (z ^ (z >> _S30)) * _M1
@@ -52,7 +56,7 @@ def mix(z):
     return z ^ (z >> _S31)
 
 
-@jit
+@jit(inline="always")
 def participant_key(seed, draw, participant):
     """Hash of (seed, draw, participant): the state every number of a participant starts from."""
     h = mix(np.uint64(seed) ^ _GOLDEN)
@@ -60,7 +64,7 @@ def participant_key(seed, draw, participant):
     return mix(h + np.uint64(participant))
 
 
-@jit
+@jit(inline="always")
 def uniform_at(key, month, stream):
     """Uniform in (0, 1) for (participant key, month, stream)."""
     h = mix(key + ((np.uint64(month) << _S24) | np.uint64(stream)))
@@ -159,7 +163,7 @@ ZIG_KE, ZIG_WE, ZIG_FE = _ziggurat_tables()
 _LOW8 = np.uint64(255)
 
 
-@jit
+@jit(inline="always")
 def _next_word(h):
     return mix(h + _GOLDEN)
 
@@ -183,7 +187,7 @@ def _exponential_slow(h, jz, iz):
             return np.float64(jz) * ZIG_WE[iz]
 
 
-@jit
+@jit(inline="always")
 def exponential_at(key, month, stream):
     """Exp(1) for (participant key, month, stream), by the ziggurat method."""
     h = mix(key + ((np.uint64(month) << _S24) | np.uint64(stream)))
