@@ -46,7 +46,7 @@ def numba_threads(threads: int | None):
 
 
 #: What the command line prints before a run that compiles the engine.
-COMPILING = ("sibsim: compiling the simulation engine (first run only, 10-20 s; later "
+COMPILING = ("sibsim: compiling the simulation engine (first run only, about 10 s; later "
              "runs load it from numba's cache)...")
 
 
