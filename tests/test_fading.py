@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reference import simulate_reference
 from strategies import any_contracts, small_scenario
 
@@ -237,3 +238,59 @@ def test_new_keys_are_per_draw_parameters():
     plain = sibsim.Scenario(two_state(effect={"ratio": 2.0}))
     assert "transitions[0].hazard_scale" not in plain.parameters()
     assert plain.data["transitions"][0]["effect"]["to_month"] == 40
+
+
+# ---------------------------------------------------------------------------------------
+# The effect's change points (made once per kernel call, in numpy)
+# ---------------------------------------------------------------------------------------
+
+
+def _multiplier_regime(months_since_entry, start, end, fades, fade_from):
+    """What decides a transition's effect multiplier at m months since entry: outside the
+    window; inside and constant; or inside and fading (a new value every month)."""
+    if not start <= months_since_entry < end:
+        return ("outside",)
+    if fades and months_since_entry >= fade_from:
+        return ("fading", months_since_entry)
+    return ("constant",)
+
+
+@settings(max_examples=60, deadline=None)
+@given(months=st.integers(1, 40),
+       windows=st.lists(st.tuples(st.integers(-3, 45), st.integers(0, 45), st.booleans(),
+                                  st.integers(-3, 45)), min_size=1, max_size=4),
+       split=st.integers(0, 4))
+def test_effect_change_points_mark_every_change_of_the_multipliers(months, windows, split):
+    """Between m and change[s, m] no transition out of s changes the regime of its effect
+    multiplier (so the kernel may treat the stretch as constant), change[s, m] > m, and
+    active[s, m] says whether an effect applies."""
+    from types import SimpleNamespace
+
+    from sibsim.engine.kernels.effects import effect_change_points
+
+    split = min(split, len(windows))
+    starts, ends, fades, fade_froms = (np.array(column, dtype=np.int64)
+                                       for column in zip(*windows))
+    # Two states: the first `split` transitions leave state 0, the rest state 1.
+    ranges = ((0, split), (split, len(windows)))
+    has_effect = np.array([(ends[a:b] > starts[a:b]).any() for a, b in ranges],
+                          dtype=np.int64)
+    transitions = SimpleNamespace(
+        months=np.int64(months), state_has_effect=has_effect,
+        outgoing_start=np.array([0, split, len(windows)], dtype=np.int64),
+        outgoing=np.arange(len(windows), dtype=np.int64), effect_from_month=starts,
+        effect_to_month=ends, effect_fades=fades.astype(np.int64),
+        effect_fade_from_month=fade_froms)
+    change, active = effect_change_points(transitions)
+    assert change.shape == active.shape == (2, months)
+    for state, (a, b) in enumerate(ranges):
+        def regimes(m):
+            return [_multiplier_regime(m, starts[k], ends[k], fades[k], fade_froms[k])
+                    for k in range(a, b)]
+        for m in range(months):
+            assert m < change[state, m] <= months
+            if not has_effect[state]:
+                assert change[state, m] == months and not active[state, m]
+                continue
+            assert all(regimes(later) == regimes(m) for later in range(m, change[state, m]))
+            assert active[state, m] == any(r[0] != "outside" for r in regimes(m))
