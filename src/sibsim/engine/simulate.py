@@ -157,6 +157,19 @@ def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
     effect's change points (:func:`~sibsim.engine.kernels.effects.effect_change_points`),
     read-only and shared by the threads; made here when not given. A comparison group never
     reads them.
+
+    Parameters
+    ----------
+    group : Group
+        The group the kernel calls simulate (its arms set the counts' shape).
+    compiled : CompiledScenario
+    n_pairs : int
+        Payer-category pairs of the cost rates.
+    change_points : tuple of ndarray, optional
+
+    Returns
+    -------
+    Workspace
     """
     transitions = compiled.transitions
     months, n_states = compiled.months, len(compiled.states)
