@@ -500,7 +500,8 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, w
     # The hot loop of the model: draws, participants, arms, spells. Its loops are written
     # out here rather than in inlined helpers: numba copies an inlined function's whole
     # code (with its own inlined helpers) at each call, and the copy grows with the
-    # square of the code's size, so a large helper inlined costs seconds of compile time.
+    # code's blocks times its variables, so a large helper inlined costs seconds of
+    # compile time.
     n_arms = work.count_change.shape[0]
     for d in range(first, stop):
         start_draw(d, group, transitions, draws, work)
