@@ -25,18 +25,15 @@ import math
 import numpy as np
 
 from sibsim.engine._numba import jit, jit_borrowing
-from sibsim.engine.kernels.sampling import sample
-from sibsim.engine.kernels.trajectories import _GAMMA, TREATMENT
+from sibsim.engine.kernels.trajectories import TREATMENT
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
-    STREAM_FRAILTY,
-    STREAM_PRIOR,
     STREAM_SPELL,
     exponential_at,
     participant_key,
     uniform_at,
 )
-
+from sibsim.engine.sampling import draw_members
 
 
 @jit(inline="always")
@@ -125,51 +122,36 @@ def _walk(arm, treated, d, key, entry, prior, multiplier, offset, transitions, b
 
 
 @jit_borrowing
-def _one_draw(d, group, transitions, buckets, draws, window, frailty_parameters, hazard,
-              counts):
+def _one_draw(d, group, members, transitions, buckets, draws, window, hazard, counts):
     """Every participant of the group, in each of its arms, in draw d (counts added to)."""
     n_arms = counts.shape[0]
     for j in range(group.site.shape[0]):
         key = participant_key(draws.seed, draws.first_draw + d, j)
-        frailty = 1.0
-        if frailty_parameters[1] > 0.0:
-            frailty = sample(_GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
-        prior = sample(group.prior_months_family, group.prior_months_parameters, key,
-                       STREAM_PRIOR + group.stream_offset)
-        prior_months = int(np.rint(prior)) if prior > 0.0 else 0
-        multiplier = frailty * draws.site_multiplier[d, group.site[j]]
+        multiplier = members.frailty[d, j] * draws.site_multiplier[d, group.site[j]]
         for arm in range(n_arms):
             _walk(arm, group.both_arms and arm == TREATMENT, d, key, group.entry_month[j],
-                  prior_months, multiplier, group.stream_offset, transitions, buckets, draws,
-                  window, hazard, counts)
+                  members.prior_months[d, j], multiplier, group.stream_offset, transitions,
+                  buckets, draws, window, hazard, counts)
 
 
 @jit
-def per_month_group(group, transitions, buckets, draws, window, occupancy, cost):
+def per_month_group(group, members, transitions, buckets, draws, window, occupancy, cost):
     """Occupancy and cost of every draw of a chunk, month by month (one thread).
 
-    ``window[s]``: the months since entry [first, end) in which some effect out of state s
-    applies (the treatment arm's hazards are looked up per transition only there).
-    ``occupancy`` (draws, arms, months, states) and ``cost`` (draws, arms, months, pairs)
-    are written, as by the engine's ``simulate_group``.
+    ``members``: the participants' frailty and prior months, drawn before the kernel as
+    for the engine's. ``window[s]``: the months since entry [first, end) in which some
+    effect out of state s applies (the treatment arm's hazards are looked up per
+    transition only there). ``occupancy`` (draws, arms, months, states) and ``cost``
+    (draws, arms, months, pairs) are written, as by the engine's ``simulate_group``.
     """
     n_draws, n_arms, months, n_states = occupancy.shape
     n_buckets = buckets.keys.shape[0]
     n_pairs = cost.shape[3]
     hazard = np.empty(transitions.outgoing.shape[0])
     counts = np.zeros((n_arms, months, n_states, n_buckets), dtype=np.int64)
-    frailty_parameters = np.zeros(4)
     for d in range(n_draws):
-        variance = draws.frailty_variance[d]
-        frailty_parameters[:] = 0.0
-        if variance > 0.0:
-            frailty_parameters[0] = 1.0 / variance
-            frailty_parameters[1] = variance
-            frailty_parameters[2] = 1.0
-            frailty_parameters[3] = math.sqrt(variance)
         counts[:] = 0
-        _one_draw(d, group, transitions, buckets, draws, window, frailty_parameters, hazard,
-                  counts)
+        _one_draw(d, group, members, transitions, buckets, draws, window, hazard, counts)
         for a in range(n_arms):
             for t in range(months):
                 for s in range(n_states):
@@ -222,6 +204,7 @@ def run_per_month(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]
     n_arms = 2 if group.both_arms else 1
     occupancy = np.zeros((n_draws, n_arms, compiled.months, len(compiled.states)))
     cost = np.zeros((n_draws, n_arms, compiled.months, arrays.cost_rate.shape[3]))
-    per_month_group(group, compiled.transitions, compiled.buckets, arrays,
-                    effect_windows(compiled.transitions), occupancy, cost)
+    per_month_group(group, draw_members(group, compiled.prior_months, arrays), compiled.transitions,
+                    compiled.buckets, arrays, effect_windows(compiled.transitions), occupancy,
+                    cost)
     return occupancy, cost

@@ -148,9 +148,9 @@ def participants(data, group):
 
 
 def prior_months_sampler(scenario):
-    """The prior months' sampler code and parameters (the kernel's own samplers draw them)."""
-    cohort = comp.compile_scenario(scenario).cohort
-    return cohort.prior_months_family, cohort.prior_months_parameters
+    """The prior months' sampler code and parameters (the numba samplers draw them here; the
+    engine draws them with their numpy twins)."""
+    return comp.compile_scenario(scenario).prior_months
 
 
 def simulate_reference(scenario, draws, seed, *, group="cohort"):

@@ -350,8 +350,12 @@ def test_bad_options_name_the_option(scenario, kwargs, key):
 
 
 def test_memory_does_not_grow_with_participants():
-    """Peak Python-side allocation is the same for 50 and 2000 participants."""
+    """Peak Python-side allocation for 2000 participants is that for 50, plus at most the
+    frailty and prior months of a kernel call (two numbers per participant-draw) and the
+    samplers' temporaries, bounded whatever the cohort (nothing participants x months)."""
     import tracemalloc
+
+    from sibsim.engine.sampling import MEMBERS_BLOCK
 
     def peak(size):
         raw = base_scenario()
@@ -365,7 +369,9 @@ def test_memory_does_not_grow_with_participants():
         return top
 
     small, large = peak(50), peak(2000)
-    assert large < small * 1.2 + 200_000
+    members = 2 * 8 * 20 * 2000
+    scratch = 24 * 8 * MEMBERS_BLOCK
+    assert large < small * 1.2 + 200_000 + members + scratch
 
 
 # ---------------------------------------------------------------------------------------
@@ -400,7 +406,8 @@ def test_records_match_their_declarations(name, monkeypatch):
     def checked(*args):
         calls.append(args)
         *record_args, first, stop = args
-        assert [type(a) for a in record_args] == [records.Group, records.TransitionLayout,
+        assert [type(a) for a in record_args] == [records.Group, records.Members,
+                                                  records.TransitionLayout,
                                                   records.MonthsInState, records.LedgerCells,
                                                   records.RateCards, records.DrawArrays,
                                                   records.Outputs, records.Workspace]
@@ -442,9 +449,13 @@ def _kernel_functions():
     import ast
     import inspect
 
+    from sibsim.engine import sampling
     from sibsim.engine.kernels import effects, trajectories
 
     trees = [ast.parse(inspect.getsource(module)) for module in (trajectories, effects)]
+    # The members' sampler reads the kernel's records too (before the kernel, in numpy).
+    trees += [ast.parse(inspect.getsource(f))
+              for f in (sampling.draw_members, sampling._draw_member_block)]
     return [node for tree in trees for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef)]
 
@@ -486,8 +497,8 @@ def test_kernel_entry_takes_the_records_by_their_names():
     from sibsim.engine.kernels.trajectories import simulate_group
 
     names = list(inspect.signature(simulate_group.py_func).parameters)
-    assert names == ["group", "transitions", "buckets", "cells", "rate_cards", "draws", "out",
-                     "work", "first", "stop"]
+    assert names == ["group", "members", "transitions", "buckets", "cells", "rate_cards",
+                     "draws", "out", "work", "first", "stop"]
     assert all(n in records.KERNEL_PARAMETERS for n in names[:-2])
     for function in _kernel_functions():
         assert len(function.args.args) <= 12, function.name

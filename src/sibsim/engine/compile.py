@@ -136,6 +136,9 @@ class CompiledScenario:
         The treated cohort (both arms).
     comparison : dict of int to Group
         The comparison groups, by size (counterfactual arm only).
+    prior_months : tuple of (int, ndarray)
+        Sampler code and natural parameters (length 4) of every participant's prior months
+        (:func:`sibsim.engine.sampling.draw_members`; a constant: the value, then zeros).
     programme_enrolled : ndarray of int64, shape (months,)
         Treated participants in one of their programme months, in each month.
     """
@@ -153,6 +156,7 @@ class CompiledScenario:
     cohort: Group
     comparison: dict
     programme_enrolled: np.ndarray
+    prior_months: tuple
 
 
 def compile_scenario(scenario) -> CompiledScenario:
@@ -177,9 +181,9 @@ def compile_scenario(scenario) -> CompiledScenario:
     sizes = [cohort_data["sites"][s]["size"] for s in sites]
     prior = _prior_months_law(cohort_data["prior_months"])
     intake = cohort_data["intake_months"]
-    cohort = _group(sizes, intake, prior, stream_offset=0, both_arms=True)
+    cohort = _group(sizes, intake, stream_offset=0, both_arms=True)
     comparison = {
-        n: _group(apportion(n, sizes), intake, prior, stream_offset=GROUP_STREAM_STRIDE * n,
+        n: _group(apportion(n, sizes), intake, stream_offset=GROUP_STREAM_STRIDE * n,
                   both_arms=False)
         for n in comparison_group_sizes(data)
     }
@@ -190,7 +194,7 @@ def compile_scenario(scenario) -> CompiledScenario:
         cells=ledger_cells(data, state_index, payers, categories, len(buckets.keys)),
         rate_cards=rate_card_layout(data, state_index, contracts),
         rate_card_contracts=contracts, cohort=cohort, comparison=comparison,
-        programme_enrolled=_programme_enrolled(cohort.entry_month, data),
+        programme_enrolled=_programme_enrolled(cohort.entry_month, data), prior_months=prior,
     )
 
 
@@ -336,8 +340,7 @@ def _prior_months_law(prior) -> tuple[int, np.ndarray]:
     return CONSTANT_CODE, np.array([float(prior), 0.0, 0.0, 0.0])
 
 
-def _group(sizes: list[int], intake: int, prior: tuple, *, stream_offset: int,
-           both_arms: bool) -> Group:
+def _group(sizes: list[int], intake: int, *, stream_offset: int, both_arms: bool) -> Group:
     site = np.concatenate(
         [np.full(n, i, dtype=np.int64) for i, n in enumerate(sizes)] or [np.zeros(0, np.int64)]
     )
@@ -348,7 +351,6 @@ def _group(sizes: list[int], intake: int, prior: tuple, *, stream_offset: int,
     return Group(
         stream_offset=int(stream_offset), both_arms=bool(both_arms), site=site,
         entry_month=np.ascontiguousarray(entry, dtype=np.int64),
-        prior_months_family=int(prior[0]), prior_months_parameters=prior[1],
     )
 
 

@@ -136,7 +136,13 @@ def _fixed_bytes(size: Sizes, threads: int) -> int:
     per_participant = 6 * WORD  # site and entry month, and their temporaries
     tables = (size.states + 3) * (size.last_key + 1) * WORD
     workspace = (2 * (size.months + 1) * size.states * size.buckets + 4 * (size.months + 1))
-    return participants * per_participant + tables + threads * workspace * WORD
+    # Each kernel call's frailty and prior months (two words per participant-draw of the
+    # call) and the samplers' temporaries; two calls may be in flight (overlapping chunks).
+    from sibsim.engine.sampling import MEMBERS_BLOCK
+
+    members = 2 * (2 * min(KERNEL_BUDGET, participants * KERNEL_DRAWS) + 24 * MEMBERS_BLOCK)
+    return (participants * per_participant + tables
+            + (threads * workspace + members) * WORD)
 
 
 def _chunk_bytes_per_draw(size: Sizes) -> int:

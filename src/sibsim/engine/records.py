@@ -118,10 +118,6 @@ class Group(NamedTuple):
     site: Annotated[Array, _array(np.int64, "participants", "site index of each participant")]
     entry_month: Annotated[Array, _array(np.int64, "participants",
                                          "month in which each participant enters")]
-    prior_months_family: Annotated[int, _scalar(np.int64, (
-        "sampler code (sibsim.engine.kernels.sampling) of the prior months distribution"))]
-    prior_months_parameters: Annotated[Array, _array(np.float64, "4", (
-        "its natural parameters (a constant: the value, then zeros)"))]
 
     def enrolled(self, months: int) -> np.ndarray:
         """Participants enrolled by each month, shape (months,), int64."""
@@ -259,6 +255,17 @@ class DrawArrays(NamedTuple):
 
 
 @_record
+class Members(NamedTuple):
+    """A group's participants in each draw of a chunk: what is drawn once per participant
+    (by :func:`sibsim.engine.compile.draw_members`, in numpy, before the kernel)."""
+
+    frailty: Annotated[Array, _array(np.float64, "draws, participants", (
+        "gamma frailty with mean 1 and the draw's variance (1 without frailty)"))]
+    prior_months: Annotated[Array, _array(np.int64, "draws, participants", (
+        "months already in the initial state at entry (whole months, >= 0)"))]
+
+
+@_record
 class Outputs(NamedTuple):
     """What the trajectory kernel writes for one group and one chunk of draws."""
 
@@ -290,9 +297,6 @@ class Workspace(NamedTuple):
                                      "month an outcome is reached (-1: not reached)")]
     count_change: Annotated[Array, _array(np.int64, "arms, months + 1, states, buckets", (
         "difference array of the counts of participants in each (state, bucket) cell"))]
-    frailty_parameters: Annotated[Array, _array(np.float64, "4", (
-        "the gamma frailty's shape 1/v, scale v, mean 1 and sd sqrt(v); all 0 without "
-        "frailty"))]
     effect: Annotated[Array, _array(np.float64, "transitions, months", (
         "ratio ** w(m) of each transition's effect by months since entry m, in its window "
         "(1 elsewhere): the same for every participant of the draw"))]
@@ -325,6 +329,7 @@ class Participant(NamedTuple):
 KERNEL_PARAMETERS = {
     "participant": Participant,
     "group": Group,
+    "members": Members,
     "transitions": TransitionLayout,
     "buckets": MonthsInState,
     "cells": LedgerCells,

@@ -107,6 +107,47 @@ def uniform_np(seed, draw, participant, month, stream) -> np.ndarray:
     return ((h >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
 
 
+def participant_key_np(seed, draw, participant) -> np.ndarray:
+    """Vectorised twin of :func:`participant_key`; the arguments broadcast.
+
+    Parameters
+    ----------
+    seed, draw, participant : int or array of int
+        Non-negative and below 2**63.
+
+    Returns
+    -------
+    ndarray of uint64
+        Identical bit for bit to the numba version.
+    """
+    seed, draw, participant = (np.asarray(x, dtype=np.uint64) for x in (seed, draw, participant))
+    with np.errstate(over="ignore"):
+        h = _mix_np(seed ^ _GOLDEN)
+        h = _mix_np(h + draw)
+        return _mix_np(h + participant)
+
+
+def uniform_at_np(key, month, stream) -> np.ndarray:
+    """Vectorised twin of :func:`uniform_at`: uniforms in (0, 1) for (key, month, stream).
+
+    Parameters
+    ----------
+    key : array of uint64
+        Participant keys (:func:`participant_key_np`).
+    month, stream : int or array of int
+        Non-negative; they broadcast against ``key``.
+
+    Returns
+    -------
+    ndarray of float64
+        Identical bit for bit to the numba version.
+    """
+    month, stream = (np.asarray(x, dtype=np.uint64) for x in (month, stream))
+    with np.errstate(over="ignore"):
+        h = _mix_np(np.asarray(key, dtype=np.uint64) + ((month << _S24) | stream))
+    return ((h >> _S11).astype(np.float64) + 0.5) * _TO_UNIT
+
+
 def path_id(path: str) -> int:
     """Stable integer for a key path, used as the participant field of its random numbers."""
     return zlib.crc32(path.encode("utf-8"))

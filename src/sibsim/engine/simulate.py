@@ -21,6 +21,7 @@ from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
 from sibsim.engine.records import DrawArrays, Group, Outputs, Workspace
 from sibsim.engine.rng import check_seed
+from sibsim.engine.sampling import draw_members
 
 #: The most draws per kernel call (fewer for large cohorts, see
 #: :func:`sibsim.engine.memory.kernel_batch`). Results never depend on it (each draw owns its
@@ -185,7 +186,6 @@ def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
         reached=np.empty(compiled.rate_cards.outcome_state.shape[0], dtype=np.int64),
         count_change=np.zeros((n_arms, months + 1, n_states, compiled.buckets.keys.shape[0]),
                               dtype=np.int64),
-        frailty_parameters=np.zeros(4),
         effect=np.ones((n_transitions, months)),
         effect_change=change_points[0], effect_active=change_points[1],
         count=np.zeros(n_states, dtype=np.int64), running=np.zeros(n_pairs),
@@ -234,8 +234,9 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
             raise ValueError(f"run_group: {name} must be a C-contiguous array of shape "
                              f"{shape} (or with more arms), got {given.shape}")
     out = Outputs(occupancy=occupancy, cost=cost, due=due)
-    args = (group, compiled.transitions, compiled.buckets, compiled.cells, compiled.rate_cards,
-            arrays, out)
+    members = draw_members(group, compiled.prior_months, arrays)
+    args = (group, members, compiled.transitions, compiled.buckets, compiled.cells,
+            compiled.rate_cards, arrays, out)
     change_points = effect_change_points(compiled.transitions)
     local = threading.local()  # one workspace per thread, reused by its blocks
 

@@ -26,16 +26,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sibsim.engine._numba import jit, jit_borrowing
 from sibsim.engine.kernels.effects import effect_table
-from sibsim.engine.kernels.sampling import GAMMA, sample
 from sibsim.engine.records import Participant
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
-    STREAM_FRAILTY,
-    STREAM_PRIOR,
     STREAM_SPELL,
     exponential_at,
     participant_key,
@@ -46,9 +41,6 @@ from sibsim.rules import ARMS
 #: Arm index of the treatment arm in the outputs (a comparison group has only its
 #: counterfactual arm, at index 0, and never this one).
 TREATMENT = ARMS.index("treatment")
-
-#: The gamma's code, typed: a literal would compile ``sample`` a second time.
-_GAMMA = np.int64(GAMMA)
 
 
 # ----------------------------------------------------------------------------------------
@@ -406,54 +398,29 @@ def cumulate(d, cells, cost_rate, out, work):
 
 
 @jit(inline="always")
-def participant_attributes(key, group, frailty_parameters):
-    """Frailty (Gamma with mean 1, variance v) and whole prior months (rounded, >= 0).
-
-    ``frailty_parameters`` holds the gamma's parameters (shape 1/v, scale v, mean 1,
-    sd sqrt(v)); a scale of 0 means no frailty (v = 0, every participant has frailty 1).
-    """
-    frailty = 1.0
-    if frailty_parameters[1] > 0.0:
-        frailty = sample(_GAMMA, frailty_parameters, key, STREAM_FRAILTY + group.stream_offset)
-    prior = sample(group.prior_months_family, group.prior_months_parameters, key,
-                   STREAM_PRIOR + group.stream_offset)
-    prior_months = int(np.rint(prior)) if prior > 0.0 else 0
-    return frailty, prior_months
-
-
-@jit(inline="always")
 def start_draw(d, group, transitions, draws, work):
-    """Make the workspace ready for draw d: no counts, the draw's frailty and effects.
+    """Make the workspace ready for draw d: no counts, the draw's effects.
 
     The effect tables are filled only for a group with a treatment arm: a comparison group
     never reads them (and a fading weight costs a power per transition and month). Outside
     the effects' windows ``work.effect`` keeps its ones (never read there).
     """
     work.count_change[...] = 0
-    parameters = work.frailty_parameters  # Gamma(1/v, v): shape, scale, mean 1, sd sqrt(v)
-    parameters[:] = 0.0
-    variance = draws.frailty_variance[d]
-    if variance > 0.0:
-        parameters[0] = 1.0 / variance
-        parameters[1] = variance
-        parameters[2] = 1.0
-        parameters[3] = math.sqrt(variance)
     if group.both_arms:
         effect_table(d, transitions, draws, work.effect)
 
 
 @jit(inline="always")
-def new_participant(d, j, group, draws, work):
+def new_participant(d, j, group, members, draws):
     """Participant j of the group in draw d: key, entry month, prior months, multiplier."""
-    key = participant_key(draws.seed, draws.first_draw + d, j)
-    frailty, prior_months = participant_attributes(key, group, work.frailty_parameters)
-    return Participant(key, group.entry_month[j], prior_months,
-                       frailty * draws.site_multiplier[d, group.site[j]])
+    return Participant(participant_key(draws.seed, draws.first_draw + d, j),
+                       group.entry_month[j], members.prior_months[d, j],
+                       members.frailty[d, j] * draws.site_multiplier[d, group.site[j]])
 
 
 @jit_borrowing
-def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, work, first,
-                   stop):
+def simulate_group(group, members, transitions, buckets, cells, rate_cards, draws, out, work,
+                   first, stop):
     """Simulate a group of participants for draws ``first .. stop - 1`` of a chunk.
 
     Serial, and it releases the GIL (``nogil``): ``sibsim.engine.simulate.run_group`` runs
@@ -471,6 +438,8 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, w
     ----------
     group : Group
         The participants: their sites, entry months and random streams.
+    members : Members
+        Their frailty and prior months in each draw of the chunk (drawn before the kernel).
     transitions : TransitionLayout
         The horizon, the initial state and the transitions by origin state.
     buckets : MonthsInState
@@ -506,7 +475,7 @@ def simulate_group(group, transitions, buckets, cells, rate_cards, draws, out, w
     for d in range(first, stop):
         start_draw(d, group, transitions, draws, work)
         for j in range(group.site.shape[0]):
-            participant = new_participant(d, j, group, draws, work)
+            participant = new_participant(d, j, group, members, draws)
             for arm in range(n_arms):
                 treated = group.both_arms and arm == TREATMENT
                 # The participant's spells in this arm, from entry to the horizon, into
