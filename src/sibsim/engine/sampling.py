@@ -3,19 +3,21 @@
 These are the vectorised twins of the numba samplers of
 :mod:`sibsim.engine.kernels.sampling` (the same algorithms, the same uniforms of the
 counter-based generator at the same attempt counters, the same floating-point operations
-in the same order), so a participant's frailty and prior months do not depend on which
-of the two computed them; the tests check that they agree. The engine uses these: the
-trajectory kernel then reads two arrays (:class:`~sibsim.engine.records.Members`, made by
-:func:`draw_members`) instead of
-compiling every distribution family into itself, which took about a fifth of the first
-run's compile time. The numba samplers serve the plain reference implementation of the
-tests and the benchmarks.
+in the same order), so a participant's prior months do not depend on which of the two
+computed them; the tests check that they agree. :func:`draw_members` draws a group's
+frailty and prior months for a chunk of draws: the trajectory kernel then reads two arrays
+(:class:`~sibsim.engine.records.Members`) instead of compiling every distribution family
+into itself, which took about a fifth of the first run's compile time. The frailty, a
+gamma for every participant of every draw, is drawn by the numba gamma sampler
+(:func:`~sibsim.engine.kernels.sampling.gamma_frailty`, compiled on its own, small):
+numpy's twin takes about twice as long. The numba samplers also serve the plain reference
+implementation of the tests and the benchmarks.
 
 Algorithms (exact, not approximations):
 
 - normal: Box-Muller with two uniforms;
 - gamma: Marsaglia & Tsang (2000), with the boost ``Gamma(k) = Gamma(k + 1) U**(1/k)`` for
-  shape k < 1; each participant repeats its own attempts until one is accepted;
+  shape k < 1; every key takes its first attempt at once, the rejected ones repeat theirs;
 - beta: X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) on separate attempt counters;
 - uniform, triangular: inverse CDF; PERT: a scaled beta.
 
@@ -38,6 +40,7 @@ from sibsim.engine.kernels.sampling import (
     NORMAL,
     TRIANGULAR,
     UNIFORM,
+    gamma_frailty,
 )
 from sibsim.engine.records import DrawArrays, Group, Members
 from sibsim.engine.rng import (
@@ -46,7 +49,6 @@ from sibsim.engine.rng import (
     participant_key_np,
     uniform_at_np,
 )
-from sibsim.scenario import FAMILY_CODES
 
 __all__ = ["MEMBERS_BLOCK", "draw_members", "sample_np", "standard_gamma_np",
            "standard_normal_np"]
@@ -62,44 +64,54 @@ def standard_normal_np(key: np.ndarray, stream: int, counter) -> np.ndarray:
 def standard_gamma_np(key: np.ndarray, stream: int, counter, shape) -> np.ndarray:
     """Gamma(shape, scale 1) by Marsaglia-Tsang for each key; counters from ``counter`` up.
 
-    Above a shape of 1e8 the normal limit N(shape, shape), as in the numba sampler.
+    Above a shape of 1e8 the normal limit N(shape, shape), as in the numba sampler. Every
+    key takes its first attempt at once (most are accepted); the rejected ones repeat theirs
+    until accepted.
     """
     key, shape, counter = np.broadcast_arrays(np.asarray(key, dtype=np.uint64),
                                               np.asarray(shape, dtype=np.float64),
                                               np.asarray(counter, dtype=np.int64))
-    out = np.empty(key.shape)
     large = shape > LARGE_SHAPE
     if large.any():
+        out = np.empty(key.shape)
         x = standard_normal_np(key[large], stream, counter[large])
         out[large] = np.maximum(shape[large] + np.sqrt(shape[large]) * x, 0.0)
-    small = ~large
-    key, k, counter = key[small], shape[small], counter[small].copy()
-    boost = np.ones(k.shape)
-    below_one = k < 1.0
+        small = ~large
+        out[small] = standard_gamma_np(key[small], stream, counter[small], shape[small])
+        return out
+    counter = counter.copy()
+    boost = 1.0
+    below_one = shape < 1.0
     if below_one.any():
         # Gamma(k) = Gamma(k + 1) * U**(1/k); the boost uniform comes first.
-        boost[below_one] = uniform_at_np(key[below_one], counter[below_one], stream) ** (
-            1.0 / k[below_one])
-        counter[below_one] += 1
-        k = np.where(below_one, k + 1.0, k)
-    d = k - 1.0 / 3.0
+        boost = np.where(below_one, uniform_at_np(key, counter, stream) ** (1.0 / shape), 1.0)
+        counter += below_one
+        shape = np.where(below_one, shape + 1.0, shape)
+    d = shape - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
-    value = np.empty(k.shape)
-    pending = np.arange(k.shape[0])
-    while pending.size:
-        z = standard_normal_np(key[pending], stream, counter[pending])
-        u = uniform_at_np(key[pending], counter[pending] + 2, stream)
-        counter[pending] += 3
-        v = 1.0 + c[pending] * z
-        dp = d[pending]
+    value = np.empty(key.shape)
+    boost = np.broadcast_to(boost, key.shape)
+    pending = None  # the first attempt: every key
+    while pending is None or pending.size:
+        at = slice(None) if pending is None else pending
+        keys, counters, dp = key[at], counter[at], d[at]
+        z = standard_normal_np(keys, stream, counters)
+        u = uniform_at_np(keys, counters + 2, stream)
+        counter[at] += 3
+        v = 1.0 + c[at] * z
         with np.errstate(invalid="ignore", divide="ignore"):
             v = v * v * v
             accept = (v > 0.0) & (np.log(u) < 0.5 * z * z + dp - dp * v + dp * np.log(v))
-        done = pending[accept]
-        value[done] = dp[accept] * v[accept] * boost[done]
-        pending = pending[~accept]
-    out[small] = value
-    return out
+        drawn = dp * v * boost[at]
+        if pending is None:
+            np.copyto(value, drawn, where=accept)
+            pending = np.flatnonzero(~accept.ravel())
+            key, counter, d, c, boost = (x.ravel() for x in (key, counter, d, c, boost))
+            value = value.reshape(-1)
+        else:
+            value[pending[accept]] = drawn[accept]
+            pending = pending[~accept]
+    return value.reshape(shape.shape)
 
 
 def _beta_np(key, stream, a, b):
@@ -139,8 +151,10 @@ def sample_np(code: int, par, key: np.ndarray, stream: int) -> np.ndarray:
     if code == LOGNORMAL:
         return np.exp(p[0] + p[1] * standard_normal_np(key, stream, 0))
     if code == GAMMA:
-        out = np.empty(shape)
         large = p[0] > LARGE_SHAPE
+        if not large.any():
+            return p[1] * standard_gamma_np(key, stream, 0, p[0])
+        out = np.empty(shape)
         if large.any():
             # The normal limit, with the mean and sd (a shape that overflowed to inf).
             x = standard_normal_np(key[large], stream, 0)
@@ -208,13 +222,8 @@ def _draw_member_block(group, prior_months, draws, first, frailty, months) -> No
     key = participant_key_np(draws.seed, draws.first_draw + rows[:, None],
                              np.arange(frailty.shape[1])[None, :])
     variance = draws.frailty_variance[rows]
-    frail = variance > 0.0
-    if frail.any():
-        v = variance[frail][:, None]
-        with np.errstate(over="ignore"):  # a subnormal variance: shape inf, frailty 1
-            shape = 1.0 / v
-        frailty[frail] = sample_np(FAMILY_CODES["gamma"], (shape, v, 1.0, np.sqrt(v)),
-                                   key[frail], STREAM_FRAILTY + group.stream_offset)
+    if (variance > 0.0).any():
+        gamma_frailty(key, variance, np.int64(STREAM_FRAILTY + group.stream_offset), frailty)
     code, parameters = prior_months
     prior = sample_np(code, parameters, key, STREAM_PRIOR + group.stream_offset)
     positive = prior > 0.0
