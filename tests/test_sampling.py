@@ -179,19 +179,3 @@ def test_engine_members_follow_the_numba_samplers():
 def _one(code, par, key, stream):
     return sampling.sample(code, par, key, stream)
 
-
-def test_gamma_frailty_is_the_gamma_sampler():
-    """The engine's frailty filler gives, row by row, what ``sample`` gives for the row's
-    variance (subnormal and tiny variances included), and 1 where the variance is 0."""
-    variances = np.array([5e-324, 1e-12, 0.0, 0.35, 4.0])
-    keys = np.stack([_keys(3000, draw=d) for d in range(len(variances))])
-    out = np.empty(keys.shape)
-    sampling.gamma_frailty(keys, variances, np.int64(3), out)
-    for row, v in enumerate(variances):
-        if v == 0.0:
-            assert np.all(out[row] == 1.0)
-            continue
-        with np.errstate(over="ignore"):
-            par = np.array([1.0 / v, v, 1.0, np.sqrt(v)])
-        expected = np.array([_one(sampling.GAMMA, par, k, 3) for k in keys[row]])
-        assert np.array_equal(out[row], expected)

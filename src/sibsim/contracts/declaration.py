@@ -230,7 +230,7 @@ class ContractTerms:
         where = self.path_of("payer_shares")
         columns = [index_of(ledger.payers, party, where, "payers with flows")
                    for party in fixed]
-        saved = ledger.savings().sum(axis=(1, 3))[:, columns]  # (draws, payers)
+        saved = ledger.savings_by_payer()[:, columns]  # (draws, payers)
         saved = np.maximum(saved, 0.0)
         total = saved.sum(axis=1)
         some = total > 0

@@ -101,6 +101,8 @@ class Ledger:
     rate_card_due: dict[int, np.ndarray] = field(default_factory=dict)
     # The savings, computed on first use: the settlement reads them several times.
     _savings: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+    _savings_by_payer: np.ndarray | None = field(default=None, init=False, repr=False,
+                                                 compare=False)
 
     @property
     def draws(self) -> int:
@@ -119,6 +121,20 @@ class Ledger:
             self._savings = self.cost[:, COUNTERFACTUAL] - self.cost[:, TREATMENT]
             self._savings.flags.writeable = False
         return self._savings
+
+    def savings_by_payer(self) -> np.ndarray:
+        """Undiscounted savings over the horizon per payer, every category summed.
+
+        Returns
+        -------
+        ndarray, shape (draws, payers)
+            Computed once (contracts that split their bill by savings all read it); read
+            it, never write into it.
+        """
+        if self._savings_by_payer is None:
+            self._savings_by_payer = self.savings().sum(axis=(1, 3))
+            self._savings_by_payer.flags.writeable = False
+        return self._savings_by_payer
 
     def savings_npv(self) -> np.ndarray:
         """Discounted savings per payer and category.

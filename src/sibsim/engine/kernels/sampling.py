@@ -121,25 +121,3 @@ def sample(code, par, key, stream):
     # PERT
     return par[2] + (par[3] - par[2]) * standard_beta(key, stream, _FIRST, par[0], par[1])
 
-
-@jit
-def gamma_frailty(key, variance, stream, out):
-    """``out[i, j]``: the gamma frailty (mean 1, variance ``variance[i]``) of key ``key[i, j]``,
-    as :func:`sample` gives it; 1 where the variance is 0.
-
-    The one sampler the engine runs in numba (from :func:`sibsim.engine.sampling.draw_members`,
-    before the trajectory kernel): its numpy twin takes about twice as long, and frailty is
-    drawn for every participant of every draw.
-    """
-    for i in range(key.shape[0]):
-        v = variance[i]
-        for j in range(key.shape[1]):
-            if v > 0.0:
-                shape = 1.0 / v
-                if shape > LARGE_SHAPE:
-                    out[i, j] = max(1.0 + math.sqrt(v) * standard_normal(key[i, j], stream,
-                                                                         _FIRST), 0.0)
-                else:
-                    out[i, j] = v * standard_gamma(key[i, j], stream, _FIRST, shape)
-            else:
-                out[i, j] = 1.0
