@@ -455,7 +455,7 @@ def _kernel_functions():
     trees = [ast.parse(inspect.getsource(module)) for module in (trajectories, effects)]
     # The members' sampler reads the kernel's records too (before the kernel, in numpy).
     trees += [ast.parse(inspect.getsource(f))
-              for f in (sampling.draw_members, sampling._draw_member_block)]
+              for f in (sampling.draw_members, sampling.draw_member_rows)]
     return [node for tree in trees for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef)]
 

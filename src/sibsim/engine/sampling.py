@@ -49,7 +49,7 @@ from sibsim.engine.rng import (
 )
 from sibsim.scenario import FAMILY_CODES
 
-__all__ = ["MEMBERS_BLOCK", "draw_members", "sample_np", "standard_gamma_np",
+__all__ = ["MEMBERS_BLOCK", "draw_member_rows", "draw_members", "sample_np", "standard_gamma_np",
            "standard_normal_np"]
 
 
@@ -210,13 +210,16 @@ def draw_members(group: Group, prior_months: tuple, draws: DrawArrays) -> Member
     rows = max(1, MEMBERS_BLOCK // max(n, 1))
     for first in range(0, n_draws if n else 0, rows):
         stop = min(first + rows, n_draws)
-        _draw_member_block(group, prior_months, draws, first, frailty[first:stop],
-                           months[first:stop])
+        draw_member_rows(group, prior_months, draws, first, frailty[first:stop],
+                         months[first:stop])
     return Members(frailty=frailty, prior_months=months)
 
 
-def _draw_member_block(group, prior_months, draws, first, frailty, months) -> None:
-    """Rows ``first ..`` of :func:`draw_members` into ``frailty`` and ``months``."""
+def draw_member_rows(group: Group, prior_months: tuple, draws: DrawArrays, first: int,
+                     frailty: np.ndarray, months: np.ndarray) -> None:
+    """Rows ``first .. first + len(frailty) - 1`` of :func:`draw_members`, written into
+    ``frailty`` and ``months`` (views of its arrays' rows; each row is its draw's alone, so
+    blocks of rows may be drawn on several threads)."""
     rows = np.arange(first, first + frailty.shape[0])
     key = participant_key_np(draws.seed, draws.first_draw + rows[:, None],
                              np.arange(frailty.shape[1])[None, :])

@@ -19,9 +19,9 @@ from sibsim.engine.kernels.effects import effect_change_points
 from sibsim.engine.kernels.trajectories import simulate_group
 from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
-from sibsim.engine.records import DrawArrays, Group, Outputs, Workspace
+from sibsim.engine.records import DrawArrays, Group, Members, Outputs, Workspace
 from sibsim.engine.rng import check_seed
-from sibsim.engine.sampling import draw_members
+from sibsim.engine.sampling import MEMBERS_BLOCK, draw_member_rows
 
 #: The most draws per kernel call (fewer for large cohorts, see
 #: :func:`sibsim.engine.memory.kernel_batch`). Results never depend on it (each draw owns its
@@ -93,7 +93,7 @@ def _progress_bar(enabled: bool | None, total: int):
 BLOCK_DRAWS = 4
 
 
-def in_threads(work, n: int, threads: int | None = None) -> None:
+def in_threads(work, n: int, threads: int | None = None, block: int = BLOCK_DRAWS) -> None:
     """Call ``work(first, stop)`` over blocks of ``0 .. n - 1`` on ``threads`` threads.
 
     ``work`` must release the GIL (numba ``nogil`` kernels) and write only the rows of its
@@ -110,17 +110,19 @@ def in_threads(work, n: int, threads: int | None = None) -> None:
         Rows to cover.
     threads : int, optional
         Default: numba's thread count (``numba.get_num_threads``, set by ``threads=``).
+    block : int, default BLOCK_DRAWS
+        Rows per block.
 
     Returns
     -------
     None
     """
-    threads = min(threads or numba.get_num_threads(), -(-n // BLOCK_DRAWS))
+    threads = min(threads or numba.get_num_threads(), -(-n // block))
     if threads <= 1:
         if n > 0:
             work(0, n)
         return
-    blocks = iter(range(0, n, BLOCK_DRAWS))
+    blocks = iter(range(0, n, block))
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -130,7 +132,7 @@ def in_threads(work, n: int, threads: int | None = None) -> None:
                 first = next(blocks, None)
             if first is None:
                 return
-            work(first, min(first + BLOCK_DRAWS, n))
+            work(first, min(first + block, n))
 
     pool = _pool()
     futures = [pool.submit(run) for _ in range(threads)]
@@ -234,7 +236,7 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
             raise ValueError(f"run_group: {name} must be a C-contiguous array of shape "
                              f"{shape} (or with more arms), got {given.shape}")
     out = Outputs(occupancy=occupancy, cost=cost, due=due)
-    members = draw_members(group, compiled.prior_months, arrays)
+    members = _members(group, compiled, arrays)
     args = (group, members, compiled.transitions, compiled.buckets, compiled.cells,
             compiled.rate_cards, arrays, out)
     change_points = effect_change_points(compiled.transitions)
@@ -248,6 +250,24 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
 
     in_threads(block, n_draws)
     return out.occupancy, out.cost
+
+
+def _members(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays) -> Members:
+    """The group's frailty and prior months in the chunk's draws (``draw_members``), drawn
+    in blocks of rows on the run's threads: numpy releases the GIL inside each operation,
+    and for a large group this is a fifth of the kernel's time."""
+    n_draws, n = arrays.frailty_variance.shape[0], group.site.shape[0]
+    members = Members(frailty=np.ones((n_draws, n)),
+                      prior_months=np.zeros((n_draws, n), dtype=np.int64))
+    if n == 0:
+        return members
+
+    def rows(first: int, stop: int) -> None:
+        draw_member_rows(group, compiled.prior_months, arrays, first,
+                         members.frailty[first:stop], members.prior_months[first:stop])
+
+    in_threads(rows, n_draws, block=max(1, MEMBERS_BLOCK // n))
+    return members
 
 
 def _chunk(values: ParamValues, chunk: slice) -> ParamValues:
