@@ -250,9 +250,9 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
         n = min(max(math.ceil(remaining / hazard), 1), span)
         t += n - 1
         months_in_state += n - 1
-        if summed:
+        if summed and last - first > 1:
             # The destination needs each transition's hazard in the exit month (no
-            # effect or shock applies in this stretch).
+            # effect or shock applies in this stretch); a single way out needs none.
             for i in range(first, last):
                 work.hazard[i - first] = transition_hazard(
                     transitions.outgoing[i], d, bucket, treated, t - participant.entry_month,
@@ -265,7 +265,11 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
 @jit(inline="always")
 def next_state(state, t, participant, group, transitions, work):
     """The state entered after an exit from ``state`` in month t (its destination, drawn
-    from the uniform at (participant, t, STREAM_DESTINATION))."""
+    from the uniform at (participant, t, STREAM_DESTINATION)). A state with a single
+    transition out needs no uniform: its exits all take it."""
+    first = transitions.outgoing_start[state]
+    if transitions.outgoing_start[state + 1] - first == 1:
+        return transitions.destination[transitions.outgoing[first]]
     u = uniform_at(participant.key, t, STREAM_DESTINATION + group.stream_offset)
     return transitions.destination[choose_destination(u, state, transitions, work.hazard)]
 
@@ -284,6 +288,12 @@ def spells_to_ledger(arm, n_spells, buckets, work):
     constant cost; each stretch adds +1 to ``work.count_change[arm, first month, state,
     bucket]`` and -1 after its last month. Counts are integers, so the order in which
     participants are added never matters.
+
+    The loop follows the state's chain of cost changes from the spell's first bucket to
+    its last (a number of steps fixed by the state and that bucket), not the spell's
+    length: a change the spell never reaches has a piece from its end to its end, whose +1
+    and -1 cancel. A loop that stopped at the spell's end would turn on the spell's
+    length, a branch the processor cannot predict, and cost about a tenth of the kernel.
     """
     n_buckets = buckets.keys.shape[0]
     for s in range(n_spells):
@@ -293,13 +303,15 @@ def spells_to_ledger(arm, n_spells, buckets, work):
         start_months_in_state = work.spell_months_in_state[s]
         b = buckets.bucket_of[min(start_months_in_state, buckets.last_key)]
         piece_start = first
-        while piece_start < end:
+        while True:
             following = buckets.next_cost_change[state, b]
             piece_end = end
             if following < n_buckets:
                 piece_end = min(end, first + buckets.keys[following] - start_months_in_state)
             work.count_change[arm, piece_start, state, b] += 1
             work.count_change[arm, piece_end, state, b] -= 1
+            if following == n_buckets:
+                break
             piece_start = piece_end
             b = following
 
