@@ -4,8 +4,9 @@ Prints
 
 1. nanoseconds per participant-month (both arms of a participant counted once) on the
    benchmark model below, for the kernel alone and for the whole ``simulate()`` on 1 and 2
-   threads, against the per-month reference kernel of the same model
-   (``benchmarks/per_month_kernel.py``, same generator, one thread) and the plain-Python
+   threads, against two per-month reference kernels of the same model
+   (``benchmarks/per_month_kernel.py``, same generator, one thread: one that mirrors the
+   engine's lookups, and a lean one written to be fast) and the plain-Python
    reference of ``tests/reference.py``; all timed in turns, best of several repetitions;
 2. start-up: the first ``simulate()`` of the built-in scenario in a fresh process with an
    empty numba cache (cold: everything compiles) and with the cache it left (warm);
@@ -108,7 +109,7 @@ def benchmark_model(size: int, draws: int, repeat: int) -> dict:
     import numba
 
     import sibsim
-    from per_month_kernel import run_per_month
+    from per_month_kernel import run_lean, run_per_month
     from sibsim.engine import compile as comp
     from sibsim.engine import run_group
     from sibsim.engine.params import sample_parameters
@@ -119,6 +120,7 @@ def benchmark_model(size: int, draws: int, repeat: int) -> dict:
     arrays = comp.draw_arrays(scenario, compiled, values, 1)
     run_group(compiled.cohort, compiled, arrays)  # compile / load from cache
     run_per_month(compiled, arrays)
+    run_lean(compiled, arrays)
     sibsim.simulate(scenario, draws=2, seed=1)
     most = numba.config.NUMBA_NUM_THREADS
 
@@ -128,7 +130,8 @@ def benchmark_model(size: int, draws: int, repeat: int) -> dict:
             fn()
         return call
 
-    functions = {"reference": on(1, lambda: run_per_month(compiled, arrays))}
+    functions = {"reference": on(1, lambda: run_per_month(compiled, arrays)),
+                 "lean": on(1, lambda: run_lean(compiled, arrays))}
     for threads in (1, 2):
         functions[f"kernel_{threads}"] = on(threads, lambda: run_group(compiled.cohort,
                                                                        compiled, arrays))
@@ -254,10 +257,12 @@ def main() -> None:
     for label, key in (("kernel alone", "kernel"), ("whole simulate()", "simulate")):
         one, two = timing[f"{key}_1"], timing[f"{key}_2"]
         print(f"{label:32}{one:10.2f}{two:11.2f}{one / two:9.2f}x")
-    ref = timing["reference"]
+    ref, lean = timing["reference"], timing["lean"]
     print(f"{'per-month reference kernel':32}{ref:10.2f}")
-    print(f"simulate() on 1 thread / per-month reference: {timing['simulate_1'] / ref:.2f} "
-          f"(kernel alone {timing['kernel_1'] / ref:.2f})")
+    print(f"{'lean per-month reference':32}{lean:10.2f}")
+    print(f"simulate() on 1 thread / lean per-month reference: {timing['simulate_1'] / lean:.2f} "
+          f"(kernel alone {timing['kernel_1'] / lean:.2f}; against the other reference "
+          f"{timing['simulate_1'] / ref:.2f})")
     python = reference_ns(60, 1)
     print(f"plain-Python reference: {python:,.0f} ns per participant-month")
 
