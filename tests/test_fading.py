@@ -172,6 +172,29 @@ def test_kernel_equals_reference_with_a_fading_effect_and_hazard_scale():
     _compare_with_reference(sibsim.Scenario(doc), draws=4)
 
 
+def test_kernel_equals_reference_in_fading_months_with_shock_buckets_and_edge_cases():
+    """The fading months are walked with the draw's summed hazards: frailty, a site whose
+    multiplier is 0, an economy shock on a fading transition, months-in-state buckets, and
+    a bucket with a certain exit (p = 1, walked transition by transition)."""
+    doc = two_state(months=48, size=40, frailty_variance=0.5,
+                    effect={**FADING, "from_month": 0, "to_month": 40, "fade_from_month": 3})
+    doc["states"] = ["out", "in", "gone"]
+    doc["cohort"]["sites"]["C"] = {"size": 10, "multiplier": 0.0}
+    doc["cohort"]["prior_months"] = {"uniform": {"low": 0, "high": 20}}
+    doc["transitions"][0]["probability"] = {"by_months_in_state": [[0, 0.08], [6, 0.04],
+                                                                   [30, 1.0]]}
+    doc["transitions"] += [
+        {"from": "out", "to": "gone", "probability": {"by_months_in_state": [[0, 0.05],
+                                                                             [10, 0.08]]},
+         "frailty": True, "effect": {"ratio": 0.5, "from_month": 1, "to_month": 20,
+                                     "fade_from_month": 5, "half_life_months": 4.0}},
+        {"from": "in", "to": "out", "probability": 0.05},
+    ]
+    doc["economy"] = {"shock_sd": 0.3, "shock_persistence": 0.7,
+                      "transitions": [["out", "in"]]}
+    _compare_with_reference(sibsim.Scenario(doc), draws=4)
+
+
 @settings(deadline=None, max_examples=25, suppress_health_check=[HealthCheck.too_slow])
 @given(small_scenario(contracts=any_contracts, per_draw=True))
 def test_kernel_equals_reference_on_random_scenarios(doc):
@@ -294,3 +317,40 @@ def test_effect_change_points_mark_every_change_of_the_multipliers(months, windo
                 continue
             assert all(regimes(later) == regimes(m) for later in range(m, change[state, m]))
             assert active[state, m] == any(r[0] != "outside" for r in regimes(m))
+
+
+@settings(max_examples=60, deadline=None)
+@given(months=st.integers(1, 40),
+       windows=st.lists(st.tuples(st.integers(-3, 45), st.integers(0, 45), st.booleans(),
+                                  st.integers(-3, 45)), min_size=1, max_size=4),
+       split=st.integers(0, 4))
+def test_fading_points_mark_the_runs_of_fading_months(months, windows, split):
+    """fading[s, m] says whether some effect out of s fades at m; between m and
+    steady_change[s, m] no transition changes its regime other than by fading, so the
+    kernel may walk those months with the draw's fading table."""
+    from types import SimpleNamespace
+
+    from sibsim.engine.kernels.effects import fading_points
+
+    split = min(split, len(windows))
+    starts, ends, fades, fade_froms = (np.array(column, dtype=np.int64)
+                                       for column in zip(*windows))
+    ranges = ((0, split), (split, len(windows)))
+    has_effect = np.array([(ends[a:b] > starts[a:b]).any() for a, b in ranges],
+                          dtype=np.int64)
+    transitions = SimpleNamespace(
+        months=np.int64(months), state_has_effect=has_effect,
+        outgoing_start=np.array([0, split, len(windows)], dtype=np.int64),
+        outgoing=np.arange(len(windows), dtype=np.int64), effect_from_month=starts,
+        effect_to_month=ends, effect_fades=fades.astype(np.int64),
+        effect_fade_from_month=fade_froms)
+    fading, steady_change = fading_points(transitions)
+    assert fading.shape == steady_change.shape == (2, months)
+    for state, (a, b) in enumerate(ranges):
+        def kinds(m):
+            return [_multiplier_regime(m, starts[k], ends[k], fades[k], fade_froms[k])[0]
+                    for k in range(a, b)]
+        for m in range(months):
+            assert m < steady_change[state, m] <= months
+            assert fading[state, m] == (has_effect[state] and "fading" in kinds(m))
+            assert all(kinds(later) == kinds(m) for later in range(m, steady_change[state, m]))

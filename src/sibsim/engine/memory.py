@@ -135,7 +135,10 @@ def _fixed_bytes(size: Sizes, threads: int) -> int:
     participants = size.participants + sum(size.comparison)
     per_participant = 6 * WORD  # site and entry month, and their temporaries
     tables = (size.states + 3) * (size.last_key + 1) * WORD
-    workspace = (2 * (size.months + 1) * size.states * size.buckets + 4 * (size.months + 1))
+    # Counts by cell, spells, the effect tables and the fading table (four per cell-month).
+    workspace = (2 * (size.months + 1) * size.states * size.buckets + 4 * (size.months + 1)
+                 + (size.transitions + 3 * size.states) * size.months
+                 + 4 * size.states * size.buckets * size.months)
     # Each kernel call's frailty and prior months (two words per participant-draw of the
     # call) and the samplers' temporaries; two calls may be in flight (overlapping chunks).
     from sibsim.engine.sampling import MEMBERS_BLOCK

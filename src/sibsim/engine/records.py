@@ -304,6 +304,15 @@ class Workspace(NamedTuple):
         "months since entry of the next effect change in a treated participant's state"))]
     effect_active: Annotated[Array, _array(np.bool_, "states, months", (
         "whether an effect applies to a treated participant in the state"))]
+    effect_fading: Annotated[Array, _array(np.bool_, "states, months", (
+        "whether an effect out of the state fades in that month since entry"))]
+    steady_change: Annotated[Array, _array(np.int64, "states, months", (
+        "months since entry of the next effect change other than a fading step"))]
+    fading_hazard: Annotated[Array, _array(np.float64, "states, buckets, months, 4", (
+        "a treated participant's summed hazards in the fading months (multiplier 1; by "
+        "shock and frailty): see ``kernels.effects.fill_fading_hazards``"))]
+    fading_filled: Annotated[Array, _array(np.int64, "states, buckets", (
+        "whether fading_hazard holds the draw's values (kernels.effects.FILLED)"))]
     count: Annotated[Array, _array(np.int64, "states", (
         "running count of participants in each state, month by month"))]
     running: Annotated[Array, _array(np.float64, "pairs", (

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from sibsim.engine import compile as comp
-from sibsim.engine.kernels.effects import effect_change_points
+from sibsim.engine.kernels.effects import effect_change_points, fading_points
 from sibsim.engine.kernels.trajectories import simulate_group
 from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
@@ -152,14 +152,14 @@ def _pool() -> concurrent.futures.ThreadPoolExecutor:
 
 
 def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
-                  change_points: tuple[np.ndarray, np.ndarray] | None = None) -> Workspace:
+                  change_points: tuple[np.ndarray, ...] | None = None) -> Workspace:
     """The scratch arrays of one thread's kernel calls for ``group`` (reset for each draw).
 
     Made here rather than in the kernel, so that the kernel allocates nothing (numba then
     compiles no array constructors, and no reference counting). ``change_points``: the
-    effect's change points (:func:`~sibsim.engine.kernels.effects.effect_change_points`),
-    read-only and shared by the threads; made here when not given. A comparison group never
-    reads them.
+    effect's change points (:func:`~sibsim.engine.kernels.effects.effect_change_points`
+    followed by :func:`~sibsim.engine.kernels.effects.fading_points`), read-only and shared
+    by the threads; made here when not given. A comparison group never reads them.
 
     Parameters
     ----------
@@ -178,18 +178,21 @@ def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
     months, n_states = compiled.months, len(compiled.states)
     n_transitions = transitions.outgoing.shape[0]
     n_arms = 2 if group.both_arms else 1
+    n_buckets = compiled.buckets.keys.shape[0]
     if change_points is None:
-        change_points = effect_change_points(transitions)
+        change_points = effect_change_points(transitions) + fading_points(transitions)
     spell = functools.partial(np.empty, months + 1, dtype=np.int64)
     return Workspace(
         spell_state=spell(), spell_start=spell(), spell_end=spell(),
         spell_months_in_state=spell(),
         hazard=np.empty(n_transitions),
         reached=np.empty(compiled.rate_cards.outcome_state.shape[0], dtype=np.int64),
-        count_change=np.zeros((n_arms, months + 1, n_states, compiled.buckets.keys.shape[0]),
-                              dtype=np.int64),
+        count_change=np.zeros((n_arms, months + 1, n_states, n_buckets), dtype=np.int64),
         effect=np.ones((n_transitions, months)),
         effect_change=change_points[0], effect_active=change_points[1],
+        effect_fading=change_points[2], steady_change=change_points[3],
+        fading_hazard=np.zeros((n_states, n_buckets, months, 4)),
+        fading_filled=np.zeros((n_states, n_buckets), dtype=np.int64),
         count=np.zeros(n_states, dtype=np.int64), running=np.zeros(n_pairs),
     )
 
@@ -239,7 +242,8 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     members = _members(group, compiled, arrays)
     args = (group, members, compiled.transitions, compiled.buckets, compiled.cells,
             compiled.rate_cards, arrays, out)
-    change_points = effect_change_points(compiled.transitions)
+    change_points = effect_change_points(compiled.transitions) + fading_points(
+        compiled.transitions)
     local = threading.local()  # one workspace per thread, reused by its blocks
 
     def block(first: int, stop: int) -> None:

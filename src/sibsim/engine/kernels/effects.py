@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from sibsim.engine._numba import jit
+from sibsim.engine._numba import jit, jit_borrowing
 from sibsim.rules import fading_weight
+
+#: Slots of ``Workspace.fading_hazard``: the summed hazards of a state's transitions
+#: without the economy shock (without and with frailty), then those with it.
+STEADY, STEADY_FRAIL, SHOCKED, SHOCKED_FRAIL = range(4)
+#: ``Workspace.fading_filled``: not yet filled in this draw, filled, filled but with an
+#: infinite hazard (a probability of 1: such a bucket is walked transition by transition).
+UNFILLED, FILLED, INFINITE = range(3)
 
 #: The fading weight w(m) of :func:`sibsim.rules.fading_weight`, compiled.
 fading = jit(inline="always")(fading_weight)
@@ -74,3 +81,72 @@ def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
             np.minimum(nearest, np.where(start > m, start, months), out=nearest)
             np.minimum(nearest, np.where(end > m, end, months), out=nearest)
     return change, active
+
+
+def fading_points(transitions) -> tuple[np.ndarray, np.ndarray]:
+    """For a treated participant in state s at m months since entry: ``fading[s, m]``,
+    whether some effect out of s fades in month m (its multiplier changes every month),
+    and ``steady_change[s, m]``, the months since entry of the next effect change other
+    than a fading step (a window boundary or the start of a fade; ``transitions.months``
+    when none).
+
+    Within a run of fading months up to ``steady_change`` the hazards change every month
+    only through the fading multipliers, which the per-draw table
+    ``Workspace.fading_hazard`` holds (:func:`fill_fading_hazards`).
+
+    Returns
+    -------
+    fading : ndarray of bool, shape (states, months)
+    steady_change : ndarray of int64, shape (states, months)
+    """
+    months = int(transitions.months)
+    n_states = transitions.state_has_effect.shape[0]
+    m = np.arange(months)
+    fading = np.zeros((n_states, months), dtype=np.bool_)
+    steady_change = np.full((n_states, months), months, dtype=np.int64)
+    for state in np.flatnonzero(transitions.state_has_effect):
+        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
+            k = transitions.outgoing[i]
+            start = transitions.effect_from_month[k]
+            end = transitions.effect_to_month[k]
+            fade_from = transitions.effect_fade_from_month[k]
+            nearest = steady_change[state]
+            if transitions.effect_fades[k]:
+                fading[state] |= (start <= m) & (m < end) & (m >= fade_from)
+                np.minimum(nearest, np.where(fade_from > m, fade_from, months), out=nearest)
+            np.minimum(nearest, np.where(start > m, start, months), out=nearest)
+            np.minimum(nearest, np.where(end > m, end, months), out=nearest)
+    return fading, steady_change
+
+
+@jit_borrowing
+def fill_fading_hazards(first, last, outgoing, base_hazard, effect_from_month,
+                        effect_to_month, economy_shock, frailty, effect, fading, table):
+    """``table[m]``: a state's summed hazards in one bucket for the fading months m of a
+    draw; returns :data:`FILLED`, or :data:`INFINITE` if some hazard is infinite.
+
+    The state's transitions are ``outgoing[first:last]``; ``base_hazard[k]`` is the draw's
+    and the bucket's (``DrawArrays.base_hazard[d, :, bucket]``), ``effect`` the draw's
+    :func:`effect_table`, ``fading[m]`` whether the state's effect fades at m, ``table``
+    the state's and bucket's rows of ``Workspace.fading_hazard``. The four slots
+    (:data:`STEADY` ...) sum the hazard of a treated participant with a multiplier of 1:
+    -ln(1 - p_k) x hazard_scale x ratio ** w(m) within the effect's window; a frailty
+    transition's hazard is the participant's multiplier times its slot. An infinite hazard
+    (p = 1) makes the bucket :data:`INFINITE`: times a multiplier of 0 it has no value, so
+    such a bucket is walked transition by transition.
+    """
+    finite = True
+    for m in range(fading.shape[0]):
+        if not fading[m]:
+            continue
+        for slot in range(4):
+            table[m, slot] = 0.0
+        for i in range(first, last):
+            k = outgoing[i]
+            h = base_hazard[k]
+            if effect_from_month[k] <= m < effect_to_month[k]:
+                ratio = effect[k, m]
+                h = 0.0 if (h == 0.0 or ratio == 0.0) else h * ratio
+            finite = finite and h < np.inf
+            table[m, (SHOCKED if economy_shock[k] else STEADY) + frailty[k]] += h
+    return FILLED if finite else INFINITE

@@ -7,7 +7,8 @@ participant leaves at the end of the first month t >= t0 in which the cumulative
 H(t0) + ... + H(t) of the spell reaches E. The total hazard only changes at a few known
 months (a months-in-state key, an effect window boundary), so the exit month within a
 stretch of constant hazard is found in closed form rather than month by month; under an
-economy shock the shocked part of the hazard is added month by month.
+economy shock the shocked part of the hazard is added month by month, and a fading effect's
+months are walked one by one with the draw's summed hazards (``walk_fading_months``).
 This is the same law as drawing each month's exit with probability 1 - exp(-H(t)), since
 P(no exit in t0..t) = P(E > H(t0) + ... + H(t)) = exp(-(H(t0) + ... + H(t))). The destination
 is drawn from (participant, exit month, STREAM_DESTINATION), with P(to k) = h_k / H.
@@ -27,7 +28,16 @@ from __future__ import annotations
 import math
 
 from sibsim.engine._numba import jit, jit_borrowing
-from sibsim.engine.kernels.effects import effect_table
+from sibsim.engine.kernels.effects import (
+    FILLED,
+    SHOCKED,
+    SHOCKED_FRAIL,
+    STEADY,
+    STEADY_FRAIL,
+    UNFILLED,
+    effect_table,
+    fill_fading_hazards,
+)
 from sibsim.engine.records import Participant
 from sibsim.engine.rng import (
     STREAM_DESTINATION,
@@ -203,6 +213,60 @@ def walk_shocked_stretch(d, t, months_in_state, change, cumulative, threshold, h
     return t, months_in_state, cumulative, False
 
 
+#: What :func:`walk_fading_months` did: nothing (the bucket has an infinite hazard), walked
+#: to the end of the fading run, or found the month of the exit.
+NOT_WALKED, WALKED, EXIT_FOUND = range(3)
+
+
+@jit(inline="always")
+def walk_fading_months(d, t, months_in_state, bucket, cumulative, threshold, state,
+                       participant, transitions, buckets, draws, work):
+    """Month by month through the fading months of a treated participant's stretch.
+
+    A fading effect changes the hazards every month; until months_in_state reaches a key
+    of the state's tables or a window boundary comes, H(t) = A(m) + mu F(m) + shocked(S(m)
+    + mu G(m), exp(x_t)), with m the months since entry, mu the participant's multiplier
+    and A, F, S, G the draw's summed hazards (``work.fading_hazard``, filled on the
+    bucket's first use in the draw by
+    :func:`~sibsim.engine.kernels.effects.fill_fading_hazards`, compiled on its own).
+
+    Returns (t, months_in_state, cumulative, status), with status :data:`EXIT_FOUND` when
+    t is the month in which the cumulative hazard reaches the threshold (cumulative is
+    then the sum before that month: the caller evaluates that month transition by
+    transition, for the destination), :data:`NOT_WALKED` when the bucket has an infinite
+    hazard (walked transition by transition instead).
+    """
+    if work.fading_filled[state, bucket] == UNFILLED:
+        work.fading_filled[state, bucket] = fill_fading_hazards(
+            transitions.outgoing_start[state], transitions.outgoing_start[state + 1],
+            transitions.outgoing, draws.base_hazard[d, :, bucket],
+            transitions.effect_from_month, transitions.effect_to_month,
+            transitions.economy_shock, transitions.frailty, work.effect,
+            work.effect_fading[state], work.fading_hazard[state, bucket])
+    if work.fading_filled[state, bucket] != FILLED:
+        return t, months_in_state, cumulative, NOT_WALKED
+    entry = participant.entry_month
+    mu = participant.multiplier
+    end = min(transitions.months, entry + work.steady_change[state, t - entry])
+    capped = min(months_in_state, buckets.last_key)
+    if capped < buckets.last_key:
+        end = min(end, t + buckets.next_hazard_change[state, capped] - months_in_state)
+    table = work.fading_hazard
+    while t < end:
+        m = t - entry
+        h = table[state, bucket, m, STEADY] + mu * table[state, bucket, m, STEADY_FRAIL]
+        if transitions.state_has_shock[state]:
+            h += shocked(table[state, bucket, m, SHOCKED]
+                         + mu * table[state, bucket, m, SHOCKED_FRAIL],
+                         draws.economy_multiplier[d, t])
+        if cumulative + h >= threshold:
+            return t, months_in_state, cumulative, EXIT_FOUND
+        cumulative += h
+        t += 1
+        months_in_state += 1
+    return t, months_in_state, cumulative, WALKED
+
+
 @jit(inline="always")
 def spell_exit(treated, d, t, months_in_state, state, threshold, participant, transitions,
                buckets, draws, work):
@@ -216,12 +280,25 @@ def spell_exit(treated, d, t, months_in_state, state, threshold, participant, tr
     first = transitions.outgoing_start[state]
     last = transitions.outgoing_start[state + 1]
     cumulative = 0.0
+    exit_month = False  # t is the month a fading walk found the exit in
     while t < months:
         bucket = buckets.bucket_of[min(months_in_state, buckets.last_key)]
         # The hazards are constant until the next change point; those under an economy
         # shock also change every month.
         change, effect_active = next_change_point(treated, t, months_in_state, state,
                                                   participant, transitions, buckets, work)
+        if (effect_active and not exit_month
+                and work.effect_fading[state, t - participant.entry_month]):
+            # A fading effect changes the hazards every month: its months are walked with
+            # the draw's summed hazards.
+            t, months_in_state, cumulative, status = walk_fading_months(
+                d, t, months_in_state, bucket, cumulative, threshold, state, participant,
+                transitions, buckets, draws, work,
+            )
+            if status != NOT_WALKED:
+                exit_month = status == EXIT_FOUND
+                continue
+        exit_month = False
         summed = not effect_active and not transitions.state_has_shock[state]
         hazard, hazard_shocked = stretch_hazard(summed, treated, d, t, bucket, state,
                                                 participant, transitions, draws, work)
@@ -420,6 +497,7 @@ def start_draw(d, group, transitions, draws, work):
     work.count_change[...] = 0
     if group.both_arms:
         effect_table(d, transitions, draws, work.effect)
+        work.fading_filled[...] = UNFILLED
 
 
 @jit(inline="always")
