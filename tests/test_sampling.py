@@ -109,10 +109,13 @@ def test_numpy_keys_and_uniforms_are_the_numba_ones():
 
 def _agree(x, y):
     """The twins do the same operations in the same order: the same bits where numpy uses
-    the C library's log and cos, within a few units in the last place where it has its own."""
+    the C library's log and cos, within a few units in the last place where it has its own
+    (AVX-512 builds). Those units are the sample's scale, not each value's: a normal's
+    mean + sd z near 0 keeps the error of sd z, many units of its own last place."""
     assert x.shape == y.shape
     if not np.array_equal(x, y):
-        np.testing.assert_array_max_ulp(x, y, maxulp=8)
+        scale = np.maximum(np.abs(y), np.abs(y).max())
+        assert (np.abs(x - y) <= 8 * np.finfo(np.float64).eps * scale).all()
 
 
 @pytest.mark.parametrize("family, params, reference", CASES)
