@@ -224,10 +224,10 @@ def walk_fading_months(d, t, months_in_state, bucket, cumulative, threshold, sta
     """Month by month through the fading months of a treated participant's stretch.
 
     A fading effect changes the hazards every month; until months_in_state reaches a key
-    of the state's tables or a window boundary comes, H(t) = A(m) + mu F(m) + shocked(S(m)
-    + mu G(m), exp(x_t)), with m the months since entry, mu the participant's multiplier
-    and A, F, S, G the draw's summed hazards (``work.fading_hazard``, filled on the
-    bucket's first use in the draw by
+    of the state's tables or a window boundary comes, H(t) = A(m) + mu A'(m) + shocked(S(m)
+    + mu S'(m), exp(x_t)) (``docs/methodology.rst``), with m the months since entry, mu the
+    participant's multiplier and A, A', S, S' the draw's summed hazards
+    (``work.fading_hazard``, filled on the bucket's first use in the draw by
     :func:`~sibsim.engine.kernels.effects.fill_fading_hazards`, compiled on its own).
 
     Returns (t, months_in_state, cumulative, status), with status :data:`EXIT_FOUND` when
