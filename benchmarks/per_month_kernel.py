@@ -142,6 +142,23 @@ def _one_draw(d, group, members, transitions, buckets, draws, window, hazard, co
 
 
 @jit
+def _price_counts(d, counts, cost_rate, occupancy, cost):
+    """Draw d's occupancy and cost from its counts by (arm, month, state, bucket)."""
+    n_arms, months, n_states, n_buckets = counts.shape
+    for a in range(n_arms):
+        for t in range(months):
+            for s in range(n_states):
+                total = 0
+                for b in range(n_buckets):
+                    c = counts[a, t, s, b]
+                    total += c
+                    if c != 0:
+                        for q in range(cost.shape[3]):
+                            cost[d, a, t, q] += c * cost_rate[d, s, b, q]
+                occupancy[d, a, t, s] = total
+
+
+@jit
 def per_month_group(group, members, transitions, buckets, draws, window, occupancy, cost):
     """Occupancy and cost of every draw of a chunk, month by month (one thread).
 
@@ -153,23 +170,12 @@ def per_month_group(group, members, transitions, buckets, draws, window, occupan
     """
     n_draws, n_arms, months, n_states = occupancy.shape
     n_buckets = buckets.keys.shape[0]
-    n_pairs = cost.shape[3]
     hazard = np.empty(transitions.outgoing.shape[0])
     counts = np.zeros((n_arms, months, n_states, n_buckets), dtype=np.int64)
     for d in range(n_draws):
         counts[:] = 0
         _one_draw(d, group, members, transitions, buckets, draws, window, hazard, counts)
-        for a in range(n_arms):
-            for t in range(months):
-                for s in range(n_states):
-                    total = 0
-                    for b in range(n_buckets):
-                        c = counts[a, t, s, b]
-                        total += c
-                        if c != 0:
-                            for q in range(n_pairs):
-                                cost[d, a, t, q] += c * draws.cost_rate[d, s, b, q]
-                    occupancy[d, a, t, s] = total
+        _price_counts(d, counts, draws.cost_rate, occupancy, cost)
 
 
 def effect_windows(transitions) -> np.ndarray:
@@ -202,6 +208,11 @@ def run_per_month(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]
     occupancy : ndarray (draws, arms, months, states)
     cost : ndarray (draws, arms, months, pairs)
     """
+    return _run(per_month_group, compiled, arrays, group)
+
+
+def _run(kernel, compiled, arrays, group) -> tuple[np.ndarray, np.ndarray]:
+    """Check that the model is one the kernels cover, run ``kernel`` on the group."""
     if compiled.transitions.state_has_shock.any():
         raise ValueError("per_month_kernel: an economy shock is not supported")
     if compiled.transitions.effect_fades.any():
@@ -211,9 +222,8 @@ def run_per_month(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]
     n_arms = 2 if group.both_arms else 1
     occupancy = np.zeros((n_draws, n_arms, compiled.months, len(compiled.states)))
     cost = np.zeros((n_draws, n_arms, compiled.months, arrays.cost_rate.shape[3]))
-    per_month_group(group, draw_members(group, compiled.prior_months, arrays), compiled.transitions,
-                    compiled.buckets, arrays, effect_windows(compiled.transitions), occupancy,
-                    cost)
+    kernel(group, draw_members(group, compiled.prior_months, arrays), compiled.transitions,
+           compiled.buckets, arrays, effect_windows(compiled.transitions), occupancy, cost)
     return occupancy, cost
 
 
@@ -255,7 +265,6 @@ def lean_per_month_group(group, members, transitions, buckets, draws, window, oc
     """
     n_draws, n_arms, months, n_states = occupancy.shape
     n_buckets = buckets.keys.shape[0]
-    n_pairs = cost.shape[3]
     last_key = buckets.last_key
     hazard = np.empty(transitions.outgoing.shape[0])
     table = np.empty((2, n_states, n_buckets, 2))
@@ -301,25 +310,11 @@ def lean_per_month_group(group, members, transitions, buckets, draws, window, oc
                         cumulative = 0.0
                         w0 = window[state, 0] if treated else 0
                         w1 = window[state, 1] if treated else 0
-        for a in range(n_arms):
-            for t in range(months):
-                for s in range(n_states):
-                    total = 0
-                    for b in range(n_buckets):
-                        c = counts[a, t, s, b]
-                        total += c
-                        if c != 0:
-                            for q in range(n_pairs):
-                                cost[d, a, t, q] += c * draws.cost_rate[d, s, b, q]
-                    occupancy[d, a, t, s] = total
+        _price_counts(d, counts, draws.cost_rate, occupancy, cost)
 
 
 def run_lean(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`run_per_month` with the lean kernel (same arguments and returns)."""
-    if compiled.transitions.state_has_shock.any():
-        raise ValueError("per_month_kernel: an economy shock is not supported")
-    if compiled.transitions.effect_fades.any():
-        raise ValueError("per_month_kernel: a fading effect is not supported")
     if not np.isfinite(arrays.base_hazard).all():
         raise ValueError("per_month_kernel: the lean kernel needs every probability below 1")
     t = compiled.transitions
@@ -328,11 +323,4 @@ def run_lean(compiled, arrays, group=None) -> tuple[np.ndarray, np.ndarray]:
               if t.effect_to_month[k] > t.effect_from_month[k]]
         if len({(t.effect_from_month[k], t.effect_to_month[k]) for k in ks}) > 1:
             raise ValueError("per_month_kernel: a state's effects must share one window")
-    group = compiled.cohort if group is None else group
-    n_draws = arrays.base_hazard.shape[0]
-    n_arms = 2 if group.both_arms else 1
-    occupancy = np.zeros((n_draws, n_arms, compiled.months, len(compiled.states)))
-    cost = np.zeros((n_draws, n_arms, compiled.months, arrays.cost_rate.shape[3]))
-    lean_per_month_group(group, draw_members(group, compiled.prior_months, arrays), t,
-                         compiled.buckets, arrays, effect_windows(t), occupancy, cost)
-    return occupancy, cost
+    return _run(lean_per_month_group, compiled, arrays, group)
