@@ -278,6 +278,25 @@ def _multiplier_regime(months_since_entry, start, end, fades, fade_from):
     return ("constant",)
 
 
+def _two_state_layout(months, windows, split):
+    """A transition layout with the effect windows (start, end, fades, fade_from) of
+    ``windows``: the first ``split`` transitions leave state 0, the rest state 1."""
+    from types import SimpleNamespace
+
+    split = min(split, len(windows))
+    starts, ends, fades, fade_froms = (np.array(column, dtype=np.int64)
+                                       for column in zip(*windows))
+    ranges = ((0, split), (split, len(windows)))
+    has_effect = np.array([(ends[a:b] > starts[a:b]).any() for a, b in ranges],
+                          dtype=np.int64)
+    transitions = SimpleNamespace(
+        months=np.int64(months), state_has_effect=has_effect,
+        outgoing_start=np.array([0, split, len(windows)], dtype=np.int64),
+        outgoing=np.arange(len(windows), dtype=np.int64), effect_from_month=starts,
+        effect_to_month=ends, effect_fades=fades, effect_fade_from_month=fade_froms)
+    return transitions, ranges, has_effect, (starts, ends, fades, fade_froms)
+
+
 @settings(max_examples=60, deadline=None)
 @given(months=st.integers(1, 40),
        windows=st.lists(st.tuples(st.integers(-3, 45), st.integers(0, 45), st.booleans(),
@@ -287,23 +306,10 @@ def test_effect_change_points_mark_every_change_of_the_multipliers(months, windo
     """Between m and change[s, m] no transition out of s changes the regime of its effect
     multiplier (so the kernel may treat the stretch as constant), change[s, m] > m, and
     active[s, m] says whether an effect applies."""
-    from types import SimpleNamespace
-
     from sibsim.engine.kernels.effects import effect_change_points
 
-    split = min(split, len(windows))
-    starts, ends, fades, fade_froms = (np.array(column, dtype=np.int64)
-                                       for column in zip(*windows))
-    # Two states: the first `split` transitions leave state 0, the rest state 1.
-    ranges = ((0, split), (split, len(windows)))
-    has_effect = np.array([(ends[a:b] > starts[a:b]).any() for a, b in ranges],
-                          dtype=np.int64)
-    transitions = SimpleNamespace(
-        months=np.int64(months), state_has_effect=has_effect,
-        outgoing_start=np.array([0, split, len(windows)], dtype=np.int64),
-        outgoing=np.arange(len(windows), dtype=np.int64), effect_from_month=starts,
-        effect_to_month=ends, effect_fades=fades.astype(np.int64),
-        effect_fade_from_month=fade_froms)
+    transitions, ranges, has_effect, (starts, ends, fades, fade_froms) = _two_state_layout(
+        months, windows, split)
     change, active = effect_change_points(transitions)
     assert change.shape == active.shape == (2, months)
     for state, (a, b) in enumerate(ranges):
@@ -328,22 +334,10 @@ def test_fading_points_mark_the_runs_of_fading_months(months, windows, split):
     """fading[s, m] says whether some effect out of s fades at m; between m and
     steady_change[s, m] no transition changes its regime other than by fading, so the
     kernel may walk those months with the draw's fading table."""
-    from types import SimpleNamespace
-
     from sibsim.engine.kernels.effects import fading_points
 
-    split = min(split, len(windows))
-    starts, ends, fades, fade_froms = (np.array(column, dtype=np.int64)
-                                       for column in zip(*windows))
-    ranges = ((0, split), (split, len(windows)))
-    has_effect = np.array([(ends[a:b] > starts[a:b]).any() for a, b in ranges],
-                          dtype=np.int64)
-    transitions = SimpleNamespace(
-        months=np.int64(months), state_has_effect=has_effect,
-        outgoing_start=np.array([0, split, len(windows)], dtype=np.int64),
-        outgoing=np.arange(len(windows), dtype=np.int64), effect_from_month=starts,
-        effect_to_month=ends, effect_fades=fades.astype(np.int64),
-        effect_fade_from_month=fade_froms)
+    transitions, ranges, has_effect, (starts, ends, fades, fade_froms) = _two_state_layout(
+        months, windows, split)
     fading, steady_change = fading_points(transitions)
     assert fading.shape == steady_change.shape == (2, months)
     for state, (a, b) in enumerate(ranges):

@@ -46,6 +46,32 @@ def effect_table(d, transitions, draws, table):
             table[k, m] = effect_multiplier(k, d, m, transitions, draws)
 
 
+def _effect_regimes(transitions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``active``, ``fading`` and ``steady_change`` of :func:`effect_change_points` and
+    :func:`fading_points`, from one pass over the transitions with an effect."""
+    months = int(transitions.months)
+    n_states = transitions.state_has_effect.shape[0]
+    m = np.arange(months)
+    active = np.zeros((n_states, months), dtype=np.bool_)
+    fading = np.zeros((n_states, months), dtype=np.bool_)
+    steady_change = np.full((n_states, months), months, dtype=np.int64)
+    for state in np.flatnonzero(transitions.state_has_effect):
+        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
+            k = transitions.outgoing[i]
+            start = transitions.effect_from_month[k]
+            end = transitions.effect_to_month[k]
+            fade_from = transitions.effect_fade_from_month[k]
+            inside = (start <= m) & (m < end)
+            active[state] |= inside
+            nearest = steady_change[state]
+            if transitions.effect_fades[k]:
+                fading[state] |= inside & (m >= fade_from)
+                np.minimum(nearest, np.where(fade_from > m, fade_from, months), out=nearest)
+            np.minimum(nearest, np.where(start > m, start, months), out=nearest)
+            np.minimum(nearest, np.where(end > m, end, months), out=nearest)
+    return active, fading, steady_change
+
+
 def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     """For a treated participant in state s at m months since entry: ``change[s, m]``, the
     months since entry of the next effect change (an effect window boundary, the start of
@@ -60,27 +86,9 @@ def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     change : ndarray of int64, shape (states, months)
     active : ndarray of bool, shape (states, months)
     """
-    months = int(transitions.months)
-    n_states = transitions.state_has_effect.shape[0]
-    m = np.arange(months)
-    change = np.full((n_states, months), months, dtype=np.int64)
-    active = np.zeros((n_states, months), dtype=np.bool_)
-    for state in np.flatnonzero(transitions.state_has_effect):
-        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
-            k = transitions.outgoing[i]
-            start = transitions.effect_from_month[k]
-            end = transitions.effect_to_month[k]
-            fades = bool(transitions.effect_fades[k])
-            fade_from = transitions.effect_fade_from_month[k]
-            inside = (start <= m) & (m < end)
-            active[state] |= inside
-            nearest = change[state]
-            if fades:
-                np.minimum(nearest, np.where(inside & (m >= fade_from), m + 1, months), out=nearest)
-                np.minimum(nearest, np.where(fade_from > m, fade_from, months), out=nearest)
-            np.minimum(nearest, np.where(start > m, start, months), out=nearest)
-            np.minimum(nearest, np.where(end > m, end, months), out=nearest)
-    return change, active
+    active, fading, steady_change = _effect_regimes(transitions)
+    next_month = np.arange(1, int(transitions.months) + 1)
+    return np.where(fading, np.minimum(steady_change, next_month), steady_change), active
 
 
 def fading_points(transitions) -> tuple[np.ndarray, np.ndarray]:
@@ -99,23 +107,7 @@ def fading_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     fading : ndarray of bool, shape (states, months)
     steady_change : ndarray of int64, shape (states, months)
     """
-    months = int(transitions.months)
-    n_states = transitions.state_has_effect.shape[0]
-    m = np.arange(months)
-    fading = np.zeros((n_states, months), dtype=np.bool_)
-    steady_change = np.full((n_states, months), months, dtype=np.int64)
-    for state in np.flatnonzero(transitions.state_has_effect):
-        for i in range(transitions.outgoing_start[state], transitions.outgoing_start[state + 1]):
-            k = transitions.outgoing[i]
-            start = transitions.effect_from_month[k]
-            end = transitions.effect_to_month[k]
-            fade_from = transitions.effect_fade_from_month[k]
-            nearest = steady_change[state]
-            if transitions.effect_fades[k]:
-                fading[state] |= (start <= m) & (m < end) & (m >= fade_from)
-                np.minimum(nearest, np.where(fade_from > m, fade_from, months), out=nearest)
-            np.minimum(nearest, np.where(start > m, start, months), out=nearest)
-            np.minimum(nearest, np.where(end > m, end, months), out=nearest)
+    _, fading, steady_change = _effect_regimes(transitions)
     return fading, steady_change
 
 
