@@ -49,7 +49,7 @@ def main() -> None:
     import sibsim
     from sibsim.engine import compile as comp
     from sibsim.engine.kernels import trajectories
-    from sibsim.engine.kernels.effects import effect_change_points, fading_points
+    from sibsim.engine.kernels.effects import change_points
     from sibsim.engine.params import sample_parameters
     from sibsim.engine.records import Outputs
 
@@ -70,7 +70,7 @@ def main() -> None:
     arms = 2 if group.both_arms else 1
     members = engine._members(group, compiled, arrays)
     pairs = arrays.cost_rate.shape[3]
-    points = effect_change_points(compiled.transitions) + fading_points(compiled.transitions)
+    points = change_points(compiled.transitions)
     work = engine.new_workspace(group, compiled, pairs, points)
     months = int((compiled.months - group.entry_month).sum()) * args.draws
 

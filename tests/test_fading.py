@@ -334,11 +334,15 @@ def test_fading_points_mark_the_runs_of_fading_months(months, windows, split):
     """fading[s, m] says whether some effect out of s fades at m; between m and
     steady_change[s, m] no transition changes its regime other than by fading, so the
     kernel may walk those months with the draw's fading table."""
-    from sibsim.engine.kernels.effects import fading_points
+    from sibsim.engine.kernels.effects import change_points, effect_change_points, fading_points
 
     transitions, ranges, has_effect, (starts, ends, fades, fade_froms) = _two_state_layout(
         months, windows, split)
     fading, steady_change = fading_points(transitions)
+    # The workspace's change points come from one pass: the same arrays.
+    for together, alone in zip(change_points(transitions),
+                               effect_change_points(transitions) + (fading, steady_change)):
+        assert np.array_equal(together, alone)
     assert fading.shape == steady_change.shape == (2, months)
     for state, (a, b) in enumerate(ranges):
         def kinds(m):

@@ -15,7 +15,7 @@ import numpy as np
 import xarray as xr
 
 from sibsim.engine import compile as comp
-from sibsim.engine.kernels.effects import effect_change_points, fading_points
+from sibsim.engine.kernels.effects import change_points as effect_points
 from sibsim.engine.kernels.trajectories import simulate_group
 from sibsim.engine.ledger import ComparisonGroup, Ledger
 from sibsim.engine.params import ParamValues, sample_parameters
@@ -157,9 +157,9 @@ def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
 
     Made here rather than in the kernel, so that the kernel allocates nothing (numba then
     compiles no array constructors, and no reference counting). ``change_points``: the
-    effect's change points (:func:`~sibsim.engine.kernels.effects.effect_change_points`
-    followed by :func:`~sibsim.engine.kernels.effects.fading_points`), read-only and shared
-    by the threads; made here when not given. A comparison group never reads them.
+    effect's change points (:func:`~sibsim.engine.kernels.effects.change_points`),
+    read-only and shared by the threads; made here when not given. A comparison group
+    never reads them.
 
     Parameters
     ----------
@@ -180,7 +180,7 @@ def new_workspace(group: Group, compiled: comp.CompiledScenario, n_pairs: int,
     n_arms = 2 if group.both_arms else 1
     n_buckets = compiled.buckets.keys.shape[0]
     if change_points is None:
-        change_points = effect_change_points(transitions) + fading_points(transitions)
+        change_points = effect_points(transitions)
     spell = functools.partial(np.empty, months + 1, dtype=np.int64)
     return Workspace(
         spell_state=spell(), spell_start=spell(), spell_end=spell(),
@@ -242,8 +242,7 @@ def run_group(group: Group, compiled: comp.CompiledScenario, arrays: DrawArrays,
     members = _members(group, compiled, arrays)
     args = (group, members, compiled.transitions, compiled.buckets, compiled.cells,
             compiled.rate_cards, arrays, out)
-    change_points = effect_change_points(compiled.transitions) + fading_points(
-        compiled.transitions)
+    change_points = effect_points(compiled.transitions)
     local = threading.local()  # one workspace per thread, reused by its blocks
 
     def block(first: int, stop: int) -> None:

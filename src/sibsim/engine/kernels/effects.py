@@ -72,6 +72,20 @@ def _effect_regimes(transitions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return active, fading, steady_change
 
 
+def change_points(transitions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`effect_change_points` followed by :func:`fading_points`, from one pass: the
+    workspace's ``effect_change``, ``effect_active``, ``effect_fading`` and
+    ``steady_change``."""
+    active, fading, steady_change = _effect_regimes(transitions)
+    return _change(transitions, fading, steady_change), active, fading, steady_change
+
+
+def _change(transitions, fading, steady_change) -> np.ndarray:
+    """The next change: the steady one, or next month where an effect fades."""
+    next_month = np.arange(1, int(transitions.months) + 1)
+    return np.where(fading, np.minimum(steady_change, next_month), steady_change)
+
+
 def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     """For a treated participant in state s at m months since entry: ``change[s, m]``, the
     months since entry of the next effect change (an effect window boundary, the start of
@@ -87,8 +101,7 @@ def effect_change_points(transitions) -> tuple[np.ndarray, np.ndarray]:
     active : ndarray of bool, shape (states, months)
     """
     active, fading, steady_change = _effect_regimes(transitions)
-    next_month = np.arange(1, int(transitions.months) + 1)
-    return np.where(fading, np.minimum(steady_change, next_month), steady_change), active
+    return _change(transitions, fading, steady_change), active
 
 
 def fading_points(transitions) -> tuple[np.ndarray, np.ndarray]:
